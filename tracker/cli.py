@@ -1,0 +1,476 @@
+"""The ``tracker`` command line: parse arguments, call services, print results.
+
+A domain error (:class:`tracker.errors.TrackerError`) prints one line on
+stderr and exits with status 1; usage errors exit with status 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlalchemy.engine import Engine
+
+from . import db, queries, services
+from .config import get_settings
+from .errors import ImportFailed, TrackerError
+from .exporters import write_csv
+from .importers import import_claims_csv
+from .queries import ClaimFilter
+from .seeding import seed as run_seed
+
+app = typer.Typer(
+    help="Claims tracker and fact-check database for editorial teams.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+source_app = typer.Typer(help="Manage a claim's sources.", no_args_is_help=True)
+export_app = typer.Typer(help="Export claims.", no_args_is_help=True)
+import_app = typer.Typer(help="Import claims.", no_args_is_help=True)
+app.add_typer(source_app, name="source")
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ShowFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+_state: dict[str, Any] = {}
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def handles_errors(func: F) -> F:
+    """Turn a TrackerError into one clean line on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ImportFailed as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except TrackerError as exc:
+            fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def main(
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL (default: $TRACKER_DATABASE_URL, else sqlite:///./tracker.db).",
+            metavar="URL",
+        ),
+    ] = None,
+) -> None:
+    """Claims tracker: record an article's claims, review them, export the record.
+
+    Example: tracker init && tracker seed && tracker claims --status unreviewed
+    """
+    _state.clear()  # one invocation, one database (the test runner reuses the module)
+    _state["url"] = get_settings(database).database_url
+
+
+def _engine(*, need_schema: bool = True) -> Engine:
+    if "engine" not in _state:
+        _state["engine"] = db.make_engine(_state.get("url") or get_settings().database_url)
+    engine: Engine = _state["engine"]
+    if need_schema and db.current_revision(engine) is None:
+        fail(
+            f"the database {engine.url.render_as_string()} has no tracker schema; run `tracker init`"
+        )
+    return engine
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command()
+@handles_errors
+def init() -> None:
+    """Create or upgrade the database schema (Alembic migrations).
+
+    Example: tracker --db sqlite:///newsroom.db init
+    """
+    engine = _engine(need_schema=False)
+    db.upgrade(engine)
+    typer.echo(
+        f"schema at revision {db.current_revision(engine)} in {engine.url.render_as_string()}"
+    )
+
+
+@app.command()
+@handles_errors
+def seed(
+    seeds: Annotated[Path | None, typer.Option(help="Folder with *.claims.json files.")] = None,
+) -> None:
+    """Load the curated seed article and claims. Running it twice changes nothing.
+
+    Example: tracker seed
+    """
+    with db.session_scope(_engine()) as session:
+        report = run_seed(session=session, seeds_dir=seeds)
+    typer.echo(str(report))
+
+
+def _filters(
+    status: list[str] | None,
+    article: str | None,
+    claim_type: list[str] | None,
+    assignee: str | None,
+    search: str | None,
+    origin: str | None = None,
+) -> ClaimFilter:
+    return ClaimFilter(
+        status=status or (),
+        article=article,
+        claim_type=claim_type or (),
+        assignee=assignee,
+        search=search,
+        origin=origin,
+    )
+
+
+StatusOpt = Annotated[
+    list[str] | None, typer.Option("--status", help="Only this status (repeatable).")
+]
+ArticleOpt = Annotated[str | None, typer.Option("--article", help="Only this article (slug).")]
+TypeOpt = Annotated[list[str] | None, typer.Option("--type", help="Only this claim type.")]
+AssigneeOpt = Annotated[
+    str | None, typer.Option("--assignee", help="Only claims assigned to NAME ('-' = nobody).")
+]
+SearchOpt = Annotated[
+    str | None, typer.Option("--search", help="Text in the claim, its quote or its notes.")
+]
+ByOpt = Annotated[str, typer.Option("--by", help="Who is acting (recorded in the audit trail).")]
+
+
+@app.command()
+@handles_errors
+def claims(
+    status: StatusOpt = None,
+    article: ArticleOpt = None,
+    claim_type: TypeOpt = None,
+    assignee: AssigneeOpt = None,
+    search: SearchOpt = None,
+    origin: Annotated[str | None, typer.Option(help="curated, extracted or imported.")] = None,
+    sort: Annotated[str, typer.Option(help=f"One of: {', '.join(queries.SORT_KEYS)}.")] = "id",
+    desc: Annotated[bool, typer.Option("--desc", help="Sort descending.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many (0 = all).")] = 0,
+    offset: Annotated[int, typer.Option(help="Skip this many.")] = 0,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """List claims, filtered and sorted.
+
+    Example: tracker claims --status unreviewed --search HBM4 --format json
+    """
+    filters = _filters(status, article, claim_type, assignee, search, origin)
+    with db.session_scope(_engine()) as session:
+        rows = queries.list_claims(
+            session=session,
+            filters=filters,
+            sort=sort,
+            descending=desc,
+            limit=limit or None,
+            offset=offset,
+        )
+        if fmt is OutputFormat.json:
+            _echo_json([r.model_dump(mode="json") for r in rows])
+        elif fmt is OutputFormat.csv:
+            write_csv(
+                sys.stdout, session=session, filters=ClaimFilter(ids=[r.id for r in rows] or [-1])
+            )
+        else:
+            _print_table(rows)
+
+
+def _short(text: str | None, width: int) -> str:
+    text = (text or "").replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _print_table(rows: list[Any]) -> None:
+    if not rows:
+        typer.echo("no claims match")
+        return
+    typer.echo(f"{'ID':>5}  {'STATUS':<10}  {'TYPE':<11}  {'SRC':>3}  CLAIM")
+    for r in rows:
+        typer.echo(
+            f"{r.id:>5}  {r.status:<10}  {r.claim_type:<11}  {r.source_count:>3}  "
+            f"{_short(r.claim, 80)}"
+        )
+
+
+@app.command()
+@handles_errors
+def show(
+    claim_id: Annotated[int, typer.Argument(metavar="ID")],
+    fmt: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.text,
+) -> None:
+    """Show one claim with its sources, notes and history.
+
+    Example: tracker show 12
+    """
+    with db.session_scope(_engine()) as session:
+        d = queries.claim_detail(session=session, claim_id=claim_id)
+    if fmt is ShowFormat.json:
+        _echo_json(
+            {
+                **d.claim.model_dump(mode="json"),
+                "sources": [s.model_dump(mode="json") for s in d.sources],
+                "notes": [n.model_dump(mode="json") for n in d.notes],
+                "events": [e.model_dump(mode="json") for e in d.events],
+            }
+        )
+        return
+    c = d.claim
+    typer.echo(f"Claim {c.id} (version {c.version}) in {c.article} — {c.section or 'no section'}")
+    typer.echo(f"  {c.claim}")
+    typer.echo(f"  quote [{c.quote_start}:{c.quote_end}]: “{c.quote}”")
+    reason = f" ({c.flag_reason})" if c.flag_reason else ""
+    typer.echo(
+        f"  status: {c.status}{reason}   type: {c.claim_type}   assignee: {c.assignee or '-'}"
+    )
+    typer.echo(f"Sources ({len(d.sources)}):")
+    for s in d.sources:
+        typer.echo(f"  [{s.stance}] {s.url}  {s.title or ''}  (added by {s.added_by})")
+    typer.echo(f"Notes ({len(d.notes)}):")
+    for n in d.notes:
+        typer.echo(f"  {n.author}, {n.created_at:%Y-%m-%d %H:%M}: {n.body}")
+    typer.echo("History:")
+    for e in d.events:
+        change = f"{e.field}: {e.old_value or '-'} -> {_short(e.new_value, 60)}" if e.field else ""
+        typer.echo(f"  {e.at:%Y-%m-%d %H:%M} {e.actor} {e.action} {change}")
+
+
+@app.command()
+@handles_errors
+def review(
+    claim_id: Annotated[int, typer.Argument(metavar="ID")],
+    status: Annotated[
+        str, typer.Argument(help="unreviewed, in_review, verified, flagged, dismissed")
+    ],
+    by: ByOpt,
+    reason: Annotated[str | None, typer.Option(help="Flag reason (required with flagged).")] = None,
+    note: Annotated[str | None, typer.Option(help="A note (required with flagged).")] = None,
+    version: Annotated[
+        int | None,
+        typer.Option(help="The version you looked at; refuse if the claim changed since."),
+    ] = None,
+) -> None:
+    """Change a claim's status under the review rules.
+
+    Example: tracker review 12 flagged --by ana --reason misleading --note "1.4x vs 40%"
+    """
+    with db.session_scope(_engine()) as session:
+        expected = (
+            version
+            if version is not None
+            else queries.get_claim(session=session, claim_id=claim_id).version
+        )
+        c = services.review_claim(
+            session=session,
+            claim_id=claim_id,
+            status=status,
+            actor=by,
+            expected_version=expected,
+            reason=reason,
+            note=note,
+        )
+    typer.echo(f"claim {c.id} is now {c.status} (version {c.version})")
+
+
+@app.command()
+@handles_errors
+def assign(
+    claim_id: Annotated[int, typer.Argument(metavar="ID")],
+    assignee: Annotated[str, typer.Argument(help="Who should review it ('-' to unassign).")],
+    by: ByOpt,
+) -> None:
+    """Assign a claim to a reviewer.
+
+    Example: tracker assign 12 ana --by editor
+    """
+    with db.session_scope(_engine()) as session:
+        current = queries.get_claim(session=session, claim_id=claim_id)
+        c = services.assign_claim(
+            session=session,
+            claim_id=claim_id,
+            assignee=None if assignee == "-" else assignee,
+            actor=by,
+            expected_version=current.version,
+        )
+    typer.echo(f"claim {c.id} assigned to {c.assignee or 'nobody'}")
+
+
+@source_app.command("add")
+@handles_errors
+def source_add(
+    claim_id: Annotated[int, typer.Argument(metavar="ID")],
+    url: Annotated[str, typer.Argument(help="http(s) URL of the source.")],
+    stance: Annotated[str, typer.Option(help="supports, refutes or context.")],
+    by: ByOpt,
+    title: Annotated[str | None, typer.Option(help="Title of the source.")] = None,
+    publisher: Annotated[str | None, typer.Option(help="Publisher of the source.")] = None,
+) -> None:
+    """Attach a source to a claim.
+
+    Example: tracker source add 12 https://aws.amazon.com/ai/machine-learning/trainium/ --stance context --by ana
+    """
+    with db.session_scope(_engine()) as session:
+        s = services.add_source(
+            session=session,
+            claim_id=claim_id,
+            url=url,
+            stance=stance,
+            actor=by,
+            title=title,
+            publisher=publisher,
+        )
+    typer.echo(f"source {s.id} added to claim {claim_id} ({s.stance})")
+
+
+@app.command()
+@handles_errors
+def note(
+    claim_id: Annotated[int, typer.Argument(metavar="ID")],
+    text: Annotated[str, typer.Argument(help="The note (plain text).")],
+    by: ByOpt,
+) -> None:
+    """Add a note to a claim's thread.
+
+    Example: tracker note 12 "Asked AWS press office for the HBM4 spec" --by ana
+    """
+    with db.session_scope(_engine()) as session:
+        n = services.add_note(session=session, claim_id=claim_id, body=text, actor=by)
+    typer.echo(f"note {n.id} added to claim {claim_id}")
+
+
+@app.command()
+@handles_errors
+def articles(
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """List articles with their claim counts.
+
+    Example: tracker articles --format json
+    """
+    with db.session_scope(_engine()) as session:
+        rows = queries.list_articles(session=session)
+    if fmt is OutputFormat.json:
+        _echo_json([r.model_dump(mode="json") for r in rows])
+        return
+    for a in rows:
+        typer.echo(f"{a.slug}  ({a.claim_count} claims)  {a.title}")
+
+
+@export_app.command("csv")
+@handles_errors
+def export_csv(
+    out: Annotated[str, typer.Option("--out", help="File to write, or - for stdout.")] = "-",
+    status: StatusOpt = None,
+    article: ArticleOpt = None,
+    claim_type: TypeOpt = None,
+    assignee: AssigneeOpt = None,
+    search: SearchOpt = None,
+) -> None:
+    """Export claims as CSV (UTF-8, RFC 4180, formula-safe cells).
+
+    Example: tracker export csv --out claims.csv --status flagged
+    """
+    filters = _filters(status, article, claim_type, assignee, search)
+    with db.session_scope(_engine()) as session:
+        if out == "-":
+            write_csv(sys.stdout, session=session, filters=filters)
+            return
+        target = Path(out)
+        tmp = target.with_name(f".{target.name}.partial")
+        try:
+            with tmp.open("w", encoding="utf-8", newline="") as fh:
+                count = write_csv(fh, session=session, filters=filters)
+            tmp.replace(target)  # readers never see half a file
+        finally:
+            tmp.unlink(missing_ok=True)
+    typer.echo(f"wrote {count} claims to {target}", err=True)
+
+
+@import_app.command("csv")
+@handles_errors
+def import_csv(
+    file: Annotated[Path, typer.Argument(help="CSV in the export's format.")],
+    by: ByOpt,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only validate.")] = False,
+) -> None:
+    """Import claims from CSV: update existing ones, create new ones; all rows or none.
+
+    Example: tracker import csv claims.csv --by ana --dry-run
+    """
+    with db.session_scope(_engine()) as session:
+        report = import_claims_csv(session=session, path=file, actor=by, dry_run=dry_run)
+    typer.echo(str(report))
+
+
+@app.command()
+@handles_errors
+def dashboard(
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    address: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Start the Streamlit review dashboard on this database.
+
+    Example: tracker dashboard --port 8501
+    """
+    engine = _engine()
+    app_path = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    env = {**os.environ, "TRACKER_DATABASE_URL": _state.get("url") or str(engine.url)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    typer.echo(f"dashboard on http://{address}:{port}/  (Ctrl+C to stop)")
+    raise typer.Exit(subprocess.call(cmd, env=env))  # noqa: S603
+
+
+if __name__ == "__main__":
+    app()

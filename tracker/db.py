@@ -1,0 +1,120 @@
+"""Engines and sessions: the only module that knows about database URLs.
+
+SQLite gets foreign keys, WAL journaling and a busy timeout on every
+connection. Writes on SQLite take the database lock when their transaction
+begins (``BEGIN IMMEDIATE``), so two writers never deadlock on a lock upgrade;
+reads stay plain deferred transactions and never block writers under WAL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+from .config import get_settings
+
+WRITE_OPTION = "tracker_write"
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url`` (default: settings), tuned for the backend."""
+    url = url or get_settings().database_url
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(False))
+        parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        kwargs.setdefault("connect_args", {})
+        kwargs["connect_args"].setdefault("check_same_thread", False)
+        kwargs["connect_args"].setdefault("timeout", 30)
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    if parsed.get_backend_name() == "postgresql":
+        # Timestamps are compared and grouped as UTC whatever the server's zone.
+        # Merge with any libpq options already in the URL (e.g. a search_path).
+        connect_args = kwargs.setdefault("connect_args", {})
+        in_url = parsed.query.get("options", "")
+        in_url = " ".join(in_url) if isinstance(in_url, tuple) else in_url
+        merged = f"{in_url} {connect_args.get('options', '')} -c timezone=UTC"
+        connect_args["options"] = " ".join(merged.split())
+        url = parsed.difference_update_query(["options"]).render_as_string(hide_password=False)
+    return create_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(WRITE_OPTION)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_sqlite(session_or_engine: Session | Engine) -> bool:
+    bind = (
+        session_or_engine.get_bind()
+        if isinstance(session_or_engine, Session)
+        else session_or_engine
+    )
+    return bind.dialect.name == "sqlite"
+
+
+def begin_write(session: Session) -> None:
+    """Start ``session``'s transaction as a write (SQLite: ``BEGIN IMMEDIATE``).
+
+    Call it before the first statement of a use case that writes. Harmless
+    when the transaction has already begun.
+    """
+    if not session.in_transaction():
+        session.connection(execution_options={WRITE_OPTION: True})
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest migration."""
+    from alembic import command
+
+    with engine.begin() as conn:
+        cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

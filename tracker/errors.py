@@ -1,0 +1,104 @@
+"""The exceptions tracker raises, all rooted at :class:`TrackerError`.
+
+Entry points (the CLI and the dashboard) catch ``TrackerError`` and show its
+message as one line; anything else is a bug and keeps its traceback.
+
+    TrackerError
+    ├── NotFound            an id or slug that does not exist
+    ├── ValidationFailed    a value outside the allowed set, too long, malformed
+    │   └── UnsafeURL       a URL tracker will not store or fetch
+    ├── InvalidTransition   a status change the review rules forbid
+    ├── RuleViolation       a review rule is not met (e.g. verify without a source)
+    ├── EditConflict        a write carried a stale ``version``
+    ├── PermissionDenied    the actor's role does not allow the action
+    └── ImportFailed        an import with bad rows; carries every problem found
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class TrackerError(Exception):
+    """Base class of every error tracker raises on purpose."""
+
+
+class NotFound(TrackerError):
+    pass
+
+
+class ValidationFailed(TrackerError):
+    pass
+
+
+class UnsafeURL(ValidationFailed):
+    pass
+
+
+class InvalidTransition(TrackerError):
+    pass
+
+
+class RuleViolation(TrackerError):
+    pass
+
+
+class PermissionDenied(TrackerError):
+    pass
+
+
+class EditConflict(TrackerError):
+    """The claim changed since the caller read it; nothing was written."""
+
+    def __init__(
+        self,
+        claim_id: int,
+        expected_version: int,
+        current_version: int,
+        changed_by: str | None = None,
+        changed_at: datetime | None = None,
+    ) -> None:
+        self.claim_id = claim_id
+        self.expected_version = expected_version
+        self.current_version = current_version
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        who = changed_by or "someone"
+        when = f" at {changed_at:%Y-%m-%d %H:%M} UTC" if changed_at else ""
+        super().__init__(
+            f"claim {claim_id} was changed by {who}{when} since you opened it "
+            f"(you had version {expected_version}, it is now {current_version}); "
+            "reload and apply your change again"
+        )
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    field: str | None
+    value: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}"
+        if self.field:
+            where += f", field {self.field!r}"
+        if self.value is not None:
+            shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
+            where += f", value {shown!r}"
+        return f"{where}: {self.reason}"
+
+
+class ImportFailed(TrackerError):
+    """An import found bad input; nothing was written."""
+
+    def __init__(self, source: str, problems: Sequence[RowProblem]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        head = f"{source}: {len(self.problems)} problem(s), nothing imported"
+        lines = [str(p) for p in self.problems[:50]]
+        if len(self.problems) > 50:
+            lines.append(f"... and {len(self.problems) - 50} more")
+        super().__init__("\n".join([head, *("  " + line for line in lines)]))

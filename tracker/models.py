@@ -1,0 +1,259 @@
+"""Tables and the models around them.
+
+Enumerations are stored as plain strings (no database enum types) so that a
+new value is a code change, not a schema migration; the service layer checks
+every value against these enums before it is written.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything tracker stores is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class ClaimStatus(StrEnum):
+    unreviewed = "unreviewed"
+    in_review = "in_review"
+    verified = "verified"
+    flagged = "flagged"
+    dismissed = "dismissed"
+
+
+class FlagReason(StrEnum):
+    false = "false"
+    misleading = "misleading"
+    unverifiable = "unverifiable"
+    outdated = "outdated"
+    needs_editor = "needs_editor"
+
+
+class ClaimType(StrEnum):
+    statistic = "statistic"
+    comparison = "comparison"
+    attribution = "attribution"
+    event = "event"
+    capability = "capability"
+    prediction = "prediction"
+    definition = "definition"
+    other = "other"
+
+
+class Stance(StrEnum):
+    supports = "supports"
+    refutes = "refutes"
+    context = "context"
+
+
+class Origin(StrEnum):
+    curated = "curated"
+    extracted = "extracted"
+    imported = "imported"
+
+
+def _ts(**kw: object) -> object:
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), **kw))
+
+
+# --- Article ---------------------------------------------------------------
+
+
+class ArticleBase(SQLModel):
+    slug: str = Field(max_length=120)
+    title: str = Field(max_length=500)
+    publisher: str | None = Field(default=None, max_length=200)
+    url: str | None = Field(default=None, max_length=2000)
+    published: date | None = None
+
+
+class Article(ArticleBase, table=True):
+    __table_args__ = (UniqueConstraint("slug", name="uq_article_slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64)
+    created_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+
+
+class ArticleCreate(ArticleBase):
+    text: str
+
+
+class ArticlePublic(ArticleBase):
+    id: int
+    sha256: str
+    claim_count: int = 0
+
+
+# --- Claim -----------------------------------------------------------------
+
+
+class ClaimBase(SQLModel):
+    claim: str = Field(sa_column=Column(Text, nullable=False))
+    quote: str = Field(sa_column=Column(Text, nullable=False))
+    quote_start: int
+    quote_end: int
+    section: str | None = Field(default=None, max_length=300)
+    claim_type: str = Field(default=ClaimType.other.value, max_length=20)
+    score: float | None = None
+
+
+class Claim(ClaimBase, table=True):
+    __table_args__ = (
+        Index("ix_claim_article_status", "article_id", "status"),
+        Index("ix_claim_status_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    status: str = Field(default=ClaimStatus.unreviewed.value, max_length=20)
+    flag_reason: str | None = Field(default=None, max_length=20)
+    assignee: str | None = Field(default=None, max_length=100, index=True)
+    origin: str = Field(default=Origin.curated.value, max_length=20)
+    last_reviewed_by: str | None = Field(default=None, max_length=100)
+    last_reviewed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    created_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    updated_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    version: int = Field(default=1)
+
+
+class ClaimCreate(ClaimBase):
+    article: str  # slug
+
+
+class ClaimUpdate(SQLModel):
+    """Fields an editor may change directly; all optional for partial updates."""
+
+    claim: str | None = None
+    section: str | None = None
+    claim_type: str | None = None
+    quote: str | None = None
+    quote_start: int | None = None
+    quote_end: int | None = None
+
+
+class ClaimPublic(SQLModel):
+    id: int
+    article: str
+    claim: str
+    quote: str
+    quote_start: int
+    quote_end: int
+    section: str | None
+    claim_type: str
+    score: float | None
+    status: str
+    flag_reason: str | None
+    assignee: str | None
+    origin: str
+    source_count: int
+    version: int
+    last_reviewed_by: str | None
+    last_reviewed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- Source ----------------------------------------------------------------
+
+
+class SourceBase(SQLModel):
+    url: str = Field(max_length=2000)
+    title: str | None = Field(default=None, max_length=500)
+    publisher: str | None = Field(default=None, max_length=200)
+    stance: str = Field(max_length=20)
+
+
+class Source(SourceBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    added_by: str = Field(max_length=100)
+    added_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    # Filled in by link checking.
+    last_checked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    http_status: int | None = None
+    final_url: str | None = Field(default=None, max_length=2000)
+    link_state: str | None = Field(default=None, max_length=20)
+    archived_url: str | None = Field(default=None, max_length=2000)
+    archived_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class SourcePublic(SourceBase):
+    id: int
+    claim_id: int
+    added_by: str
+    added_at: datetime
+    last_checked_at: datetime | None
+    http_status: int | None
+    final_url: str | None
+    link_state: str | None
+    archived_url: str | None
+
+
+# --- Note ------------------------------------------------------------------
+
+
+class Note(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    author: str = Field(max_length=100)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+
+
+class NotePublic(SQLModel):
+    id: int
+    claim_id: int
+    author: str
+    body: str
+    created_at: datetime
+
+
+# --- Event (append-only audit trail) ----------------------------------------
+
+
+class Event(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=40)
+    field: str | None = Field(default=None, max_length=40)
+    old_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    new_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The claim's version after this change; null for changes that do not
+    # bump it (notes and sources never conflict with a status change).
+    claim_version: int | None = None
+    at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+
+
+class EventPublic(SQLModel):
+    id: int
+    claim_id: int
+    actor: str
+    action: str
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    detail: str | None
+    claim_version: int | None
+    at: datetime

@@ -1,0 +1,332 @@
+"""Read side: listing, counting, detail and statistics. Filtering and paging in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session, col, select
+
+from .errors import NotFound, ValidationFailed
+from .models import (
+    Article,
+    ArticlePublic,
+    Claim,
+    ClaimPublic,
+    ClaimStatus,
+    ClaimType,
+    Event,
+    EventPublic,
+    Note,
+    NotePublic,
+    Origin,
+    Source,
+    SourcePublic,
+    as_utc,
+)
+from .validation import parse_enum
+
+
+@dataclass(frozen=True)
+class ClaimFilter:
+    """What to narrow a claim list to; every field is optional."""
+
+    status: Sequence[str] = ()
+    article: str | None = None
+    claim_type: Sequence[str] = ()
+    assignee: str | None = None  # "" or "-" means unassigned
+    search: str | None = None
+    origin: str | None = None
+    ids: Sequence[int] = ()
+
+    def __post_init__(self) -> None:
+        for s in self.status:
+            parse_enum(ClaimStatus, s, "status")
+        for t in self.claim_type:
+            parse_enum(ClaimType, t, "claim type")
+        if self.origin:
+            parse_enum(Origin, self.origin, "origin")
+
+
+SORT_KEYS = ("id", "status", "claim_type", "section", "assignee", "updated_at", "score", "sources")
+
+
+def _source_count() -> Any:
+    return (
+        select(func.count(col(Source.id)))
+        .where(Source.claim_id == Claim.id)
+        .correlate(Claim)
+        .scalar_subquery()
+    )
+
+
+def _like(column: InstrumentedAttribute[Any] | Any, term: str) -> ColumnElement[bool]:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
+def _conditions(filters: ClaimFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if filters.status:
+        conds.append(col(Claim.status).in_(list(filters.status)))
+    if filters.article:
+        conds.append(Article.slug == filters.article)
+    if filters.claim_type:
+        conds.append(col(Claim.claim_type).in_(list(filters.claim_type)))
+    if filters.assignee is not None:
+        if filters.assignee in ("", "-"):
+            conds.append(col(Claim.assignee).is_(None))
+        else:
+            conds.append(Claim.assignee == filters.assignee)
+    if filters.origin:
+        conds.append(Claim.origin == filters.origin)
+    if filters.ids:
+        conds.append(col(Claim.id).in_(list(filters.ids)))
+    if filters.search and filters.search.strip():
+        term = filters.search.strip()
+        in_notes = exists(select(Note.id).where(Note.claim_id == Claim.id, _like(Note.body, term)))
+        conds.append(or_(_like(Claim.claim, term), _like(Claim.quote, term), in_notes))
+    return conds
+
+
+def _claim_select() -> Any:
+    return select(Claim, Article.slug, _source_count().label("source_count")).join(
+        Article, col(Article.id) == Claim.article_id
+    )
+
+
+def _to_public(claim: Claim, slug: str, source_count: int) -> ClaimPublic:
+    data = claim.model_dump()
+    for key in ("created_at", "updated_at", "last_reviewed_at"):
+        data[key] = as_utc(data[key])
+    return ClaimPublic(**data, article=slug, source_count=source_count or 0)
+
+
+def list_claims(
+    *,
+    session: Session,
+    filters: ClaimFilter | None = None,
+    sort: str = "id",
+    descending: bool = False,
+    limit: int | None = 50,
+    offset: int = 0,
+) -> list[ClaimPublic]:
+    filters = filters or ClaimFilter()
+    if sort not in SORT_KEYS:
+        raise ValidationFailed(f"unknown sort key {sort!r}; allowed: {', '.join(SORT_KEYS)}")
+    order: Any = _source_count() if sort == "sources" else getattr(Claim, sort)
+    order = order.desc() if descending else order.asc()
+    stmt = _claim_select().where(and_(True, *_conditions(filters)))
+    stmt = stmt.order_by(order, col(Claim.id).desc() if descending else col(Claim.id))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    if offset:
+        stmt = stmt.offset(offset)
+    return [_to_public(c, slug, n) for c, slug, n in session.exec(stmt).all()]
+
+
+def iter_claim_batches(
+    *, session: Session, filters: ClaimFilter | None = None, batch_size: int = 500
+) -> Iterator[list[ClaimPublic]]:
+    """Every matching claim in id order, fetched in batches from a streaming cursor."""
+    filters = filters or ClaimFilter()
+    stmt = (
+        _claim_select()
+        .where(and_(True, *_conditions(filters)))
+        .order_by(col(Claim.id))
+        .execution_options(yield_per=batch_size, stream_results=True)
+    )
+    for partition in session.exec(stmt).partitions(batch_size):
+        yield [_to_public(c, slug, n) for c, slug, n in partition]
+
+
+def count_claims(*, session: Session, filters: ClaimFilter | None = None) -> int:
+    filters = filters or ClaimFilter()
+    stmt = (
+        select(func.count(col(Claim.id)))
+        .select_from(Claim)
+        .join(Article, col(Article.id) == Claim.article_id)
+        .where(and_(True, *_conditions(filters)))
+    )
+    return int(session.exec(stmt).one())
+
+
+def get_claim(*, session: Session, claim_id: int) -> ClaimPublic:
+    row = session.exec(_claim_select().where(Claim.id == claim_id)).first()
+    if row is None:
+        raise NotFound(f"claim {claim_id} does not exist")
+    return _to_public(*row)
+
+
+def next_claim_id(
+    *,
+    session: Session,
+    after_id: int | None = None,
+    filters: ClaimFilter | None = None,
+) -> int | None:
+    """The next claim (by id, wrapping around) that matches ``filters``."""
+    filters = filters or ClaimFilter(status=[ClaimStatus.unreviewed.value])
+    base = (
+        select(Claim.id)
+        .join(Article, col(Article.id) == Claim.article_id)
+        .where(and_(True, *_conditions(filters)))
+        .order_by(col(Claim.id))
+        .limit(1)
+    )
+    if after_id is not None:
+        found = session.exec(base.where(col(Claim.id) > after_id)).first()
+        if found is not None:
+            return found
+    return session.exec(base).first()
+
+
+@dataclass
+class ClaimDetail:
+    claim: ClaimPublic
+    article_title: str
+    sources: list[SourcePublic]
+    notes: list[NotePublic]
+    events: list[EventPublic]
+
+
+def claim_detail(*, session: Session, claim_id: int) -> ClaimDetail:
+    claim = get_claim(session=session, claim_id=claim_id)
+    title = session.exec(select(Article.title).where(Article.slug == claim.article)).one()
+    sources = session.exec(
+        select(Source).where(Source.claim_id == claim_id).order_by(col(Source.id))
+    ).all()
+    notes = session.exec(select(Note).where(Note.claim_id == claim_id).order_by(col(Note.id))).all()
+    events = session.exec(
+        select(Event).where(Event.claim_id == claim_id).order_by(col(Event.id))
+    ).all()
+    return ClaimDetail(
+        claim=claim,
+        article_title=title,
+        sources=[SourcePublic.model_validate(s) for s in sources],
+        notes=[
+            NotePublic.model_validate(n.model_dump() | {"created_at": as_utc(n.created_at)})
+            for n in notes
+        ],
+        events=[EventPublic.model_validate(e.model_dump() | {"at": as_utc(e.at)}) for e in events],
+    )
+
+
+def list_articles(*, session: Session) -> list[ArticlePublic]:
+    counts = (
+        select(Claim.article_id, func.count(col(Claim.id)).label("n"))
+        .group_by(col(Claim.article_id))
+        .subquery()
+    )
+    stmt = (
+        select(Article, counts.c.n)
+        .outerjoin(counts, counts.c.article_id == Article.id)
+        .order_by(col(Article.id))
+    )
+    return [
+        ArticlePublic(**a.model_dump(exclude={"text"}), claim_count=n or 0)
+        for a, n in session.exec(stmt).all()
+    ]
+
+
+def get_article(*, session: Session, slug: str) -> Article:
+    article = session.exec(select(Article).where(Article.slug == slug)).first()
+    if article is None:
+        known = session.exec(select(Article.slug).order_by(col(Article.slug))).all()
+        hint = f"; known articles: {', '.join(known)}" if known else "; run `tracker seed` first"
+        raise NotFound(f"article {slug!r} does not exist{hint}")
+    return article
+
+
+def claims_in_article(*, session: Session, article_id: int) -> list[ClaimPublic]:
+    """Every claim of one article, in text order (an article has hundreds at most)."""
+    stmt = (
+        _claim_select()
+        .where(Claim.article_id == article_id)
+        .order_by(col(Claim.quote_start), col(Claim.id))
+    )
+    return [_to_public(c, slug, n) for c, slug, n in session.exec(stmt).all()]
+
+
+@dataclass
+class Overview:
+    total: int
+    by_status: dict[str, int]
+    by_flag_reason: dict[str, int]
+    by_reviewer: dict[str, int]
+    by_assignee: dict[str, int]
+    sources_by_stance: dict[str, int]
+    without_source: list[ClaimPublic]
+    verdicts_by_day: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def overview(*, session: Session, article: str | None = None) -> Overview:
+    filters = ClaimFilter(article=article)
+    conds = and_(True, *_conditions(filters))
+
+    def grouped(column: Any, *extra: Any) -> dict[str, int]:
+        stmt = (
+            select(column, func.count(col(Claim.id)))
+            .select_from(Claim)
+            .join(Article, col(Article.id) == Claim.article_id)
+            .where(conds, *extra)
+            .group_by(column)
+        )
+        return {str(k) if k is not None else "": int(n) for k, n in session.exec(stmt).all()}
+
+    by_status = {s.value: 0 for s in ClaimStatus} | grouped(Claim.status)
+    stance_stmt = (
+        select(Source.stance, func.count(col(Source.id)))
+        .join(Claim, col(Claim.id) == Source.claim_id)
+        .join(Article, col(Article.id) == Claim.article_id)
+        .where(conds)
+        .group_by(col(Source.stance))
+    )
+    without = (
+        _claim_select()
+        .where(conds, _source_count() == 0, col(Claim.status) != ClaimStatus.dismissed.value)
+        .order_by(col(Claim.id))
+        .limit(200)
+    )
+    day = func.substr(func.cast(Event.at, _string_type()), 1, 10)
+    verdicts = (
+        select(day, Event.new_value, func.count(col(Event.id)))
+        .join(Claim, col(Claim.id) == Event.claim_id)
+        .join(Article, col(Article.id) == Claim.article_id)
+        .where(conds, Event.field == "status")
+        .group_by(day, col(Event.new_value))
+        .order_by(day)
+    )
+    return Overview(
+        total=sum(by_status.values()),
+        by_status=by_status,
+        by_flag_reason=grouped(Claim.flag_reason, col(Claim.flag_reason).is_not(None)),
+        by_reviewer=grouped(Claim.last_reviewed_by, col(Claim.last_reviewed_by).is_not(None)),
+        by_assignee=grouped(Claim.assignee, col(Claim.assignee).is_not(None)),
+        sources_by_stance={k: int(n) for k, n in session.exec(stance_stmt).all()},
+        without_source=[_to_public(c, s, n) for c, s, n in session.exec(without).all()],
+        verdicts_by_day=[(str(d), str(v), int(n)) for d, v, n in session.exec(verdicts).all()],
+    )
+
+
+def _string_type() -> Any:
+    from sqlalchemy import String
+
+    return String()
+
+
+def last_change(*, session: Session, claim_id: int) -> tuple[str, datetime] | None:
+    """Who made the claim's newest versioned change, and when."""
+    row = session.exec(
+        select(Event.actor, Event.at)
+        .where(Event.claim_id == claim_id, col(Event.claim_version).is_not(None))
+        .order_by(col(Event.id).desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    actor, at = row
+    return actor, as_utc(at)  # type: ignore[return-value]

@@ -1,0 +1,91 @@
+"""Checks on values coming from people and files. Pure: no database, no network."""
+
+from __future__ import annotations
+
+import unicodedata
+from enum import StrEnum
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from .errors import UnsafeURL, ValidationFailed
+
+E = TypeVar("E", bound=StrEnum)
+
+_ALLOWED_CONTROLS = {"\n", "\t"}
+
+
+def parse_enum(enum_cls: type[E], value: object, field: str) -> E:
+    """``value`` as a member of ``enum_cls``, or an error listing the allowed values."""
+    text = str(value).strip() if value is not None else ""
+    try:
+        return enum_cls(text)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_cls)
+        raise ValidationFailed(f"unknown {field} {text!r}; allowed: {allowed}") from None
+
+
+def clean_text(
+    value: str | None,
+    field: str,
+    *,
+    max_chars: int,
+    required: bool = True,
+    multiline: bool = True,
+) -> str | None:
+    """Normalise line endings, trim, and refuse control characters and oversize text."""
+    if value is None:
+        if required:
+            raise ValidationFailed(f"{field} is required")
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{field} must be text, got {type(value).__name__}")
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        if required:
+            raise ValidationFailed(f"{field} is required and may not be blank")
+        return None
+    for index, char in enumerate(text):
+        if (multiline and char in _ALLOWED_CONTROLS) or char == " ":
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cs") or (not multiline and char in _ALLOWED_CONTROLS):
+            raise ValidationFailed(
+                f"{field} contains control character U+{ord(char):04X} at position {index}; "
+                "remove it and try again"
+            )
+    if len(text) > max_chars:
+        raise ValidationFailed(
+            f"{field} is {len(text):,} characters long; the limit is {max_chars:,}"
+        )
+    return text
+
+
+def validate_url(url: str | None, field: str = "url") -> str:
+    """An absolute http(s) URL without credentials, or :class:`UnsafeURL`."""
+    text = clean_text(url, field, max_chars=2000, multiline=False)
+    assert text is not None
+    if any(ch.isspace() for ch in text):
+        raise UnsafeURL(f"{field} {text!r} contains white space")
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        shown = f"{scheme}:" if scheme else "no scheme"
+        raise UnsafeURL(f"{field} {text!r} has {shown}; only http and https links are allowed")
+    if not parts.hostname:
+        raise UnsafeURL(f"{field} {text!r} has no host name")
+    if parts.username is not None or parts.password is not None:
+        raise UnsafeURL(f"{field} {text!r} carries credentials; remove the user:password@ part")
+    try:
+        _ = parts.port
+    except ValueError:
+        raise UnsafeURL(f"{field} {text!r} has an invalid port") from None
+    return text
+
+
+def is_http_url(url: str | None) -> bool:
+    """True when ``url`` may be shown as a link."""
+    try:
+        validate_url(url)
+    except ValidationFailed:
+        return False
+    return True
