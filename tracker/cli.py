@@ -440,6 +440,22 @@ def import_csv(
     typer.echo(str(report))
 
 
+DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+STREAMLIT_OPTIONS = {
+    "server.headless": "true",
+    "browser.gatherUsageStats": "false",
+    "client.toolbarMode": "minimal",
+    "theme.primaryColor": "#1f5fbf",
+}
+
+
+def streamlit_command(*, port: int, address: str) -> list[str]:
+    """The command that serves the dashboard (also used by the browser tests)."""
+    options = {**STREAMLIT_OPTIONS, "server.port": str(port), "server.address": address}
+    flags = [item for key, value in options.items() for item in (f"--{key}", value)]
+    return [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP), *flags]
+
+
 @app.command()
 @handles_errors
 def dashboard(
@@ -451,25 +467,14 @@ def dashboard(
     Example: tracker dashboard --port 8501
     """
     engine = _engine()
-    app_path = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     env = {**os.environ, "TRACKER_DATABASE_URL": _state.get("url") or str(engine.url)}
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_path),
-        "--server.port",
-        str(port),
-        "--server.address",
-        address,
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    cmd = streamlit_command(port=port, address=address)
     typer.echo(f"dashboard on http://{address}:{port}/  (Ctrl+C to stop)")
-    raise typer.Exit(subprocess.call(cmd, env=env))  # noqa: S603
+    try:
+        code = subprocess.call(cmd, env=env)  # noqa: S603
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""The Streamlit review dashboard. Pages call tracker's services; no SQL here."""

@@ -1,0 +1,74 @@
+"""Article view: the full text with every claim highlighted by status."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, state
+from dashboard.render import (
+    STATUS_COLOURS,
+    STATUS_LABELS,
+    Span,
+    highlight,
+    highlight_line,
+    located,
+    md_escape,
+    short,
+)
+from tracker.text import is_heading, lines
+
+
+def render() -> None:
+    url = data.database_url()
+    st.title("Article")
+    articles = data.articles(url)
+    if not articles:
+        st.info("No articles yet. Load the seed article with `tracker seed`.")
+        return
+    slugs = [a.slug for a in articles]
+    slug = st.selectbox("Article", slugs, key="a_slug") if len(slugs) > 1 else slugs[0]
+    article_id, title, text = data.article_text(url, slug)
+    claims = data.claims_in_article(url, article_id)
+    found = [c for c in claims if located(text, c.quote_start, c.quote_end, c.quote)]
+    lost = [c for c in claims if c not in found]
+
+    st.markdown(f"## {md_escape(title)}")
+    st.markdown(
+        "Legend: "
+        + " ".join(highlight(STATUS_LABELS[s], colour) for s, colour in STATUS_COLOURS.items())
+        + " · **\\#N** marks the end of claim N"
+    )
+    focus = st.session_state.get("a_focus")
+    options = [c.id for c in found]
+    labels = {c.id: f"#{c.id} · {STATUS_LABELS[c.status]} · {short(c.claim, 80)}" for c in claims}
+    pick = st.columns([4, 1], vertical_alignment="bottom")
+    chosen = pick[0].selectbox(
+        "Open a highlighted claim",
+        options,
+        index=options.index(focus) if focus in options else None,
+        format_func=labels.get,
+        key="a_choice",
+        placeholder="Choose a claim by number or text",
+    )
+    if pick[1].button("Open claim", key="a_open", type="primary", disabled=chosen is None):
+        state.set_claim(chosen)
+        st.switch_page("pages/claim.py", query_params={"id": str(chosen)})
+
+    spans = [Span(c.quote_start, c.quote_end, c.id, c.status) for c in found]
+    with st.container(border=True):
+        for line in lines(text):
+            if not line.text.strip():
+                continue
+            body = highlight_line(line.text, line.start, spans)
+            if is_heading(line.text):
+                st.markdown(f"#### {body}")
+            else:
+                st.markdown(body)
+
+    if lost:
+        st.subheader(f"Claims whose quote is not found in the text ({len(lost)})")
+        for c in lost:
+            st.markdown(f"- **\\#{c.id}** {md_escape(short(c.claim, 100))} — quote: “{md_escape(short(c.quote, 80))}”")
+
+
+render()

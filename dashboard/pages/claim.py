@@ -1,0 +1,289 @@
+"""Claim detail: the claim in its paragraph, the verdict actions, sources, notes, history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from dashboard import auth, data, state
+from dashboard.render import (
+    STANCE_COLOURS,
+    STATUS_COLOURS,
+    badge,
+    join_nonempty,
+    md_escape,
+    paragraph_with_quote,
+    safe_link,
+    short,
+    status_badge,
+)
+from tracker import queries, services
+from tracker.errors import EditConflict, NotFound, TrackerError
+from tracker.models import ClaimStatus, FlagReason, Stance
+from tracker.queries import ClaimDetail
+from tracker.text import Outline
+
+LINK_STATES = {
+    None: ("not checked yet", "gray"),
+    "live": ("live", "green"),
+    "failing": ("failing", "orange"),
+    "dead": ("dead", "red"),
+    "blocked": ("blocked", "violet"),
+}
+
+
+def claim_id_from_request() -> int | None:
+    raw = st.query_params.get("id")
+    if raw is not None:
+        try:
+            state.set_claim(int(raw))
+        except ValueError:
+            st.error(f"“{md_escape(raw)}” is not a claim number.")
+    cid = state.get("claim_id")
+    return int(cid) if cid is not None else None
+
+
+def go_to(claim_id: int) -> None:
+    state.set_claim(claim_id)
+    st.query_params["id"] = str(claim_id)
+    st.rerun()
+
+
+def act(label: str, action: Callable[..., Any], **kwargs: Any) -> bool:
+    """Run a service; show its error in the page. True when it succeeded."""
+    try:
+        result = data.write(action, **kwargs)
+    except EditConflict as exc:
+        st.session_state["_conflict"] = str(exc)
+        return False
+    except TrackerError as exc:
+        st.session_state["_action_error"] = str(exc)
+        return False
+    version = getattr(result, "version", None)
+    if version is not None and "claim_id" in kwargs:
+        state.remember(kwargs["claim_id"], version)
+    state.flash("success", label)
+    return True
+
+
+def header(d: ClaimDetail, text: str) -> None:
+    c = d.claim
+    st.caption(join_nonempty([f"Claim #{c.id}", md_escape(d.article_title), md_escape(c.section)]))
+    st.markdown(
+        join_nonempty(
+            [
+                status_badge(c.status, c.flag_reason),
+                badge(c.claim_type, "gray"),
+                badge(f"assigned to {c.assignee}", "blue") if c.assignee else None,
+                badge(f"{c.origin}", "gray"),
+                badge(f"score {c.score:.2f}", "orange") if c.score is not None else None,
+            ],
+            " ",
+        )
+    )
+    st.markdown(f"### {md_escape(c.claim)}")
+    st.markdown("**In the article**")
+    with st.container(border=True):
+        if 0 <= c.quote_start < c.quote_end <= len(text) and text[c.quote_start : c.quote_end] == c.quote:
+            section = Outline(text).section_at(c.quote_start)
+            if section:
+                st.caption(md_escape(section))
+            st.markdown(paragraph_with_quote(text, c.quote_start, c.quote_end))
+        else:
+            st.warning("The quote is not found at its position in the article text:")
+            st.markdown(f"> {md_escape(c.quote)}")
+
+
+def conflict_banner(d: ClaimDetail, seen: int) -> None:
+    message = st.session_state.pop("_conflict", None)
+    c = d.claim
+    if message is None and c.version == seen:
+        return
+    if message is None:
+        who = queries.last_change  # for the name in the banner
+        last = data.read(who, claim_id=c.id)
+        by = f" by {last[0]} at {last[1]:%H:%M} UTC" if last else ""
+        message = f"This claim was changed{by} since you opened it."
+    with st.container(border=True):
+        st.warning(md_escape(message) + " Reload to see the current version before you act.")
+        if st.button("Reload claim", key="c_reload", type="primary"):
+            state.remember(c.id, c.version)
+            st.rerun()
+
+
+def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
+    c = d.claim
+    if user is None:
+        st.info("Enter your name in the sidebar to review this claim.")
+    disabled = user is None
+    base = {"claim_id": c.id, "actor": user or "", "expected_version": seen}
+    error = st.session_state.pop("_action_error", None)
+    if error:
+        st.error(md_escape(error))
+
+    cols = st.columns(6)
+    if cols[0].button("✓ Verify", type="primary", key="c_verify",
+                      disabled=disabled or c.status == ClaimStatus.verified,
+                      help="Needs at least one source", width="stretch"):
+        act("Verified.", services.review_claim, status=ClaimStatus.verified.value, **base)
+        st.rerun()
+    if st.session_state.pop("_close_flag", False):
+        st.session_state["c_flag_open"] = False
+    flag_open = cols[1].toggle("⚑ Flag…", key="c_flag_open", disabled=disabled)
+    if cols[2].button("Start review", key="c_start", disabled=disabled
+                      or c.status == ClaimStatus.in_review, width="stretch"):
+        act("Marked in review.", services.review_claim, status=ClaimStatus.in_review.value, **base)
+        st.rerun()
+    if c.status == ClaimStatus.dismissed or c.status in (ClaimStatus.verified, ClaimStatus.flagged):
+        if cols[3].button("Reopen", key="c_reopen", disabled=disabled, width="stretch"):
+            act("Reopened.", services.review_claim, status=ClaimStatus.unreviewed.value, **base)
+            st.rerun()
+    elif cols[3].button("Dismiss", key="c_dismiss", disabled=disabled, width="stretch",
+                        help="Not a checkable claim"):
+        act("Dismissed.", services.review_claim, status=ClaimStatus.dismissed.value, **base)
+        st.rerun()
+    if c.assignee != user and cols[4].button("Assign to me", key="c_assign_me", disabled=disabled,
+                                             width="stretch"):
+        act(f"Assigned to {user}.", services.assign_claim, assignee=user, **base)
+        st.rerun()
+    with cols[5].popover("Assign…", disabled=disabled, width="stretch"):
+        with st.form("c_assign_form", border=False):
+            who = st.text_input("Reviewer", key="c_assignee", placeholder="name, empty = nobody")
+            if st.form_submit_button("Assign"):
+                act("Assignment changed.", services.assign_claim, assignee=who.strip() or None,
+                    **base)
+                st.rerun()
+
+    if flag_open:
+        with st.form("c_flag_form"):
+            st.markdown("**Flag this claim**")
+            reason = st.selectbox("Reason", [r.value for r in FlagReason], key="c_flag_reason",
+                                  index=None, placeholder="Choose a reason")
+            note = st.text_area("Note: what is wrong, and how you know", key="c_flag_note")
+            if st.form_submit_button("Flag claim", type="primary"):
+                if act("Flagged.", services.review_claim, status=ClaimStatus.flagged.value,
+                       reason=reason, note=note, **base):
+                    st.session_state["_close_flag"] = True
+                st.rerun()
+
+
+def sources(d: ClaimDetail, user: str | None) -> None:
+    st.subheader(f"Sources ({len(d.sources)})")
+    if not d.sources:
+        st.caption("No sources yet. Verifying needs at least one.")
+    for s in d.sources:
+        link_label, link_colour = LINK_STATES.get(s.link_state, (s.link_state or "?", "gray"))
+        with st.container(border=True):
+            st.markdown(
+                join_nonempty(
+                    [
+                        badge(s.stance, STANCE_COLOURS.get(s.stance, "gray")),
+                        safe_link(s.title or s.url, s.url),
+                        md_escape(s.publisher),
+                    ],
+                    " ",
+                )
+            )
+            status = f" (HTTP {s.http_status})" if s.http_status else ""
+            extra = [badge(f"link {link_label}{status}", link_colour)]
+            if s.archived_url:
+                extra.append(safe_link("archived copy", s.archived_url))
+            extra.append(f"added by {md_escape(s.added_by)} {s.added_at:%Y-%m-%d %H:%M}")
+            st.caption(" · ".join(extra))
+    with st.form("c_source_form", clear_on_submit=True):
+        st.markdown("**Add a source**")
+        url = st.text_input("URL (http or https)", key="c_src_url")
+        c1, c2, c3 = st.columns(3)
+        stance = c1.selectbox("Stance", [x.value for x in Stance], key="c_src_stance")
+        title = c2.text_input("Title", key="c_src_title")
+        publisher = c3.text_input("Publisher", key="c_src_publisher")
+        if st.form_submit_button("Add source", disabled=user is None):
+            if act("Source added.", services.add_source, claim_id=d.claim.id, url=url,
+                   stance=stance, title=title or None, publisher=publisher or None,
+                   actor=user or ""):
+                st.rerun()
+            else:
+                st.error(md_escape(st.session_state.pop("_action_error", "")))
+
+
+def notes(d: ClaimDetail, user: str | None) -> None:
+    st.subheader(f"Notes ({len(d.notes)})")
+    for n in d.notes:
+        with st.container(border=True):
+            st.caption(f"{md_escape(n.author)} · {n.created_at:%Y-%m-%d %H:%M} UTC")
+            st.markdown(md_escape(n.body))
+    with st.form("c_note_form", clear_on_submit=True):
+        body = st.text_area("Add a note", key="c_note_body")
+        if st.form_submit_button("Add note", disabled=user is None):
+            if act("Note added.", services.add_note, claim_id=d.claim.id, body=body,
+                   actor=user or ""):
+                st.rerun()
+            else:
+                st.error(md_escape(st.session_state.pop("_action_error", "")))
+
+
+def history(d: ClaimDetail) -> None:
+    st.subheader("History")
+    for e in reversed(d.events):
+        if e.field == "status":
+            what = f"{e.old_value} → **{e.new_value}**"
+        elif e.field in ("note", "source"):
+            what = f"{e.field}: {md_escape(short(e.new_value, 80))}"
+        elif e.field:
+            what = f"{e.field}: {md_escape(short(e.old_value, 40)) or '–'} → {md_escape(short(e.new_value, 60)) or '–'}"
+        else:
+            what = ""
+        detail = f" ({md_escape(e.detail)})" if e.detail else ""
+        st.markdown(
+            f"`{e.at:%Y-%m-%d %H:%M}` **{md_escape(e.actor)}** {md_escape(e.action)} {what}{detail}"
+        )
+
+
+def render() -> None:
+    user = auth.current_user()
+    cid = claim_id_from_request()
+    state.show_flashes()
+    if cid is None:
+        st.title("Claim")
+        st.info("No claim chosen. Open one from the review queue, or go to the next unreviewed.")
+        nxt = data.read(queries.next_claim_id)
+        if nxt is not None and st.button("Next unreviewed →", type="primary", key="c_first"):
+            go_to(nxt)
+        return
+    try:
+        d = data.read(queries.claim_detail, claim_id=cid)
+    except NotFound as exc:
+        st.title("Claim")
+        st.error(md_escape(str(exc)))
+        return
+    seen = state.seen_versions().setdefault(cid, d.claim.version)
+    _, _title, text = data.article_text(data.database_url(), d.claim.article)
+
+    nav = st.columns([1, 1, 1, 3])
+    if nav[0].button("← Queue", key="c_back"):
+        st.switch_page("pages/queue.py")
+    nxt = data.read(queries.next_claim_id, after_id=cid)
+    if nav[1].button("Next unreviewed →", key="c_next", disabled=nxt is None or nxt == cid,
+                     type="primary"):
+        go_to(nxt or cid)
+    if nav[2].button("See in article", key="c_article"):
+        st.session_state["a_focus"] = cid
+        st.switch_page("pages/article.py")
+
+    header(d, text)
+    conflict_banner(d, seen)
+    actions(d, user, seen)
+    st.divider()
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        sources(d, user)
+        notes(d, user)
+    with right:
+        history(d)
+    st.caption(f"Version {d.claim.version} · status colours: " + ", ".join(
+        f"{k} = {v}" for k, v in STATUS_COLOURS.items()))
+
+
+render()

@@ -1,0 +1,138 @@
+"""Turning tracker data into safe Markdown. Pure functions: no Streamlit here.
+
+User-written text (claims, notes, titles, article text) only ever reaches the
+page through :func:`md_escape`, which backslash-escapes every character that
+Markdown, Streamlit's colour directives or LaTeX could interpret. Streamlit
+itself never renders HTML from ``st.markdown`` without ``unsafe_allow_html``,
+which this dashboard never passes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from tracker.validation import is_http_url
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=\"'^])")
+
+STATUS_COLOURS = {
+    "unreviewed": "gray",
+    "in_review": "blue",
+    "verified": "green",
+    "flagged": "red",
+    "dismissed": "violet",
+}
+STATUS_LABELS = {
+    "unreviewed": "Unreviewed",
+    "in_review": "In review",
+    "verified": "Verified",
+    "flagged": "Flagged",
+    "dismissed": "Dismissed",
+}
+STANCE_COLOURS = {"supports": "green", "refutes": "red", "context": "blue"}
+# When highlights overlap, the status that most needs attention wins.
+STATUS_PRIORITY = ("flagged", "in_review", "unreviewed", "verified", "dismissed")
+
+
+def md_escape(text: str | None) -> str:
+    """``text`` as literal Markdown: no formatting, links, HTML, directives or maths."""
+    if not text:
+        return ""
+    escaped = _SPECIAL.sub(r"\\\1", text)
+    # Keep line breaks as breaks, not paragraph joins.
+    return escaped.replace("\n", "  \n")
+
+
+def badge(label: str, colour: str) -> str:
+    return f":{colour}-badge[{md_escape(label)}]"
+
+
+def status_badge(status: str, flag_reason: str | None = None) -> str:
+    label = STATUS_LABELS.get(status, status)
+    if flag_reason:
+        label += f": {flag_reason}"
+    return badge(label, STATUS_COLOURS.get(status, "gray"))
+
+
+def highlight(text: str, colour: str) -> str:
+    """Escaped ``text`` on a coloured background."""
+    return f":{colour}-background[{md_escape(text)}]"
+
+
+def safe_link(label: str | None, url: str | None) -> str:
+    """A Markdown link for http(s) URLs only; anything else is shown as plain text."""
+    shown = md_escape(label or url or "")
+    if not url or not is_http_url(url):
+        return shown
+    # Angle-bracket destination; percent-encode what could end it early.
+    target = quote(url, safe=":/?#[]@!$&'()*+,;=%-._~")
+    return f"[{shown}](<{target}>)"
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    claim_id: int
+    status: str
+
+
+def located(text: str, start: int, end: int, quote_text: str) -> bool:
+    return 0 <= start < end <= len(text) and text[start:end] == quote_text
+
+
+def highlight_line(
+    line: str, line_start: int, spans: Sequence[Span], *, markers: bool = True
+) -> str:
+    """One line of article text as Markdown with every claim span highlighted.
+
+    Overlapping spans are split at every boundary; each piece takes the colour
+    of the most urgent status covering it. ``#id`` markers follow each span.
+    """
+    line_end = line_start + len(line)
+    inside = [s for s in spans if s.start < line_end and s.end > line_start]
+    if not inside:
+        return md_escape(line)
+    cuts = {0, len(line)}
+    for s in inside:
+        cuts.add(max(s.start, line_start) - line_start)
+        cuts.add(min(s.end, line_end) - line_start)
+    points = sorted(cuts)
+    out: list[str] = []
+    for a, b in zip(points, points[1:], strict=False):
+        piece = line[a:b]
+        covering = [s for s in inside if s.start <= line_start + a and s.end >= line_start + b]
+        if covering:
+            status = min(covering, key=lambda s: STATUS_PRIORITY.index(s.status)).status
+            out.append(highlight(piece, STATUS_COLOURS.get(status, "gray")))
+        else:
+            out.append(md_escape(piece))
+        if markers:
+            ending = sorted(s.claim_id for s in inside if s.end == line_start + b)
+            if ending:
+                out.append(" " + " ".join(f"**\\#{cid}**" for cid in ending))
+    return "".join(out)
+
+
+def paragraph_with_quote(text: str, start: int, end: int, colour: str = "orange") -> str:
+    """The line around ``start:end`` with that span highlighted."""
+    p_start = text.rfind("\n", 0, start) + 1
+    p_end = text.find("\n", end)
+    p_end = len(text) if p_end < 0 else p_end
+    return (
+        md_escape(text[p_start:start])
+        + highlight(text[start:end], colour)
+        + md_escape(text[end:p_end])
+    )
+
+
+def short(text: str | None, width: int = 90) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def join_nonempty(parts: Iterable[str | None], sep: str = " · ") -> str:
+    return sep.join(p for p in parts if p)

@@ -1,0 +1,210 @@
+"""Every dashboard page through Streamlit's AppTest, on an empty and a seeded database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from streamlit.testing.v1 import AppTest
+
+from tracker import db, queries, services
+from tracker.models import Event
+from tracker.seeding import seed
+
+from .conftest import ROOT, SEEDS
+
+APP = str(ROOT / "dashboard" / "app.py")
+PAGES = ["pages/queue.py", "pages/claim.py", "pages/article.py", "pages/overview.py", "pages/export.py"]
+
+
+@pytest.fixture
+def empty_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    monkeypatch.setenv("TRACKER_DATABASE_URL", url)
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def seeded_db(empty_db: Engine) -> Engine:
+    with Session(empty_db) as s:
+        seed(session=s, seeds_dir=SEEDS)
+    return empty_db
+
+
+def app(page: str | None = None, user: str | None = "ana", **query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    if user:
+        at.session_state["reviewer_name"] = user
+    at.run()
+    if page:
+        at.query_params.update(query)
+        at.switch_page(page).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [e.value for e in at.error] + [
+        w.value for w in at.warning] + [i.value for i in at.info] + [s.value for s in at.success]
+    return "\n".join(str(p) for p in parts)
+
+
+def review_events(engine: Engine, claim_id: int) -> list[Event]:
+    with Session(engine) as s:
+        return list(s.exec(select(Event).where(Event.claim_id == claim_id, Event.action == "review")))
+
+
+def claim(engine: Engine, claim_id: int) -> queries.ClaimPublic:
+    with Session(engine) as s:
+        return queries.get_claim(session=s, claim_id=claim_id)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_an_empty_database(empty_db: Engine, page: str) -> None:
+    at = app(page)
+    assert at.title and not at.exception
+    assert "tracker seed" in texts(at) or "No claim chosen" in texts(at) or "0" in texts(at)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_seeded_database(seeded_db: Engine, page: str) -> None:
+    at = app(page, id="1")
+    assert not at.exception
+
+
+def test_queue_lists_a_page_and_filters_narrow_it(seeded_db: Engine) -> None:
+    at = app()
+    assert "**110** claims match" in texts(at)
+    assert len(at.dataframe[0].value) == 50
+    at.text_input(key="f_search").input("HBM4").run()
+    with Session(seeded_db) as s:
+        expected = queries.count_claims(session=s, filters=queries.ClaimFilter(search="HBM4"))
+    assert 0 < expected < 110
+    assert f"**{expected}** claim" in texts(at)
+    assert len(at.dataframe[0].value) == expected
+    at.multiselect(key="f_type").select("prediction").run()
+    assert "No claims match" in texts(at)  # no HBM4 claim is a prediction
+    at.text_input(key="f_search").input("").run()
+    frame = at.dataframe[0].value
+    assert 0 < len(frame) < 50 and set(frame["Type"]) == {"prediction"}
+
+
+def test_next_unreviewed_opens_the_first_unreviewed_claim(seeded_db: Engine) -> None:
+    with Session(seeded_db) as s:
+        services.review_claim(session=s, claim_id=1, status="in_review", actor="bob", expected_version=1)
+    at = app()
+    at.button(key="q_next").click().run()
+    assert at.session_state["claim_id"] == 2
+    assert "Claim \\#2" not in texts(at)  # the caption is plain text, not escaped markup
+    assert any("Claim #2" in c.value for c in at.caption)
+
+
+def test_verify_without_a_source_shows_the_rule_and_changes_nothing(seeded_db: Engine) -> None:
+    at = app("pages/claim.py", id="1")
+    at.button(key="c_verify").click().run()
+    assert "verify needs at least one source" in texts(at)
+    assert claim(seeded_db, 1).status == "unreviewed" and claim(seeded_db, 1).version == 1
+    assert review_events(seeded_db, 1) == []
+
+
+def test_flag_with_reason_and_note_writes_one_review_event(seeded_db: Engine) -> None:
+    at = app("pages/claim.py", id="4")
+    at.toggle(key="c_flag_open").set_value(True).run()
+    at.selectbox(key="c_flag_reason").select("unverifiable")
+    at.text_area(key="c_flag_note").input("No statement from Anthropic or AWS.")
+    next(b for b in at.button if b.label == "Flag claim").click().run()
+    assert not at.exception
+    c = claim(seeded_db, 4)
+    assert (c.status, c.flag_reason, c.last_reviewed_by) == ("flagged", "unverifiable", "ana")
+    events = review_events(seeded_db, 4)
+    assert [(e.old_value, e.new_value, e.actor) for e in events] == [("unreviewed", "flagged", "ana")]
+    assert "Flagged" in texts(at)
+
+
+def test_flag_without_a_note_is_refused(seeded_db: Engine) -> None:
+    at = app("pages/claim.py", id="4")
+    at.toggle(key="c_flag_open").set_value(True).run()
+    at.selectbox(key="c_flag_reason").select("outdated")
+    next(b for b in at.button if b.label == "Flag claim").click().run()
+    assert "flagging needs a note" in texts(at)
+    assert claim(seeded_db, 4).status == "unreviewed"
+
+
+def test_add_source_then_note_then_verify(seeded_db: Engine) -> None:
+    at = app("pages/claim.py", id="3")
+    at.text_input(key="c_src_url").input("https://www.example.org/openai-trainium")
+    at.selectbox(key="c_src_stance").select("supports")
+    at.text_input(key="c_src_title").input("**Press release**")
+    next(b for b in at.button if b.label == "Add source").click().run()
+    assert "Source added" in texts(at)
+    assert "\\*\\*Press release\\*\\*" in texts(at)  # shown as text, not bold
+    at.text_area(key="c_note_body").input("<script>alert('x')</script> checked")
+    next(b for b in at.button if b.label == "Add note").click().run()
+    assert "\\<script\\>" in texts(at)
+    at.button(key="c_verify").click().run()
+    c = claim(seeded_db, 3)
+    assert (c.status, c.source_count, c.version) == ("verified", 1, 2)
+
+
+def test_source_with_a_javascript_url_is_refused(seeded_db: Engine) -> None:
+    at = app("pages/claim.py", id="3")
+    at.text_input(key="c_src_url").input("javascript:alert(1)")
+    next(b for b in at.button if b.label == "Add source").click().run()
+    assert "only http and https links are allowed" in texts(at)
+    assert claim(seeded_db, 3).source_count == 0
+
+
+def test_stale_edit_shows_the_conflict_and_changes_nothing(seeded_db: Engine) -> None:
+    at = app("pages/claim.py", id="5")  # ana opens claim 5 at version 1
+    with Session(seeded_db) as s:  # bob changes it meanwhile
+        services.review_claim(session=s, claim_id=5, status="in_review", actor="bob", expected_version=1)
+    at.button(key="c_dismiss").click().run()
+    shown = texts(at)
+    assert "was changed by bob" in shown and "since you opened it" in shown
+    assert claim(seeded_db, 5).status == "in_review"
+    at.button(key="c_reload").click().run()
+    at.button(key="c_dismiss").click().run()
+    assert claim(seeded_db, 5).status == "dismissed"
+
+
+def test_actions_need_a_name(seeded_db: Engine) -> None:
+    at = app("pages/claim.py", user=None, id="1")
+    assert at.button(key="c_verify").disabled
+    assert "Enter your name" in texts(at)
+
+
+def test_article_view_highlights_and_lists_unlocated_claims(seeded_db: Engine) -> None:
+    with Session(seeded_db) as s:
+        services.add_source(session=s, claim_id=10, url="https://e.example/a", stance="refutes", actor="bob")
+        services.review_claim(session=s, claim_id=10, status="flagged", actor="bob", expected_version=1,
+                              reason="misleading", note="1.4x vs 40%")
+    at = app("pages/article.py")
+    body = texts(at)
+    assert ":red-background[" in body and "**\\#10**" in body
+    assert ":gray-background[" in body
+    assert "not found in the text" not in body
+
+
+def test_overview_counts(seeded_db: Engine) -> None:
+    with Session(seeded_db) as s:
+        services.review_claim(session=s, claim_id=2, status="dismissed", actor="bob", expected_version=1)
+    at = app("pages/overview.py")
+    values = {m.label: m.value for m in at.metric}
+    assert values["Dismissed"] == "1" and values["Unreviewed"] == "109"
+
+
+def test_export_shows_the_row_count_for_the_current_filters(seeded_db: Engine) -> None:
+    at = app()
+    at.text_input(key="f_search").input("Trainium 4").run()
+    at.switch_page("pages/export.py").run()
+    with Session(seeded_db) as s:
+        n = queries.count_claims(session=s, filters=queries.ClaimFilter(search="Trainium 4"))
+    assert n > 1
+    assert f"**{n}** claims will be exported" in texts(at)
+    assert at.get("download_button")[0].label == f"Download CSV ({n} rows)"
