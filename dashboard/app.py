@@ -16,8 +16,9 @@ def run() -> None:
     state.keep_widget_state(*state.FILTER_KEYS, auth.USER_KEY, "q_sort", "q_desc", "q_page")
     page = st.navigation(
         [
-            st.Page(PAGES / "queue.py", title="Review queue", icon=":material/checklist:",
-                    default=True),
+            st.Page(
+                PAGES / "queue.py", title="Review queue", icon=":material/checklist:", default=True
+            ),
             st.Page(PAGES / "claim.py", title="Claim", icon=":material/fact_check:"),
             st.Page(PAGES / "article.py", title="Article", icon=":material/article:"),
             st.Page(PAGES / "overview.py", title="Overview", icon=":material/monitoring:"),

@@ -9,9 +9,11 @@ which this dashboard never passes.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from urllib.parse import quote
 
 from tracker.validation import is_http_url
@@ -84,6 +86,26 @@ def located(text: str, start: int, end: int, quote_text: str) -> bool:
     return 0 <= start < end <= len(text) and text[start:end] == quote_text
 
 
+MAX_MARKERS = 4
+
+
+def spans_by_line(line_starts: Sequence[int], spans: Iterable[Span]) -> dict[int, list[Span]]:
+    """Bucket spans by the index of every line they touch (lines sorted by start)."""
+    buckets: dict[int, list[Span]] = {}
+    for s in spans:
+        first = bisect.bisect_right(line_starts, s.start) - 1
+        last = bisect.bisect_right(line_starts, max(s.start, s.end - 1)) - 1
+        for index in range(max(first, 0), last + 1):
+            buckets.setdefault(index, []).append(s)
+    return buckets
+
+
+def _markers(ids: list[int]) -> str:
+    shown = " ".join(f"**\\#{cid}**" for cid in ids[:MAX_MARKERS])
+    more = len(ids) - MAX_MARKERS
+    return shown + (f" **\\+{more}**" if more > 0 else "")
+
+
 def highlight_line(
     line: str, line_start: int, spans: Sequence[Span], *, markers: bool = True
 ) -> str:
@@ -91,6 +113,7 @@ def highlight_line(
 
     Overlapping spans are split at every boundary; each piece takes the colour
     of the most urgent status covering it. ``#id`` markers follow each span.
+    Pass only the spans that touch this line (see :func:`spans_by_line`).
     """
     line_end = line_start + len(line)
     inside = [s for s in spans if s.start < line_end and s.end > line_start]
@@ -102,7 +125,7 @@ def highlight_line(
         cuts.add(min(s.end, line_end) - line_start)
     points = sorted(cuts)
     out: list[str] = []
-    for a, b in zip(points, points[1:], strict=False):
+    for a, b in pairwise(points):
         piece = line[a:b]
         covering = [s for s in inside if s.start <= line_start + a and s.end >= line_start + b]
         if covering:
@@ -113,7 +136,7 @@ def highlight_line(
         if markers:
             ending = sorted(s.claim_id for s in inside if s.end == line_start + b)
             if ending:
-                out.append(" " + " ".join(f"**\\#{cid}**" for cid in ending))
+                out.append(" " + _markers(ending))
     return "".join(out)
 
 

@@ -17,7 +17,13 @@ from tracker.seeding import seed
 from .conftest import ROOT, SEEDS
 
 APP = str(ROOT / "dashboard" / "app.py")
-PAGES = ["pages/queue.py", "pages/claim.py", "pages/article.py", "pages/overview.py", "pages/export.py"]
+PAGES = [
+    "pages/queue.py",
+    "pages/claim.py",
+    "pages/article.py",
+    "pages/overview.py",
+    "pages/export.py",
+]
 
 
 @pytest.fixture
@@ -50,14 +56,21 @@ def app(page: str | None = None, user: str | None = "ana", **query: str) -> AppT
 
 
 def texts(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [e.value for e in at.error] + [
-        w.value for w in at.warning] + [i.value for i in at.info] + [s.value for s in at.success]
+    parts = (
+        [m.value for m in at.markdown]
+        + [e.value for e in at.error]
+        + [w.value for w in at.warning]
+        + [i.value for i in at.info]
+        + [s.value for s in at.success]
+    )
     return "\n".join(str(p) for p in parts)
 
 
 def review_events(engine: Engine, claim_id: int) -> list[Event]:
     with Session(engine) as s:
-        return list(s.exec(select(Event).where(Event.claim_id == claim_id, Event.action == "review")))
+        return list(
+            s.exec(select(Event).where(Event.claim_id == claim_id, Event.action == "review"))
+        )
 
 
 def claim(engine: Engine, claim_id: int) -> queries.ClaimPublic:
@@ -97,7 +110,9 @@ def test_queue_lists_a_page_and_filters_narrow_it(seeded_db: Engine) -> None:
 
 def test_next_unreviewed_opens_the_first_unreviewed_claim(seeded_db: Engine) -> None:
     with Session(seeded_db) as s:
-        services.review_claim(session=s, claim_id=1, status="in_review", actor="bob", expected_version=1)
+        services.review_claim(
+            session=s, claim_id=1, status="in_review", actor="bob", expected_version=1
+        )
     at = app()
     at.button(key="q_next").click().run()
     assert at.session_state["claim_id"] == 2
@@ -123,7 +138,9 @@ def test_flag_with_reason_and_note_writes_one_review_event(seeded_db: Engine) ->
     c = claim(seeded_db, 4)
     assert (c.status, c.flag_reason, c.last_reviewed_by) == ("flagged", "unverifiable", "ana")
     events = review_events(seeded_db, 4)
-    assert [(e.old_value, e.new_value, e.actor) for e in events] == [("unreviewed", "flagged", "ana")]
+    assert [(e.old_value, e.new_value, e.actor) for e in events] == [
+        ("unreviewed", "flagged", "ana")
+    ]
     assert "Flagged" in texts(at)
 
 
@@ -163,7 +180,9 @@ def test_source_with_a_javascript_url_is_refused(seeded_db: Engine) -> None:
 def test_stale_edit_shows_the_conflict_and_changes_nothing(seeded_db: Engine) -> None:
     at = app("pages/claim.py", id="5")  # ana opens claim 5 at version 1
     with Session(seeded_db) as s:  # bob changes it meanwhile
-        services.review_claim(session=s, claim_id=5, status="in_review", actor="bob", expected_version=1)
+        services.review_claim(
+            session=s, claim_id=5, status="in_review", actor="bob", expected_version=1
+        )
     at.button(key="c_dismiss").click().run()
     shown = texts(at)
     assert "was changed by bob" in shown and "since you opened it" in shown
@@ -181,9 +200,18 @@ def test_actions_need_a_name(seeded_db: Engine) -> None:
 
 def test_article_view_highlights_and_lists_unlocated_claims(seeded_db: Engine) -> None:
     with Session(seeded_db) as s:
-        services.add_source(session=s, claim_id=10, url="https://e.example/a", stance="refutes", actor="bob")
-        services.review_claim(session=s, claim_id=10, status="flagged", actor="bob", expected_version=1,
-                              reason="misleading", note="1.4x vs 40%")
+        services.add_source(
+            session=s, claim_id=10, url="https://e.example/a", stance="refutes", actor="bob"
+        )
+        services.review_claim(
+            session=s,
+            claim_id=10,
+            status="flagged",
+            actor="bob",
+            expected_version=1,
+            reason="misleading",
+            note="1.4x vs 40%",
+        )
     at = app("pages/article.py")
     body = texts(at)
     assert ":red-background[" in body and "**\\#10**" in body
@@ -193,7 +221,9 @@ def test_article_view_highlights_and_lists_unlocated_claims(seeded_db: Engine) -
 
 def test_overview_counts(seeded_db: Engine) -> None:
     with Session(seeded_db) as s:
-        services.review_claim(session=s, claim_id=2, status="dismissed", actor="bob", expected_version=1)
+        services.review_claim(
+            session=s, claim_id=2, status="dismissed", actor="bob", expected_version=1
+        )
     at = app("pages/overview.py")
     values = {m.label: m.value for m in at.metric}
     assert values["Dismissed"] == "1" and values["Unreviewed"] == "109"

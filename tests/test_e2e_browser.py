@@ -57,7 +57,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     engine.dispose()
     port = free_port()
     log = (tmp_path / "streamlit.log").open("w")
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         streamlit_command(port=port, address="127.0.0.1"),
         env={**os.environ, "TRACKER_DATABASE_URL": url},
         stdout=log,
@@ -133,7 +133,9 @@ def test_reviewer_verifies_a_claim_and_downloads_the_csv(
     assert "id=1" in page.url
     page.get_by_text("In the article").wait_for()
 
-    page.get_by_role("textbox", name="URL (http or https)").fill("https://www.example.org/vera-rubin-benchmarks")
+    page.get_by_role("textbox", name="URL (http or https)").fill(
+        "https://www.example.org/vera-rubin-benchmarks"
+    )
     page.get_by_role("textbox", name="Title").fill("Vera Rubin benchmarks")
     page.get_by_role("button", name="Add source").click()
     settle(page)

@@ -1,4 +1,4 @@
-"""The review rules, on SQLite and PostgreSQL: each refusal names the problem and changes nothing."""
+"""Review rules on SQLite and PostgreSQL: each refusal names the problem, changes nothing."""
 
 from __future__ import annotations
 
@@ -208,7 +208,7 @@ def test_bad_text_is_refused(seeded: Session) -> None:
         services.add_note(session=seeded, claim_id=cid, body="bell\x07", actor="ana")
     with pytest.raises(ValidationFailed, match="the limit is 10,000"):
         services.add_note(session=seeded, claim_id=cid, body="x" * 10_001, actor="ana")
-    with pytest.raises(ValidationFailed, match="actor .* is required"):
+    with pytest.raises(ValidationFailed, match=r"actor .* is required"):
         services.add_note(session=seeded, claim_id=cid, body="hi", actor=" ")
     with pytest.raises(NotFound, match="claim 999999 does not exist"):
         services.add_note(session=seeded, claim_id=999_999, body="hi", actor="ana")

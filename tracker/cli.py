@@ -103,9 +103,8 @@ def _engine(*, need_schema: bool = True) -> Engine:
         _state["engine"] = db.make_engine(_state.get("url") or get_settings().database_url)
     engine: Engine = _state["engine"]
     if need_schema and db.current_revision(engine) is None:
-        fail(
-            f"the database {engine.url.render_as_string()} has no tracker schema; run `tracker init`"
-        )
+        where = engine.url.render_as_string()
+        fail(f"the database {where} has no tracker schema; run `tracker init`")
     return engine
 
 
@@ -345,7 +344,7 @@ def source_add(
 ) -> None:
     """Attach a source to a claim.
 
-    Example: tracker source add 12 https://aws.amazon.com/ai/machine-learning/trainium/ --stance context --by ana
+    Example: tracker source add 12 https://aws.amazon.com/trainium/ --stance context --by ana
     """
     with db.session_scope(_engine()) as session:
         s = services.add_source(

@@ -11,6 +11,7 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -122,7 +123,8 @@ def _check_header(header: list[str], source: str) -> None:
                 1,
                 None,
                 None,
-                f"unknown column(s): {', '.join(map(repr, unknown))}; known: {', '.join(CSV_COLUMNS)}",
+                f"unknown column(s): {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(CSV_COLUMNS)}",
             )
         )
     if problems:
@@ -224,7 +226,7 @@ def _int(row: dict[str, str], name: str, line: int, problems: list[RowProblem]) 
         return None
 
 
-def _enum_problem(line: int, name: str, value: str, enum_cls: type) -> RowProblem:
+def _enum_problem(line: int, name: str, value: str, enum_cls: type[StrEnum]) -> RowProblem:
     allowed = ", ".join(m.value for m in enum_cls)
     return RowProblem(line, name, value, f"unknown {name}; allowed: {allowed}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -64,8 +65,10 @@ class Origin(StrEnum):
     imported = "imported"
 
 
-def _ts(**kw: object) -> object:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), **kw))
+def _ts(*, nullable: bool) -> Any:
+    return Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=nullable)
+    )
 
 
 # --- Article ---------------------------------------------------------------
@@ -85,7 +88,7 @@ class Article(ArticleBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
     sha256: str = Field(max_length=64)
-    created_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    created_at: datetime = _ts(nullable=False)
 
 
 class ArticleCreate(ArticleBase):
@@ -127,8 +130,8 @@ class Claim(ClaimBase, table=True):
     last_reviewed_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
-    created_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
-    updated_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
     version: int = Field(default=1)
 
 
@@ -183,7 +186,7 @@ class Source(SourceBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int = Field(foreign_key="claim.id", index=True)
     added_by: str = Field(max_length=100)
-    added_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    added_at: datetime = _ts(nullable=False)
     # Filled in by link checking.
     last_checked_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
@@ -217,7 +220,7 @@ class Note(SQLModel, table=True):
     claim_id: int = Field(foreign_key="claim.id", index=True)
     author: str = Field(max_length=100)
     body: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    created_at: datetime = _ts(nullable=False)
 
 
 class NotePublic(SQLModel):
@@ -243,7 +246,7 @@ class Event(SQLModel, table=True):
     # The claim's version after this change; null for changes that do not
     # bump it (notes and sources never conflict with a status change).
     claim_version: int | None = None
-    at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    at: datetime = _ts(nullable=False)
 
 
 class EventPublic(SQLModel):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_
+from sqlalchemy import ColumnElement, String, and_, cast, exists, func, or_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
 
@@ -74,16 +74,16 @@ def _conditions(filters: ClaimFilter) -> list[ColumnElement[bool]]:
     if filters.status:
         conds.append(col(Claim.status).in_(list(filters.status)))
     if filters.article:
-        conds.append(Article.slug == filters.article)
+        conds.append(col(Article.slug) == filters.article)
     if filters.claim_type:
         conds.append(col(Claim.claim_type).in_(list(filters.claim_type)))
     if filters.assignee is not None:
         if filters.assignee in ("", "-"):
             conds.append(col(Claim.assignee).is_(None))
         else:
-            conds.append(Claim.assignee == filters.assignee)
+            conds.append(col(Claim.assignee) == filters.assignee)
     if filters.origin:
-        conds.append(Claim.origin == filters.origin)
+        conds.append(col(Claim.origin) == filters.origin)
     if filters.ids:
         conds.append(col(Claim.id).in_(list(filters.ids)))
     if filters.search and filters.search.strip():
@@ -291,7 +291,7 @@ def overview(*, session: Session, article: str | None = None) -> Overview:
         .order_by(col(Claim.id))
         .limit(200)
     )
-    day = func.substr(func.cast(Event.at, _string_type()), 1, 10)
+    day = func.substr(cast(col(Event.at), String()), 1, 10)
     verdicts = (
         select(day, Event.new_value, func.count(col(Event.id)))
         .join(Claim, col(Claim.id) == Event.claim_id)
@@ -310,12 +310,6 @@ def overview(*, session: Session, article: str | None = None) -> Overview:
         without_source=[_to_public(c, s, n) for c, s, n in session.exec(without).all()],
         verdicts_by_day=[(str(d), str(v), int(n)) for d, v, n in session.exec(verdicts).all()],
     )
-
-
-def _string_type() -> Any:
-    from sqlalchemy import String
-
-    return String()
 
 
 def last_change(*, session: Session, claim_id: int) -> tuple[str, datetime] | None:

@@ -14,6 +14,7 @@ from dashboard.render import (
     located,
     md_escape,
     short,
+    spans_by_line,
 )
 from tracker.text import is_heading, lines
 
@@ -29,8 +30,9 @@ def render() -> None:
     slug = st.selectbox("Article", slugs, key="a_slug") if len(slugs) > 1 else slugs[0]
     article_id, title, text = data.article_text(url, slug)
     claims = data.claims_in_article(url, article_id)
-    found = [c for c in claims if located(text, c.quote_start, c.quote_end, c.quote)]
-    lost = [c for c in claims if c not in found]
+    found, lost = [], []
+    for c in claims:
+        (found if located(text, c.quote_start, c.quote_end, c.quote) else lost).append(c)
 
     st.markdown(f"## {md_escape(title)}")
     st.markdown(
@@ -55,11 +57,13 @@ def render() -> None:
         st.switch_page("pages/claim.py", query_params={"id": str(chosen)})
 
     spans = [Span(c.quote_start, c.quote_end, c.id, c.status) for c in found]
+    article_lines = lines(text)
+    buckets = spans_by_line([ln.start for ln in article_lines], spans)
     with st.container(border=True):
-        for line in lines(text):
+        for index, line in enumerate(article_lines):
             if not line.text.strip():
                 continue
-            body = highlight_line(line.text, line.start, spans)
+            body = highlight_line(line.text, line.start, buckets.get(index, []))
             if is_heading(line.text):
                 st.markdown(f"#### {body}")
             else:
@@ -68,7 +72,8 @@ def render() -> None:
     if lost:
         st.subheader(f"Claims whose quote is not found in the text ({len(lost)})")
         for c in lost:
-            st.markdown(f"- **\\#{c.id}** {md_escape(short(c.claim, 100))} — quote: “{md_escape(short(c.quote, 80))}”")
+            claim, quote = md_escape(short(c.claim, 100)), md_escape(short(c.quote, 80))
+            st.markdown(f"- **\\#{c.id}** {claim} — quote: “{quote}”")
 
 
 render()

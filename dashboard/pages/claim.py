@@ -86,7 +86,10 @@ def header(d: ClaimDetail, text: str) -> None:
     st.markdown(f"### {md_escape(c.claim)}")
     st.markdown("**In the article**")
     with st.container(border=True):
-        if 0 <= c.quote_start < c.quote_end <= len(text) and text[c.quote_start : c.quote_end] == c.quote:
+        if (
+            0 <= c.quote_start < c.quote_end <= len(text)
+            and text[c.quote_start : c.quote_end] == c.quote
+        ):
             section = Outline(text).section_at(c.quote_start)
             if section:
                 st.caption(md_escape(section))
@@ -124,47 +127,75 @@ def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
         st.error(md_escape(error))
 
     cols = st.columns(6)
-    if cols[0].button("✓ Verify", type="primary", key="c_verify",
-                      disabled=disabled or c.status == ClaimStatus.verified,
-                      help="Needs at least one source", width="stretch"):
+    if cols[0].button(
+        "✓ Verify",
+        type="primary",
+        key="c_verify",
+        disabled=disabled or c.status == ClaimStatus.verified,
+        help="Needs at least one source",
+        width="stretch",
+    ):
         act("Verified.", services.review_claim, status=ClaimStatus.verified.value, **base)
         st.rerun()
     if st.session_state.pop("_close_flag", False):
         st.session_state["c_flag_open"] = False
     flag_open = cols[1].toggle("⚑ Flag…", key="c_flag_open", disabled=disabled)
-    if cols[2].button("Start review", key="c_start", disabled=disabled
-                      or c.status == ClaimStatus.in_review, width="stretch"):
+    if cols[2].button(
+        "Start review",
+        key="c_start",
+        disabled=disabled or c.status == ClaimStatus.in_review,
+        width="stretch",
+    ):
         act("Marked in review.", services.review_claim, status=ClaimStatus.in_review.value, **base)
         st.rerun()
     if c.status == ClaimStatus.dismissed or c.status in (ClaimStatus.verified, ClaimStatus.flagged):
         if cols[3].button("Reopen", key="c_reopen", disabled=disabled, width="stretch"):
             act("Reopened.", services.review_claim, status=ClaimStatus.unreviewed.value, **base)
             st.rerun()
-    elif cols[3].button("Dismiss", key="c_dismiss", disabled=disabled, width="stretch",
-                        help="Not a checkable claim"):
+    elif cols[3].button(
+        "Dismiss", key="c_dismiss", disabled=disabled, width="stretch", help="Not a checkable claim"
+    ):
         act("Dismissed.", services.review_claim, status=ClaimStatus.dismissed.value, **base)
         st.rerun()
-    if c.assignee != user and cols[4].button("Assign to me", key="c_assign_me", disabled=disabled,
-                                             width="stretch"):
+    if c.assignee != user and cols[4].button(
+        "Assign to me", key="c_assign_me", disabled=disabled, width="stretch"
+    ):
         act(f"Assigned to {user}.", services.assign_claim, assignee=user, **base)
         st.rerun()
-    with cols[5].popover("Assign…", disabled=disabled, width="stretch"):
-        with st.form("c_assign_form", border=False):
-            who = st.text_input("Reviewer", key="c_assignee", placeholder="name, empty = nobody")
-            if st.form_submit_button("Assign"):
-                act("Assignment changed.", services.assign_claim, assignee=who.strip() or None,
-                    **base)
-                st.rerun()
+    with (
+        cols[5].popover("Assign…", disabled=disabled, width="stretch"),
+        st.form("c_assign_form", border=False),
+    ):
+        who = st.text_input("Reviewer", key="c_assignee", placeholder="name, empty = nobody")
+        if st.form_submit_button("Assign"):
+            act(
+                "Assignment changed.",
+                services.assign_claim,
+                assignee=who.strip() or None,
+                **base,
+            )
+            st.rerun()
 
     if flag_open:
         with st.form("c_flag_form"):
             st.markdown("**Flag this claim**")
-            reason = st.selectbox("Reason", [r.value for r in FlagReason], key="c_flag_reason",
-                                  index=None, placeholder="Choose a reason")
+            reason = st.selectbox(
+                "Reason",
+                [r.value for r in FlagReason],
+                key="c_flag_reason",
+                index=None,
+                placeholder="Choose a reason",
+            )
             note = st.text_area("Note: what is wrong, and how you know", key="c_flag_note")
             if st.form_submit_button("Flag claim", type="primary"):
-                if act("Flagged.", services.review_claim, status=ClaimStatus.flagged.value,
-                       reason=reason, note=note, **base):
+                if act(
+                    "Flagged.",
+                    services.review_claim,
+                    status=ClaimStatus.flagged.value,
+                    reason=reason,
+                    note=note,
+                    **base,
+                ):
                     st.session_state["_close_flag"] = True
                 st.rerun()
 
@@ -200,9 +231,16 @@ def sources(d: ClaimDetail, user: str | None) -> None:
         title = c2.text_input("Title", key="c_src_title")
         publisher = c3.text_input("Publisher", key="c_src_publisher")
         if st.form_submit_button("Add source", disabled=user is None):
-            if act("Source added.", services.add_source, claim_id=d.claim.id, url=url,
-                   stance=stance, title=title or None, publisher=publisher or None,
-                   actor=user or ""):
+            if act(
+                "Source added.",
+                services.add_source,
+                claim_id=d.claim.id,
+                url=url,
+                stance=stance,
+                title=title or None,
+                publisher=publisher or None,
+                actor=user or "",
+            ):
                 st.rerun()
             else:
                 st.error(md_escape(st.session_state.pop("_action_error", "")))
@@ -217,8 +255,9 @@ def notes(d: ClaimDetail, user: str | None) -> None:
     with st.form("c_note_form", clear_on_submit=True):
         body = st.text_area("Add a note", key="c_note_body")
         if st.form_submit_button("Add note", disabled=user is None):
-            if act("Note added.", services.add_note, claim_id=d.claim.id, body=body,
-                   actor=user or ""):
+            if act(
+                "Note added.", services.add_note, claim_id=d.claim.id, body=body, actor=user or ""
+            ):
                 st.rerun()
             else:
                 st.error(md_escape(st.session_state.pop("_action_error", "")))
@@ -232,7 +271,9 @@ def history(d: ClaimDetail) -> None:
         elif e.field in ("note", "source"):
             what = f"{e.field}: {md_escape(short(e.new_value, 80))}"
         elif e.field:
-            what = f"{e.field}: {md_escape(short(e.old_value, 40)) or '–'} → {md_escape(short(e.new_value, 60)) or '–'}"
+            old = md_escape(short(e.old_value, 40)) or "–"
+            new = md_escape(short(e.new_value, 60)) or "–"
+            what = f"{e.field}: {old} → {new}"
         else:
             what = ""
         detail = f" ({md_escape(e.detail)})" if e.detail else ""
@@ -265,8 +306,9 @@ def render() -> None:
     if nav[0].button("← Queue", key="c_back"):
         st.switch_page("pages/queue.py")
     nxt = data.read(queries.next_claim_id, after_id=cid)
-    if nav[1].button("Next unreviewed →", key="c_next", disabled=nxt is None or nxt == cid,
-                     type="primary"):
+    if nav[1].button(
+        "Next unreviewed →", key="c_next", disabled=nxt is None or nxt == cid, type="primary"
+    ):
         go_to(nxt or cid)
     if nav[2].button("See in article", key="c_article"):
         st.session_state["a_focus"] = cid
@@ -282,8 +324,10 @@ def render() -> None:
         notes(d, user)
     with right:
         history(d)
-    st.caption(f"Version {d.claim.version} · status colours: " + ", ".join(
-        f"{k} = {v}" for k, v in STATUS_COLOURS.items()))
+    st.caption(
+        f"Version {d.claim.version} · status colours: "
+        + ", ".join(f"{k} = {v}" for k, v in STATUS_COLOURS.items())
+    )
 
 
 render()

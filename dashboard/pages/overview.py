@@ -35,7 +35,10 @@ def render() -> None:
     with left:
         st.subheader("Claims by status")
         frame = pd.DataFrame(
-            {"status": [STATUS_LABELS[s] for s in ov.by_status], "claims": list(ov.by_status.values())}
+            {
+                "status": [STATUS_LABELS[s] for s in ov.by_status],
+                "claims": list(ov.by_status.values()),
+            }
         )
         chart = (
             alt.Chart(frame)
@@ -80,16 +83,23 @@ def render() -> None:
     with b:
         st.subheader("Claims per reviewer")
         table(ov.by_reviewer, "last reviewed by", "Nobody has reviewed a claim yet.")
-        st.caption("Assigned: " + (", ".join(f"{md_escape(k)} {v}" for k, v in ov.by_assignee.items()) or "nobody"))
+        st.caption(
+            "Assigned: "
+            + (", ".join(f"{md_escape(k)} {v}" for k, v in ov.by_assignee.items()) or "nobody")
+        )
     with c:
         st.subheader("Sources by stance")
         table(ov.sources_by_stance, "stance", "No sources yet.")
 
     st.subheader(f"Claims with no source yet ({len(ov.without_source)})")
     st.dataframe(
-        [{"ID": x.id, "Status": STATUS_LABELS[x.status], "Claim": short(x.claim, 120)}
-         for x in ov.without_source],
-        hide_index=True, width="stretch", key="o_nosource",
+        [
+            {"ID": x.id, "Status": STATUS_LABELS[x.status], "Claim": short(x.claim, 120)}
+            for x in ov.without_source
+        ],
+        hide_index=True,
+        width="stretch",
+        key="o_nosource",
     )
 
 
@@ -99,7 +109,8 @@ def table(counts: dict[str, int], label: str, empty: str) -> None:
         return
     st.dataframe(
         [{label: k, "claims": v} for k, v in sorted(counts.items(), key=lambda kv: -kv[1])],
-        hide_index=True, width="stretch",
+        hide_index=True,
+        width="stretch",
     )
 
 

@@ -38,20 +38,49 @@ def filter_bar(url: str, user: str | None) -> ClaimFilter:
     slugs = [a.slug for a in data.articles(url)]
     c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
     c1.multiselect(
-        "Status", [s.value for s in ClaimStatus], on_change=back_to_first_page, key="f_status",
-        format_func=lambda s: STATUS_LABELS[s], placeholder="Any status",
+        "Status",
+        [s.value for s in ClaimStatus],
+        on_change=back_to_first_page,
+        key="f_status",
+        format_func=lambda s: STATUS_LABELS[s],
+        placeholder="Any status",
     )
-    c2.multiselect("Type", [t.value for t in ClaimType], on_change=back_to_first_page, key="f_type", placeholder="Any type")
+    c2.multiselect(
+        "Type",
+        [t.value for t in ClaimType],
+        on_change=back_to_first_page,
+        key="f_type",
+        placeholder="Any type",
+    )
     c3.selectbox(
-        "Assignee", [state.ALL, "Me", state.UNASSIGNED, *data.assignees(url)], on_change=back_to_first_page, key="f_assignee"
+        "Assignee",
+        [state.ALL, "Me", state.UNASSIGNED, *data.assignees(url)],
+        on_change=back_to_first_page,
+        key="f_assignee",
     )
-    c4.text_input("Search claim, quote and notes", on_change=back_to_first_page, key="f_search", placeholder="e.g. HBM4")
+    c4.text_input(
+        "Search claim, quote and notes",
+        on_change=back_to_first_page,
+        key="f_search",
+        placeholder="e.g. HBM4",
+    )
     if len(slugs) > 1:
         st.selectbox("Article", [state.ALL, *slugs], on_change=back_to_first_page, key="f_article")
     with st.expander("More filters and sorting"):
         d1, d2, d3 = st.columns(3)
-        d1.selectbox("Origin", [state.ALL, *(o.value for o in Origin)], on_change=back_to_first_page, key="f_origin")
-        d2.selectbox("Sort by", SORT_KEYS, on_change=back_to_first_page, key="q_sort", format_func=SORT_LABELS.get)
+        d1.selectbox(
+            "Origin",
+            [state.ALL, *(o.value for o in Origin)],
+            on_change=back_to_first_page,
+            key="f_origin",
+        )
+        d2.selectbox(
+            "Sort by",
+            SORT_KEYS,
+            on_change=back_to_first_page,
+            key="q_sort",
+            format_func=SORT_LABELS.get,
+        )
         d3.toggle("Descending", on_change=back_to_first_page, key="q_desc")
     return state.current_filters(user)
 
@@ -72,8 +101,13 @@ def render() -> None:
         f"**{total}** {matches} · **{unreviewed}** unreviewed to go",
         help="Unreviewed claims that match every filter except status",
     )
-    if top[1].button("Next unreviewed →", type="primary", key="q_next", disabled=unreviewed == 0,
-                     help="Open the first unreviewed claim that matches the filters"):
+    if top[1].button(
+        "Next unreviewed →",
+        type="primary",
+        key="q_next",
+        disabled=unreviewed == 0,
+        help="Open the first unreviewed claim that matches the filters",
+    ):
         nxt = data.read(queries.next_claim_id, filters=only_unreviewed)
         if nxt is not None:
             open_claim(nxt)
@@ -91,8 +125,12 @@ def render() -> None:
     page = min(int(st.session_state.get("q_page", 1) or 1), pages)
     st.session_state["q_page"] = page  # filters may have shrunk the result
     rows = data.list_claims(
-        url, filters, st.session_state.get("q_sort", "id"), bool(st.session_state.get("q_desc")),
-        PAGE_SIZE, (page - 1) * PAGE_SIZE,
+        url,
+        filters,
+        st.session_state.get("q_sort", "id"),
+        bool(st.session_state.get("q_desc")),
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
     )
     table = [
         {
