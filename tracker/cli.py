@@ -19,11 +19,12 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.engine import Engine
 
-from . import db, queries, services
+from . import db, link_service, queries, services
 from .config import get_settings
 from .errors import ImportFailed, TrackerError
 from .exporters import write_csv
 from .importers import import_claims_csv
+from .netguard import LinkPolicy
 from .queries import ClaimFilter
 from .seeding import seed as run_seed
 
@@ -437,6 +438,93 @@ def import_csv(
     with db.session_scope(_engine()) as session:
         report = import_claims_csv(session=session, path=file, actor=by, dry_run=dry_run)
     typer.echo(str(report))
+
+
+@app.command("check-sources")
+@handles_errors
+def check_sources_cmd(
+    claim_id: Annotated[
+        int | None, typer.Option("--claim", help="Only this claim's sources.")
+    ] = None,
+    article: ArticleOpt = None,
+    stale_after: Annotated[
+        str, typer.Option(help="Skip links checked more recently than this (e.g. 7d, 12h, 0).")
+    ] = "0",
+    concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 20,
+    per_host: Annotated[int, typer.Option(help="Requests in flight to one host.")] = 2,
+    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 10.0,
+    dead_after: Annotated[
+        str, typer.Option(help="A link failing for this long (2+ checks) is dead.")
+    ] = "1d",
+    allow_private: Annotated[
+        bool, typer.Option("--allow-private", help="Also fetch private and loopback addresses.")
+    ] = False,
+    allow: Annotated[
+        str | None,
+        typer.Option(help="Extra CIDRs/hosts to allow (adds to TRACKER_LINKCHECK_ALLOW)."),
+    ] = None,
+    fmt: Annotated[ShowFormat, typer.Option("--format", help="text or json.")] = ShowFormat.text,
+) -> None:
+    """Check source links (HEAD, then GET for titles), politely and many at once.
+
+    Example: tracker check-sources --article trainium3-silicon-sovereignty --stale-after 7d
+    """
+    policy = LinkPolicy.from_env(allow_private=allow_private, extra=allow)
+    with db.session_scope(_engine()) as session:
+        total = len(list(session.exec(link_service.sources_in_scope(claim_id, article))))
+        session.rollback()
+        quiet = fmt is ShowFormat.json or total == 0
+        with typer.progressbar(
+            length=total, label="checking", file=sys.stderr, hidden=quiet
+        ) as bar:
+            summary = link_service.check_sources(
+                session=session,
+                policy=policy,
+                claim_id=claim_id,
+                article=article,
+                stale_after=link_service.parse_duration(stale_after),
+                concurrency=concurrency,
+                per_host=per_host,
+                timeout=timeout,
+                dead_after=link_service.parse_duration(dead_after),
+                progress=lambda _r: bar.update(1),
+            )
+    if fmt is ShowFormat.json:
+        _echo_json(summary.results)
+        return
+    for r in summary.results:
+        status = r["http_status"] or r["error_class"]
+        typer.echo(f"{r['state']:<8} {status!s:<18} {r['url']}")
+    typer.echo(summary.line())
+
+
+@app.command("archive-sources")
+@handles_errors
+def archive_sources_cmd(
+    claim_id: Annotated[
+        int | None, typer.Option("--claim", help="Only this claim's sources.")
+    ] = None,
+    article: ArticleOpt = None,
+    refresh: Annotated[
+        bool, typer.Option(help="Look up sources that already have a copy.")
+    ] = False,
+    capture: Annotated[
+        bool, typer.Option(help="Request Save Page Now captures where none exists (needs keys).")
+    ] = False,
+) -> None:
+    """Find the Wayback Machine snapshot closest to when each source was added.
+
+    Example: tracker archive-sources --article trainium3-silicon-sovereignty
+    """
+    with db.session_scope(_engine()) as session:
+        summary = link_service.archive_sources(
+            session=session, claim_id=claim_id, article=article, refresh=refresh, capture=capture
+        )
+    if summary.capture_note:
+        typer.echo(summary.capture_note, err=True)
+    for error in summary.errors:
+        typer.echo(f"warning: {error}", err=True)
+    typer.echo(summary.line())
 
 
 DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"

@@ -189,7 +189,8 @@ class Source(SourceBase, table=True):
     added_at: datetime = _ts(nullable=False)
     # Filled in by link checking.
     last_checked_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=True, index=True),
     )
     http_status: int | None = None
     final_url: str | None = Field(default=None, max_length=2000)
@@ -198,6 +199,32 @@ class Source(SourceBase, table=True):
     archived_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    page_title: str | None = Field(default=None, max_length=500)
+    content_type: str | None = Field(default=None, max_length=100)
+    last_error_class: str | None = Field(default=None, max_length=30)
+    fail_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    failing_since: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class LinkCheck(SQLModel, table=True):
+    """One check of one source's URL: the link's history, append-only."""
+
+    __tablename__ = "link_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id", index=True)
+    url: str = Field(max_length=2000)
+    checked_at: datetime = _ts(nullable=False)
+    http_status: int | None = None
+    final_url: str | None = Field(default=None, max_length=2000)
+    content_type: str | None = Field(default=None, max_length=100)
+    title: str | None = Field(default=None, max_length=500)
+    response_ms: int | None = None
+    error_class: str | None = Field(default=None, max_length=30)
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    state: str = Field(max_length=20)
 
 
 class SourcePublic(SourceBase):
@@ -210,6 +237,10 @@ class SourcePublic(SourceBase):
     final_url: str | None
     link_state: str | None
     archived_url: str | None
+    archived_at: datetime | None = None
+    page_title: str | None = None
+    last_error_class: str | None = None
+    fail_count: int = 0
 
 
 # --- Note ------------------------------------------------------------------

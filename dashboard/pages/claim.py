@@ -19,7 +19,7 @@ from dashboard.render import (
     short,
     status_badge,
 )
-from tracker import queries, services
+from tracker import link_service, queries, services
 from tracker.errors import EditConflict, NotFound, TrackerError
 from tracker.models import ClaimStatus, FlagReason, Stance
 from tracker.queries import ClaimDetail
@@ -201,7 +201,17 @@ def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
 
 
 def sources(d: ClaimDetail, user: str | None) -> None:
-    st.subheader(f"Sources ({len(d.sources)})")
+    head = st.columns([3, 1], vertical_alignment="bottom")
+    head[0].subheader(f"Sources ({len(d.sources)})")
+    if d.sources and head[1].button(
+        "Check links",
+        key="c_check_links",
+        help="Fetch each source now and record whether it is live",
+    ):
+        with st.spinner("Checking links…"):
+            summary = data.write(link_service.check_sources, claim_id=d.claim.id, host_delay=0.0)
+        state.flash("info", summary.line())
+        st.rerun()
     if not d.sources:
         st.caption("No sources yet. Verifying needs at least one.")
     for s in d.sources:
@@ -211,7 +221,7 @@ def sources(d: ClaimDetail, user: str | None) -> None:
                 join_nonempty(
                     [
                         badge(s.stance, STANCE_COLOURS.get(s.stance, "gray")),
-                        safe_link(s.title or s.url, s.url),
+                        safe_link(s.title or s.page_title or s.url, s.url),
                         md_escape(s.publisher),
                     ],
                     " ",
