@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard.render import md_escape
 from tracker.queries import ClaimFilter
 
-FILTER_KEYS = ("f_status", "f_article", "f_type", "f_assignee", "f_search", "f_origin")
+FILTER_KEYS = ("f_status", "f_article", "f_type", "f_assignee", "f_search", "f_origin", "f_below")
 ALL = "All"
 UNASSIGNED = "Unassigned"
 
@@ -41,6 +41,7 @@ def current_filters(user: str | None = None) -> ClaimFilter:
         assignee=assignee_value,
         search=(s.get("f_search") or "").strip() or None,
         origin=None if origin in (None, ALL) else origin,
+        include_below_threshold=bool(s.get("f_below")),
     )
 
 
@@ -58,6 +59,8 @@ def describe(filters: ClaimFilter) -> str:
         parts.append(f"matching “{filters.search}”")
     if filters.origin:
         parts.append(f"origin {filters.origin}")
+    if filters.include_below_threshold:
+        parts.append("including below-threshold candidates")
     return ", ".join(parts) if parts else "all claims"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -238,3 +239,48 @@ def test_export_shows_the_row_count_for_the_current_filters(seeded_db: Engine) -
     assert n > 1
     assert f"**{n}** claims will be exported" in texts(at)
     assert at.get("download_button")[0].label == f"Download CSV ({n} rows)"
+
+
+def test_extracted_candidates_can_be_shown_promoted_and_dismissed_with_a_reason(
+    empty_db: Engine,
+) -> None:
+    from tracker.article_import import import_article, load_article
+
+    with Session(empty_db) as s:
+        report = import_article(
+            session=s,
+            loaded=load_article(str(SEEDS / "trainium3-silicon-sovereignty.txt")),
+            actor="ana",
+            title="T3 import",
+        )
+    at = app()
+    shown = len(at.dataframe[0].value)
+    at.toggle(key="f_below").set_value(True).run()
+    assert f"**{len(report.created) + report.below_threshold}** claims match" in texts(at)
+    assert "Score" in at.dataframe[0].value.columns and shown == 50
+    with Session(empty_db) as s:
+        low = next(
+            c
+            for c in queries.list_claims(
+                session=s, limit=None, filters=queries.ClaimFilter(include_below_threshold=True)
+            )
+            if c.below_threshold
+        )
+    at.query_params["id"] = str(low.id)
+    at.switch_page("pages/claim.py").run()
+    assert "Why it was extracted" in " ".join(c.value for c in at.caption)
+    at.button(key="c_promote").click().run()
+    assert not claim(empty_db, low.id).below_threshold
+    at.text_input(key="c_dismiss_reason").input("opinion, nothing to check")
+    at.button(key="c_dismiss").click().run()
+    c = claim(empty_db, low.id)
+    assert c.status == "dismissed"
+    with Session(empty_db) as s:
+        notes = queries.claim_detail(session=s, claim_id=low.id).notes
+    assert notes[-1].body == "Dismissed: opinion, nothing to check"
+
+
+def test_article_view_lists_internal_inconsistencies(seeded_db: Engine) -> None:
+    at = app("pages/article.py")
+    shown = re.sub(r"\\(.)", r"\1", " ".join(w.value for w in at.warning))  # drop md escapes
+    assert "section number 6.1 is used twice" in shown and "1/0.6 = 1.67" in shown

@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -19,10 +21,12 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.engine import Engine
 
-from . import db, link_service, queries, services
+from . import consistency, db, link_service, queries, services
+from .article_import import import_article, load_article
 from .config import get_settings
 from .errors import ImportFailed, TrackerError
 from .exporters import write_csv
+from .extract import DEFAULT_THRESHOLD
 from .importers import import_claims_csv
 from .netguard import LinkPolicy
 from .queries import ClaimFilter
@@ -182,6 +186,10 @@ def claims(
     assignee: AssigneeOpt = None,
     search: SearchOpt = None,
     origin: Annotated[str | None, typer.Option(help="curated, extracted or imported.")] = None,
+    include_below_threshold: Annotated[
+        bool,
+        typer.Option("--include-below-threshold", help="Also list low-scoring candidates."),
+    ] = False,
     sort: Annotated[str, typer.Option(help=f"One of: {', '.join(queries.SORT_KEYS)}.")] = "id",
     desc: Annotated[bool, typer.Option("--desc", help="Sort descending.")] = False,
     limit: Annotated[int, typer.Option(help="At most this many (0 = all).")] = 0,
@@ -194,7 +202,10 @@ def claims(
 
     Example: tracker claims --status unreviewed --search HBM4 --format json
     """
-    filters = _filters(status, article, claim_type, assignee, search, origin)
+    filters = replace(
+        _filters(status, article, claim_type, assignee, search, origin),
+        include_below_threshold=include_below_threshold,
+    )
     with db.session_scope(_engine()) as session:
         rows = queries.list_claims(
             session=session,
@@ -438,6 +449,95 @@ def import_csv(
     with db.session_scope(_engine()) as session:
         report = import_claims_csv(session=session, path=file, actor=by, dry_run=dry_run)
     typer.echo(str(report))
+
+
+@app.command("import-article")
+@handles_errors
+def import_article_cmd(
+    source: Annotated[str, typer.Argument(help="A .txt, .md or .html file, or an http(s) URL.")],
+    by: ByOpt,
+    title: Annotated[
+        str | None, typer.Option(help="Title (default: from the page or 1st line).")
+    ] = None,
+    publisher: Annotated[str | None, typer.Option(help="Publisher.")] = None,
+    url: Annotated[str | None, typer.Option(help="Canonical URL of the article.")] = None,
+    published: Annotated[str | None, typer.Option(help="Publication date, YYYY-MM-DD.")] = None,
+    slug: Annotated[str | None, typer.Option(help="Identifier (default: from the title).")] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Check-worthiness needed to enter the review queue.")
+    ] = DEFAULT_THRESHOLD,
+    allow_private: Annotated[
+        bool, typer.Option("--allow-private", help="Allow fetching from private addresses.")
+    ] = False,
+) -> None:
+    """Import an article and extract candidate claims; re-importing the same text is a no-op.
+
+    Example: tracker import-article https://example.org/story.html --by ana --publisher Example
+    """
+    try:
+        when = date.fromisoformat(published) if published else None
+    except ValueError:
+        fail(f"--published {published!r} is not a date (YYYY-MM-DD)")
+    loaded = load_article(source, policy=LinkPolicy.from_env(allow_private=allow_private))
+    with db.session_scope(_engine()) as session:
+        report = import_article(
+            session=session,
+            loaded=loaded,
+            actor=by,
+            slug=slug,
+            title=title,
+            publisher=publisher,
+            url=url,
+            published=when,
+            threshold=threshold,
+        )
+    typer.echo(report.line())
+
+
+@app.command()
+@handles_errors
+def promote(
+    claim_id: Annotated[int, typer.Argument(metavar="ID")],
+    by: ByOpt,
+) -> None:
+    """Move a below-threshold candidate into the review queue.
+
+    Example: tracker promote 240 --by ana
+    """
+    with db.session_scope(_engine()) as session:
+        c = services.promote_candidate(session=session, claim_id=claim_id, actor=by)
+    typer.echo(f"claim {c.id} is now in the review queue")
+
+
+@app.command("check-article")
+@handles_errors
+def check_article(
+    slug: Annotated[str, typer.Argument(help="The article's slug.")],
+    fmt: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.text,
+) -> None:
+    """List places where the article disagrees with itself (numbering, figures, totals).
+
+    Example: tracker check-article trainium3-silicon-sovereignty
+    """
+    with db.session_scope(_engine()) as session:
+        text = queries.get_article(session=session, slug=slug).text
+    warnings = consistency.check(text)
+    if fmt is ShowFormat.json:
+        _echo_json(
+            [
+                {
+                    "kind": w.kind,
+                    "message": w.message,
+                    "places": [{"start": p.start, "end": p.end, "text": p.text} for p in w.places],
+                }
+                for w in warnings
+            ]
+        )
+        return
+    for w in warnings:
+        where = " / ".join(f"[{p.start}:{p.end}] “{_short(p.text, 50)}”" for p in w.places)
+        typer.echo(f"{w.kind}: {w.message}\n    {where}")
+    typer.echo(f"{len(warnings)} warning(s)")
 
 
 @app.command("check-sources")

@@ -241,6 +241,38 @@ async def check_url(
     return result
 
 
+class FetchTooLarge(Exception):
+    pass
+
+
+async def fetch(
+    client: httpx.AsyncClient, url: str, policy: LinkPolicy, *, max_bytes: int
+) -> tuple[bytes, str, str]:
+    """GET ``url`` (redirects checked hop by hop); returns (body, content type, final URL).
+
+    Raises :class:`FetchTooLarge` past ``max_bytes`` and ``httpx.HTTPStatusError``
+    for an error status.
+    """
+    current = url
+    for _hop in range(MAX_REDIRECTS + 1):
+        policy.check_url(current)
+        response = await client.send(client.build_request("GET", current), stream=True)
+        try:
+            if response.is_redirect and "location" in response.headers:
+                current = urljoin(current, response.headers["location"])
+                continue
+            response.raise_for_status()
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise FetchTooLarge(f"{url} is larger than {max_bytes:,} bytes")
+            return bytes(body), response.headers.get("content-type", ""), str(response.url)
+        finally:
+            await response.aclose()
+    raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects from {url}")
+
+
 def host_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{(parts.hostname or '').lower()}:{parts.port or ''}"

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 
@@ -88,6 +89,7 @@ class Article(ArticleBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
     sha256: str = Field(max_length=64)
+    revision: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = _ts(nullable=False)
 
 
@@ -126,6 +128,10 @@ class Claim(ClaimBase, table=True):
     flag_reason: str | None = Field(default=None, max_length=20)
     assignee: str | None = Field(default=None, max_length=100, index=True)
     origin: str = Field(default=Origin.curated.value, max_length=20)
+    # Extraction: why the candidate scored as it did (JSON list of strings), and
+    # whether it scored under the threshold (kept for reviewers to promote).
+    reasons: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    below_threshold: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     last_reviewed_by: str | None = Field(default=None, max_length=100)
     last_reviewed_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
@@ -166,6 +172,8 @@ class ClaimPublic(SQLModel):
     origin: str
     source_count: int
     version: int
+    reasons: list[str] = []
+    below_threshold: bool = False
     last_reviewed_by: str | None
     last_reviewed_at: datetime | None
     created_at: datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +43,7 @@ class ClaimFilter:
     search: str | None = None
     origin: str | None = None
     ids: Sequence[int] = ()
+    include_below_threshold: bool = False
 
     def __post_init__(self) -> None:
         for s in self.status:
@@ -86,6 +88,8 @@ def _conditions(filters: ClaimFilter) -> list[ColumnElement[bool]]:
         conds.append(col(Claim.origin) == filters.origin)
     if filters.ids:
         conds.append(col(Claim.id).in_(list(filters.ids)))
+    elif not filters.include_below_threshold:
+        conds.append(col(Claim.below_threshold).is_(False))
     if filters.search and filters.search.strip():
         term = filters.search.strip()
         in_notes = exists(select(Note.id).where(Note.claim_id == Claim.id, _like(Note.body, term)))
@@ -101,6 +105,7 @@ def _claim_select() -> Any:
 
 def _to_public(claim: Claim, slug: str, source_count: int) -> ClaimPublic:
     data = claim.model_dump()
+    data["reasons"] = json.loads(claim.reasons) if claim.reasons else []
     for key in ("created_at", "updated_at", "last_reviewed_at"):
         data[key] = as_utc(data[key])
     return ClaimPublic(**data, article=slug, source_count=source_count or 0)

@@ -515,3 +515,18 @@ def apply_add_note(session: Session, claim_id: int, body: str, actor: str) -> No
     session.flush()
     _event(session, claim_id, actor, "note_added", field="note", new=body)
     return note
+
+
+def promote_candidate(*, session: Session, claim_id: int, actor: str) -> ClaimPublic:
+    """Make a below-threshold extracted candidate a claim in the review queue."""
+    with unit_of_work(session):
+        actor = clean_actor(actor)
+        claim = load_claim(session, claim_id)
+        if not claim.below_threshold:
+            raise InvalidTransition(f"claim {claim_id} is already in the review queue")
+        claim.below_threshold = False
+        session.add(claim)
+        _event(
+            session, claim_id, actor, "promoted", field="below_threshold", old="true", new="false"
+        )
+    return get_claim(session=session, claim_id=claim_id)

@@ -16,6 +16,7 @@ from dashboard.render import (
     short,
     spans_by_line,
 )
+from tracker import consistency
 from tracker.text import is_heading, lines
 
 
@@ -40,6 +41,15 @@ def render() -> None:
         + " ".join(highlight(STATUS_LABELS[s], colour) for s, colour in STATUS_COLOURS.items())
         + " · **\\#N** marks the end of claim N"
     )
+    warnings = consistency.check(text)
+    if warnings:
+        with st.expander(f"Internal inconsistencies found ({len(warnings)})", expanded=True):
+            for w in warnings:
+                places = " / ".join(f"“{md_escape(short(p.text, 70))}”" for p in w.places)
+                involved = [c.id for c in found if w.touches(c.quote_start, c.quote_end)]
+                named = ", ".join(f"\\#{i}" for i in involved)
+                suffix = f" — claims {named}" if involved else ""
+                st.warning(f"**{md_escape(w.kind)}**: {md_escape(w.message)}  \n{places}{suffix}")
     focus = st.session_state.get("a_focus")
     options = [c.id for c in found]
     labels = {c.id: f"#{c.id} · {STATUS_LABELS[c.status]} · {short(c.claim, 80)}" for c in claims}

@@ -19,7 +19,7 @@ from dashboard.render import (
     short,
     status_badge,
 )
-from tracker import link_service, queries, services
+from tracker import consistency, link_service, queries, services
 from tracker.errors import EditConflict, NotFound, TrackerError
 from tracker.models import ClaimStatus, FlagReason, Stance
 from tracker.queries import ClaimDetail
@@ -84,6 +84,11 @@ def header(d: ClaimDetail, text: str) -> None:
         )
     )
     st.markdown(f"### {md_escape(c.claim)}")
+    if c.reasons:
+        st.caption("Why it was extracted: " + md_escape("; ".join(c.reasons)))
+    for w in consistency.check(text):
+        if w.touches(c.quote_start, c.quote_end):
+            st.warning("Internal inconsistency: " + md_escape(w.message))
     st.markdown("**In the article**")
     with st.container(border=True):
         if (
@@ -153,9 +158,20 @@ def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
             act("Reopened.", services.review_claim, status=ClaimStatus.unreviewed.value, **base)
             st.rerun()
     elif cols[3].button(
-        "Dismiss", key="c_dismiss", disabled=disabled, width="stretch", help="Not a checkable claim"
+        "Dismiss",
+        key="c_dismiss",
+        disabled=disabled,
+        width="stretch",
+        help="Not a checkable claim (uses the optional reason below)",
     ):
-        act("Dismissed.", services.review_claim, status=ClaimStatus.dismissed.value, **base)
+        reason = (st.session_state.get("c_dismiss_reason") or "").strip()
+        act(
+            "Dismissed.",
+            services.review_claim,
+            status=ClaimStatus.dismissed.value,
+            note=f"Dismissed: {reason}" if reason else None,
+            **base,
+        )
         st.rerun()
     if c.assignee != user and cols[4].button(
         "Assign to me", key="c_assign_me", disabled=disabled, width="stretch"
@@ -176,6 +192,19 @@ def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
             )
             st.rerun()
 
+    if c.status != ClaimStatus.dismissed:
+        st.text_input(
+            "Dismiss reason (optional)",
+            key="c_dismiss_reason",
+            placeholder="Dismiss reason (optional), e.g. opinion, not a factual claim",
+            label_visibility="collapsed",
+            disabled=disabled,
+        )
+    if c.below_threshold:
+        st.info("This extracted sentence scored below the threshold, so it is not in the queue.")
+        if st.button("Promote to the review queue", key="c_promote", disabled=disabled):
+            act("Promoted.", services.promote_candidate, claim_id=c.id, actor=user or "")
+            st.rerun()
     if flag_open:
         with st.form("c_flag_form"):
             st.markdown("**Flag this claim**")

@@ -68,6 +68,12 @@ def filter_bar(url: str, user: str | None) -> ClaimFilter:
         st.selectbox("Article", [state.ALL, *slugs], on_change=back_to_first_page, key="f_article")
     with st.expander("More filters and sorting"):
         d1, d2, d3 = st.columns(3)
+        d1.toggle(
+            "Include below-threshold candidates",
+            key="f_below",
+            on_change=back_to_first_page,
+            help="Extracted sentences that scored under the threshold; promote one from its page",
+        )
         d1.selectbox(
             "Origin",
             [state.ALL, *(o.value for o in Origin)],
@@ -140,6 +146,7 @@ def render() -> None:
             "Section": short(r.section, 40),
             "Assignee": r.assignee or "",
             "Sources": r.source_count,
+            "Score": r.score,
             "Claim": short(r.claim, 110),
         }
         for r in rows
@@ -154,6 +161,7 @@ def render() -> None:
         column_config={
             "ID": st.column_config.NumberColumn(width="small", format="%d"),
             "Sources": st.column_config.NumberColumn(width="small"),
+            "Score": st.column_config.NumberColumn(width="small", format="%.2f"),
             "Claim": st.column_config.TextColumn(width="large"),
         },
     )
