@@ -33,7 +33,7 @@ PAGES = {
 def time_page(url: str, page: str | None, runs: int) -> tuple[float, float]:
     os.environ["TRACKER_DATABASE_URL"] = url
     at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["reviewer_name"] = "bench"
+    at.session_state["signed_in"] = {"name": "admin", "role": "admin"}
     at.query_params["id"] = "1"
     start = time.perf_counter()
     at.run()

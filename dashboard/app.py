@@ -13,7 +13,11 @@ PAGES = Path(__file__).parent / "pages"
 
 def run() -> None:
     st.set_page_config(page_title="tracker · fact-check desk", page_icon="🔎", layout="wide")
-    state.keep_widget_state(*state.FILTER_KEYS, auth.USER_KEY, "q_sort", "q_desc", "q_page")
+    state.keep_widget_state(*state.FILTER_KEYS, "q_sort", "q_desc", "q_page")
+    auth.resolve_oidc()
+    if auth.current_user() is None:
+        st.navigation([st.Page(auth.sign_in_page, title="Sign in", url_path="sign-in")]).run()
+        return
     page = st.navigation(
         [
             st.Page(

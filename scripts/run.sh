@@ -4,4 +4,5 @@ source "$(dirname "$0")/_venv.sh"
 install_into_venv .
 .venv/bin/tracker init
 .venv/bin/tracker seed
+.venv/bin/tracker users demo
 exec .venv/bin/tracker dashboard "$@"

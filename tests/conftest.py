@@ -91,8 +91,54 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
+ACCOUNTS = {
+    "admin": "admin",
+    "ana": "reviewer",
+    "bob": "reviewer",
+    "carol": "reviewer",
+    "editor": "editor",
+    "eve": "editor",
+    "victor": "viewer",
+}
+
+
+def make_accounts(engine: Engine) -> None:
+    """The standard test accounts (no passwords: they act through the services)."""
+    from tracker.accounts import create_user
+
+    with Session(engine) as s:
+        for name, role in ACCOUNTS.items():
+            create_user(session=s, name=name, role=role, actor="admin")
+
+
+def make_accounts_via_cli(db_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from tracker.cli import app
+
+    runner = CliRunner()
+    for name, role in ACCOUNTS.items():
+        result = runner.invoke(
+            app,
+            [
+                "--db",
+                db_url,
+                "users",
+                "add",
+                name,
+                "--role",
+                role,
+                "--no-password",
+                "--by",
+                "admin",
+            ],
+        )
+        assert result.exit_code == 0, result.stderr
+
+
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
+    make_accounts(engine)
     with Session(engine, expire_on_commit=False) as s:
         yield s
 

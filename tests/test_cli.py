@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from tracker.cli import app
 
-from .conftest import ROOT
+from .conftest import ROOT, make_accounts_via_cli
 
 runner = CliRunner()
 
@@ -32,6 +32,7 @@ def cli_db(db_url: str) -> str:
     assert run(db_url, "init")[0] == 0
     code, out, _ = run(db_url, "seed")
     assert code == 0 and "claims created: 110" in out
+    make_accounts_via_cli(db_url)
     return db_url
 
 
@@ -92,7 +93,7 @@ def test_review_flow_and_show(cli_db: str) -> None:
     assert run(cli_db, "note", "1", "Checked the spec sheet.", "--by", "ana")[0] == 0
     code, out, _ = run(cli_db, "review", "1", "verified", "--by", "ana", "--version", "1")
     assert code == 0 and "now verified (version 2)" in out
-    code, _, err = run(cli_db, "review", "1", "in_review", "--by", "bob", "--version", "1")
+    code, _, err = run(cli_db, "review", "1", "in_review", "--by", "editor", "--version", "1")
     assert code == 1 and "was changed by ana" in err and "Traceback" not in err
     code, out, _ = run(cli_db, "show", "1", "--format", "json")
     shown = json.loads(out)

@@ -157,7 +157,7 @@ def test_import_creates_claims_located_in_the_article(seeded: Session) -> None:
             ",trainium3-silicon-sovereignty,,Ring bus,The Ring Bus,capability,unreviewed,,carol",
         ]
     )
-    report = import_claims_csv(session=seeded, data=(header + body).encode(), actor="ana")
+    report = import_claims_csv(session=seeded, data=(header + body).encode(), actor="editor")
     assert len(report.created) == 2
     new = queries.get_claim(session=seeded, claim_id=report.created[1])
     assert (new.origin, new.assignee, new.status) == ("imported", "carol", "unreviewed")
@@ -179,7 +179,9 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(seeded: Session) -> No
     writer.writerows(rows)
     before = table_counts(seeded)
     with pytest.raises(ImportFailed) as info:
-        import_claims_csv(session=seeded, data=out.getvalue().encode(), actor="ana", source="x.csv")
+        import_claims_csv(
+            session=seeded, data=out.getvalue().encode(), actor="editor", source="x.csv"
+        )
     message = str(info.value)
     assert message.startswith("x.csv: 5 problem(s), nothing imported")
     assert "line 2, field 'status', value 'done': unknown status; allowed: unreviewed" in message
@@ -200,7 +202,7 @@ def test_dry_run_validates_only(seeded: Session) -> None:
     writer.writerows(rows)
     before = table_counts(seeded)
     report = import_claims_csv(
-        session=seeded, data=out.getvalue().encode(), actor="a", dry_run=True
+        session=seeded, data=out.getvalue().encode(), actor="editor", dry_run=True
     )
     assert report.updated == [1] and report.dry_run
     assert table_counts(seeded) == before
@@ -240,7 +242,7 @@ def test_malformed_files_are_refused_with_a_line_number(
 ) -> None:
     before = table_counts(seeded)
     with pytest.raises(ImportFailed, match="nothing imported") as info:
-        import_claims_csv(session=seeded, data=data, actor="ana", source="bad.csv")
+        import_claims_csv(session=seeded, data=data, actor="editor", source="bad.csv")
     assert message in str(info.value)
     assert table_counts(seeded) == before
 

@@ -15,7 +15,7 @@ from tracker import db, queries, services
 from tracker.models import Event
 from tracker.seeding import seed
 
-from .conftest import ROOT, SEEDS
+from .conftest import ACCOUNTS, ROOT, SEEDS, make_accounts
 
 APP = str(ROOT / "dashboard" / "app.py")
 PAGES = [
@@ -33,6 +33,7 @@ def empty_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine
     monkeypatch.setenv("TRACKER_DATABASE_URL", url)
     engine = db.make_engine(url)
     db.upgrade(engine)
+    make_accounts(engine)
     yield engine
     engine.dispose()
 
@@ -46,8 +47,8 @@ def seeded_db(empty_db: Engine) -> Engine:
 
 def app(page: str | None = None, user: str | None = "ana", **query: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
-    if user:
-        at.session_state["reviewer_name"] = user
+    if user:  # what a successful sign-in leaves in the session
+        at.session_state["signed_in"] = {"name": user, "role": ACCOUNTS[user]}
     at.run()
     if page:
         at.query_params.update(query)
@@ -193,10 +194,61 @@ def test_stale_edit_shows_the_conflict_and_changes_nothing(seeded_db: Engine) ->
     assert claim(seeded_db, 5).status == "dismissed"
 
 
-def test_actions_need_a_name(seeded_db: Engine) -> None:
-    at = app("pages/claim.py", user=None, id="1")
+def test_without_sign_in_only_the_sign_in_page_shows(seeded_db: Engine) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert [t.value for t in at.title] == ["Sign in"] and not at.dataframe
+
+
+def test_sign_in_with_password_and_rate_limit(seeded_db: Engine) -> None:
+    from tracker.accounts import set_password
+
+    with Session(seeded_db) as s:
+        set_password(session=s, name="ana", password="correct horse battery", actor="admin")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input(key="si_name").input("ana")
+    at.text_input(key="si_password").input("wrong password!")
+    at.button[0].click().run()
+    assert "wrong name or password" in texts(at)
+    for _ in range(4):
+        at.text_input(key="si_name").input("ana")
+        at.text_input(key="si_password").input("wrong password!")
+        at.button[0].click().run()
+    at.text_input(key="si_name").input("ana")
+    at.text_input(key="si_password").input("correct horse battery")
+    at.button[0].click().run()
+    assert "too many failed sign\\-ins" in texts(at)  # locked even with the right password
+    assert "signed_in" not in at.session_state
+
+
+def test_viewer_cannot_act_and_the_service_refuses_anyway(seeded_db: Engine) -> None:
+    at = app("pages/claim.py", user="victor", id="1")
     assert at.button(key="c_verify").disabled
-    assert "Enter your name" in texts(at)
+    assert "can read claims but not change them" in texts(at)
+    from tracker.errors import PermissionDenied
+
+    with (
+        Session(seeded_db) as s,
+        pytest.raises(PermissionDenied, match="victor \\(viewer\\) may not"),
+    ):
+        services.add_note(session=s, claim_id=1, body="sneaky", actor="victor")
+
+
+def test_second_review_needs_another_editor(seeded_db: Engine) -> None:
+    with Session(seeded_db) as s:
+        services.add_source(
+            session=s, claim_id=2, url="https://e.example/x", stance="supports", actor="ana"
+        )
+        services.review_claim(
+            session=s, claim_id=2, status="verified", actor="ana", expected_version=1
+        )
+    at = app("pages/claim.py", user="ana", id="2")
+    assert "pending confirmation" in texts(at) and not [
+        b for b in at.button if b.key == "c_confirm"
+    ]
+    at = app("pages/claim.py", user="editor", id="2")
+    at.button(key="c_confirm").click().run()
+    c = claim(seeded_db, 2)
+    assert (c.confirmed_by, c.status) == ("editor", "verified")
 
 
 def test_article_view_highlights_and_lists_unlocated_claims(seeded_db: Engine) -> None:
@@ -250,7 +302,7 @@ def test_extracted_candidates_can_be_shown_promoted_and_dismissed_with_a_reason(
         report = import_article(
             session=s,
             loaded=load_article(str(SEEDS / "trainium3-silicon-sovereignty.txt")),
-            actor="ana",
+            actor="editor",
             title="T3 import",
         )
     at = app()

@@ -23,6 +23,7 @@ import pytest
 from sqlmodel import Session
 
 from tracker import db, queries
+from tracker.accounts import create_user
 from tracker.cli import streamlit_command
 from tracker.seeding import seed
 
@@ -39,6 +40,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SHOTS = ROOT / "artifacts" / "screenshots"
+PASSWORD = "e2e-only-password-1"  # a throwaway account in a temporary database
 
 
 def free_port() -> int:
@@ -54,6 +56,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     db.upgrade(engine)
     with Session(engine) as s:
         seed(session=s, seeds_dir=SEEDS)
+        create_user(session=s, name="admin", role="admin", actor=None, password=PASSWORD)
+        create_user(session=s, name="ana", role="reviewer", actor="admin", password=PASSWORD)
     engine.dispose()
     port = free_port()
     log = (tmp_path / "streamlit.log").open("w")
@@ -117,15 +121,17 @@ def test_reviewer_verifies_a_claim_and_downloads_the_csv(
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)  # type: ignore[attr-defined]
     page = context.new_page()
     page.goto(base)
+    page.get_by_role("heading", name="Sign in").wait_for(timeout=30_000)
+    settle(page)
+    shot(page, "0-sign-in")
+    page.get_by_role("textbox", name="Account name").fill("ana")
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Review queue").wait_for(timeout=30_000)
     settle(page)
+    page.get_by_text("Signed in as").wait_for()
     page.get_by_text("110 claims match").wait_for()
     shot(page, "1-queue")
-
-    page.get_by_role("textbox", name="Your name").fill("ana")
-    page.get_by_role("textbox", name="Your name").press("Enter")
-    settle(page)
-    page.get_by_text("Signed in as").wait_for()
 
     page.get_by_role("button", name="Next unreviewed →").click()
     page.get_by_text("Claim #1", exact=False).first.wait_for(timeout=20_000)
@@ -195,4 +201,8 @@ def test_reviewer_verifies_a_claim_and_downloads_the_csv(
     assert (row["claim_id"], row["status"], row["last_reviewed_by"]) == ("1", "verified", "ana")
     assert row["source_urls"] == "https://www.example.org/vera-rubin-benchmarks"
     assert row["notes"].endswith(hostile)
+    assert row["confirmation"] == "pending"
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name="Sign in").wait_for()
     context.close()

@@ -19,6 +19,7 @@ from tracker.links import CheckResult, ErrorClass, LinkState, check_url, next_st
 from tracker.models import Event, LinkCheck, Source
 from tracker.netguard import LinkPolicy, guarded_client
 
+from .conftest import make_accounts, make_accounts_via_cli
 from .linkserver import Served, serve
 
 LOCAL = LinkPolicy.parse("127.0.0.0/8")  # the test server, allowed for these tests only
@@ -278,6 +279,7 @@ def cli_seeded(db_url: str) -> str:
     runner = CliRunner()
     assert runner.invoke(app, ["--db", db_url, "init"]).exit_code == 0
     assert runner.invoke(app, ["--db", db_url, "seed"]).exit_code == 0
+    make_accounts_via_cli(db_url)
     return db_url
 
 
@@ -303,11 +305,12 @@ def test_dashboard_check_links_button_records_state(tmp_path, monkeypatch, serve
     monkeypatch.setenv("TRACKER_LINKCHECK_ALLOW", "127.0.0.1")
     engine = db.make_engine(url)
     db.upgrade(engine)
+    make_accounts(engine)
     with Session(engine) as s:
         seed(session=s, seeds_dir=SEEDS)
         _add(s, 7, f"{server.base}/404")
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=30)
-    at.session_state["reviewer_name"] = "ana"
+    at.session_state["signed_in"] = {"name": "ana", "role": "reviewer"}
     at.run()
     at.query_params["id"] = "7"
     at.switch_page("pages/claim.py").run()

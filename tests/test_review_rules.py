@@ -107,10 +107,10 @@ def test_flag_unverifiable_needs_no_source_and_keeps_the_note(seeded: Session) -
     detail = queries.claim_detail(session=seeded, claim_id=cid)
     assert detail.notes[-1].body == "No public benchmark exists."
     assert [e.action for e in detail.events][-2:] == ["review", "note_added"]
-    # leaving flagged clears the reason
+    # leaving flagged (an editor's call once there is a verdict) clears the reason
     services.add_source(session=seeded, claim_id=cid, url=URL, stance="supports", actor="bob")
     claim = services.review_claim(
-        session=seeded, claim_id=cid, status="verified", actor="bob", expected_version=2
+        session=seeded, claim_id=cid, status="verified", actor="editor", expected_version=2
     )
     assert claim.flag_reason is None
 

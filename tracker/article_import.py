@@ -15,6 +15,7 @@ import httpx
 from rapidfuzz import fuzz
 from sqlmodel import Session, col, select
 
+from .accounts import authorize
 from .config import get_settings
 from .errors import TrackerError, ValidationFailed
 from .extract import DEFAULT_THRESHOLD, Candidate, extract_candidates
@@ -171,6 +172,7 @@ def import_article(
     slug = slugify(slug or title)
     digest = sha256_text(loaded.text)
     with unit_of_work(session):
+        authorize(session, actor, "import_article")
         article = session.exec(select(Article).where(Article.slug == slug)).first()
         if article is not None and article.sha256 == digest:
             return ArticleImportReport(slug, "unchanged", article.revision)

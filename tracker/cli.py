@@ -21,7 +21,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.engine import Engine
 
-from . import consistency, db, link_service, queries, services
+from . import accounts, consistency, db, link_service, queries, services
 from .article_import import import_article, load_article
 from .config import get_settings
 from .errors import ImportFailed, TrackerError
@@ -40,9 +40,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 source_app = typer.Typer(help="Manage a claim's sources.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage accounts and roles.", no_args_is_help=True)
 export_app = typer.Typer(help="Export claims.", no_args_is_help=True)
 import_app = typer.Typer(help="Import claims.", no_args_is_help=True)
 app.add_typer(source_app, name="source")
+app.add_typer(users_app, name="users")
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 
@@ -625,6 +627,118 @@ def archive_sources_cmd(
     for error in summary.errors:
         typer.echo(f"warning: {error}", err=True)
     typer.echo(summary.line())
+
+
+def _password(password_stdin: bool, no_password: bool) -> str | None:
+    if no_password:
+        return None
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if os.environ.get("TRACKER_PASSWORD"):
+        return os.environ["TRACKER_PASSWORD"]
+    if not sys.stdin.isatty():
+        fail("give the password with --password-stdin or TRACKER_PASSWORD, or use --no-password")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users_app.command("add")
+@handles_errors
+def users_add(
+    name: Annotated[str, typer.Argument(help="Account name (what --by refers to).")],
+    role: Annotated[str, typer.Option(help="viewer, reviewer, editor or admin.")],
+    by: Annotated[
+        str | None, typer.Option("--by", help="The admin adding it (not needed for the first).")
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="E-mail for OIDC sign-in.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    no_password: Annotated[
+        bool, typer.Option("--no-password", help="No dashboard password (CLI or OIDC only).")
+    ] = False,
+) -> None:
+    """Add an account. The password comes from a prompt, --password-stdin or TRACKER_PASSWORD.
+
+    Example: tracker users add ana --role reviewer --email ana@example.org --by admin
+    """
+    password = _password(password_stdin, no_password)
+    with db.session_scope(_engine()) as session:
+        user = accounts.create_user(
+            session=session, name=name, role=role, actor=by, password=password, email=email
+        )
+    typer.echo(f"account {user.name} ({user.role}) added")
+
+
+@users_app.command("list")
+@handles_errors
+def users_list() -> None:
+    """List accounts and their roles.
+
+    Example: tracker users list
+    """
+    with db.session_scope(_engine()) as session:
+        for u in accounts.list_users(session=session):
+            state = "" if u.active else " (disabled)"
+            typer.echo(f"{u.name:<20} {u.role:<9} {u.email or ''}{state}")
+
+
+@users_app.command("set-role")
+@handles_errors
+def users_set_role(
+    name: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Argument(help="viewer, reviewer, editor or admin.")],
+    by: ByOpt,
+) -> None:
+    """Change an account's role (admins only).
+
+    Example: tracker users set-role ana editor --by admin
+    """
+    with db.session_scope(_engine()) as session:
+        user = accounts.set_role(session=session, name=name, role=role, actor=by)
+    typer.echo(f"account {user.name} is now {user.role}")
+
+
+@users_app.command("demo")
+@handles_errors
+def users_demo() -> None:
+    """Create the demo admin if there is no account yet, and print its one-time password.
+
+    The password is TRACKER_DEMO_PASSWORD if set, else a random one printed once
+    (never stored in clear, never logged). Example: tracker users demo
+    """
+    with db.session_scope(_engine()) as session:
+        if accounts.list_users(session=session):
+            typer.echo("accounts exist already; sign in with yours (demo admin not created)")
+            return
+        password = os.environ.get("TRACKER_DEMO_PASSWORD") or accounts.new_password()
+        accounts.create_user(
+            session=session, name="admin", role="admin", actor=None, password=password
+        )
+    shown = "from TRACKER_DEMO_PASSWORD" if os.environ.get("TRACKER_DEMO_PASSWORD") else password
+    typer.echo(f"demo account: admin / {shown}  (shown once; change it or add accounts)")
+
+
+@app.command()
+@handles_errors
+def confirm(
+    claim_id: Annotated[int, typer.Argument(metavar="ID")],
+    by: ByOpt,
+    version: Annotated[int | None, typer.Option(help="The version you looked at.")] = None,
+) -> None:
+    """Second review: confirm another reviewer's verdict (editors only).
+
+    Example: tracker confirm 12 --by editor
+    """
+    with db.session_scope(_engine()) as session:
+        expected = (
+            version
+            if version is not None
+            else queries.get_claim(session=session, claim_id=claim_id).version
+        )
+        c = services.confirm_verdict(
+            session=session, claim_id=claim_id, actor=by, expected_version=expected
+        )
+    typer.echo(f"claim {c.id}: {c.status} confirmed by {c.confirmed_by}")
 
 
 DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"

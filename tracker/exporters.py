@@ -41,6 +41,9 @@ DERIVED_COLUMNS = (
     "notes",
     "last_reviewed_by",
     "last_reviewed_at",
+    "confirmation",
+    "confirmed_by",
+    "confirmed_at",
     "created_at",
     "updated_at",
 )
@@ -108,6 +111,11 @@ def _rows_for_batch(session: Session, batch: list[ClaimPublic]) -> Iterable[dict
             ),
             "last_reviewed_by": c.last_reviewed_by,
             "last_reviewed_at": c.last_reviewed_at,
+            "confirmation": "pending"
+            if c.pending_confirmation
+            else ("confirmed" if c.confirmed_by else ""),
+            "confirmed_by": c.confirmed_by,
+            "confirmed_at": c.confirmed_at,
             "created_at": c.created_at,
             "updated_at": c.updated_at,
         }

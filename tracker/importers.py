@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from .accounts import authorize
 from .csvsafe import unescape_cell
 from .errors import ImportFailed, RowProblem, TrackerError
 from .exporters import CSV_COLUMNS, DERIVED_COLUMNS
@@ -194,6 +195,7 @@ def import_claims_csv(
     problems: list[RowProblem] = []
     with unit_of_work(session):
         actor = clean_actor(actor)
+        authorize(session, actor, "import_claims")
         articles = {a.slug: a for a in session.exec(select(Article))}
         seen: dict[int, int] = {}
         for line, row in rows:

@@ -60,6 +60,13 @@ class Stance(StrEnum):
     context = "context"
 
 
+class Role(StrEnum):
+    viewer = "viewer"
+    reviewer = "reviewer"
+    editor = "editor"
+    admin = "admin"
+
+
 class Origin(StrEnum):
     curated = "curated"
     extracted = "extracted"
@@ -136,6 +143,11 @@ class Claim(ClaimBase, table=True):
     last_reviewed_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    # Second review: an editor other than the reviewer confirms a verdict.
+    confirmed_by: str | None = Field(default=None, max_length=100)
+    confirmed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     created_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
     version: int = Field(default=1)
@@ -176,8 +188,14 @@ class ClaimPublic(SQLModel):
     below_threshold: bool = False
     last_reviewed_by: str | None
     last_reviewed_at: datetime | None
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def pending_confirmation(self) -> bool:
+        return self.status in ("verified", "flagged") and self.confirmed_by is None
 
 
 # --- Source ----------------------------------------------------------------
@@ -299,3 +317,31 @@ class EventPublic(SQLModel):
     detail: str | None
     claim_version: int | None
     at: datetime
+
+
+# --- Accounts --------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "account"
+    __table_args__ = (UniqueConstraint("name", name="uq_account_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    role: str = Field(max_length=20)
+    password_hash: str | None = Field(default=None, max_length=200)
+    active: bool = Field(default=True)
+    failed_logins: int = Field(default=0)
+    locked_until: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    created_at: datetime = _ts(nullable=False)
+
+
+class UserPublic(SQLModel):
+    id: int
+    name: str
+    email: str | None
+    role: str
+    active: bool

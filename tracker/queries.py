@@ -106,7 +106,7 @@ def _claim_select() -> Any:
 def _to_public(claim: Claim, slug: str, source_count: int) -> ClaimPublic:
     data = claim.model_dump()
     data["reasons"] = json.loads(claim.reasons) if claim.reasons else []
-    for key in ("created_at", "updated_at", "last_reviewed_at"):
+    for key in ("created_at", "updated_at", "last_reviewed_at", "confirmed_at"):
         data[key] = as_utc(data[key])
     return ClaimPublic(**data, article=slug, source_count=source_count or 0)
 

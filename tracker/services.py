@@ -17,9 +17,17 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from .accounts import authorize, get_user
 from .config import get_settings
 from .db import begin_write
-from .errors import EditConflict, InvalidTransition, NotFound, RuleViolation, ValidationFailed
+from .errors import (
+    EditConflict,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationFailed,
+)
 from .models import (
     Article,
     ArticleCreate,
@@ -170,8 +178,10 @@ def create_claim(
     *, session: Session, data: ClaimCreate, actor: str, origin: Origin = Origin.curated
 ) -> ClaimPublic:
     with unit_of_work(session):
+        authorize(session, actor, "edit_claim")
         claim = apply_create_claim(session, data, actor=actor, origin=origin)
-    return get_claim(session=session, claim_id=claim.id or 0)
+        state = get_claim(session=session, claim_id=claim.id or 0)  # as this change left it
+    return state
 
 
 def apply_create_claim(
@@ -264,16 +274,21 @@ def review_claim(
 ) -> ClaimPublic:
     """Move a claim to ``status``; verdicts follow the review rules."""
     with unit_of_work(session):
+        authorize(session, actor, "review")
+        claim = load_claim(session, claim_id)
+        if claim.status in (ClaimStatus.verified, ClaimStatus.flagged):
+            authorize(session, actor, "reopen_verdict")
         apply_review(
             session,
-            load_claim(session, claim_id),
+            claim,
             status=status,
             actor=actor,
             expected_version=expected_version,
             reason=reason,
             note=note,
         )
-    return get_claim(session=session, claim_id=claim_id)
+        state = get_claim(session=session, claim_id=claim_id)  # as this change left it
+    return state
 
 
 def apply_review(
@@ -335,6 +350,8 @@ def apply_review(
             "flag_reason": new_reason.value if new_reason else None,
             "last_reviewed_by": actor,
             "last_reviewed_at": utcnow(),
+            "confirmed_by": None,  # a new verdict needs its own second review
+            "confirmed_at": None,
         },
     )
     detail = None
@@ -365,8 +382,14 @@ def assign_claim(
 ) -> ClaimPublic:
     """Assign the claim to someone, or unassign it with ``assignee=None``."""
     with unit_of_work(session):
-        apply_assign(session, load_claim(session, claim_id), assignee, actor, expected_version)
-    return get_claim(session=session, claim_id=claim_id)
+        claim = load_claim(session, claim_id)
+        taking = assignee is not None and assignee == actor and claim.assignee is None
+        authorize(session, actor, "assign_self" if taking else "assign_other")
+        if assignee:
+            get_user(session, assignee)  # only real accounts can be assigned
+        apply_assign(session, claim, assignee, actor, expected_version)
+        state = get_claim(session=session, claim_id=claim_id)  # as this change left it
+    return state
 
 
 def apply_assign(
@@ -399,8 +422,10 @@ def update_claim(
     expected_version: int,
 ) -> ClaimPublic:
     with unit_of_work(session):
+        authorize(session, actor, "edit_claim")
         apply_update(session, load_claim(session, claim_id), changes, actor, expected_version)
-    return get_claim(session=session, claim_id=claim_id)
+        state = get_claim(session=session, claim_id=claim_id)  # as this change left it
+    return state
 
 
 def apply_update(
@@ -467,6 +492,7 @@ def add_source(
     """Attach a source. Never conflicts with a status change: no version bump."""
     with unit_of_work(session):
         actor = clean_actor(actor)
+        authorize(session, actor, "add_source")
         load_claim(session, claim_id)
         clean_url = validate_url(url)
         stance_value = parse_enum(Stance, stance, "stance")
@@ -503,6 +529,7 @@ def add_note(*, session: Session, claim_id: int, body: str, actor: str) -> Note:
     """Add a note to the thread. Never conflicts with a status change."""
     with unit_of_work(session):
         actor = clean_actor(actor)
+        authorize(session, actor, "add_note")
         load_claim(session, claim_id)
         text = clean_text(body, "note", max_chars=get_settings().max_note_chars)
         note = apply_add_note(session, claim_id, text or "", actor)
@@ -521,6 +548,7 @@ def promote_candidate(*, session: Session, claim_id: int, actor: str) -> ClaimPu
     """Make a below-threshold extracted candidate a claim in the review queue."""
     with unit_of_work(session):
         actor = clean_actor(actor)
+        authorize(session, actor, "promote")
         claim = load_claim(session, claim_id)
         if not claim.below_threshold:
             raise InvalidTransition(f"claim {claim_id} is already in the review queue")
@@ -529,4 +557,42 @@ def promote_candidate(*, session: Session, claim_id: int, actor: str) -> ClaimPu
         _event(
             session, claim_id, actor, "promoted", field="below_threshold", old="true", new="false"
         )
-    return get_claim(session=session, claim_id=claim_id)
+        state = get_claim(session=session, claim_id=claim_id)  # as this change left it
+    return state
+
+
+def confirm_verdict(
+    *, session: Session, claim_id: int, actor: str, expected_version: int
+) -> ClaimPublic:
+    """Second review: an editor other than the reviewer confirms a verdict."""
+    with unit_of_work(session):
+        actor = clean_actor(actor)
+        authorize(session, actor, "confirm")
+        claim = load_claim(session, claim_id)
+        if claim.status not in (ClaimStatus.verified, ClaimStatus.flagged):
+            raise InvalidTransition(
+                f"claim {claim_id} is {claim.status}; only verified or flagged claims are confirmed"
+            )
+        if claim.confirmed_by:
+            raise InvalidTransition(
+                f"claim {claim_id} was already confirmed by {claim.confirmed_by}"
+            )
+        if claim.last_reviewed_by == actor:
+            raise PermissionDenied(
+                f"{actor} gave this verdict; another editor must confirm it (second review)"
+            )
+        version = _compare_and_set(
+            session, claim, expected_version, {"confirmed_by": actor, "confirmed_at": utcnow()}
+        )
+        _event(
+            session,
+            claim_id,
+            actor,
+            "confirm",
+            field="confirmed_by",
+            new=actor,
+            detail=f"confirmed {claim.status}",
+            version=version,
+        )
+        state = get_claim(session=session, claim_id=claim_id)  # as this change left it
+    return state

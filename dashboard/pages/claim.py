@@ -123,13 +123,30 @@ def conflict_banner(d: ClaimDetail, seen: int) -> None:
 
 def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
     c = d.claim
-    if user is None:
-        st.info("Enter your name in the sidebar to review this claim.")
-    disabled = user is None
+    has_verdict = c.status in (ClaimStatus.verified, ClaimStatus.flagged)
+    if not auth.can("review"):
+        st.info(f"Your role ({auth.current_role()}) can read claims but not change them.")
+    elif has_verdict and not auth.can("reopen_verdict"):
+        st.info("This claim has a verdict; an editor can confirm or reopen it.")
+    disabled = not auth.can("review") or (has_verdict and not auth.can("reopen_verdict"))
     base = {"claim_id": c.id, "actor": user or "", "expected_version": seen}
     error = st.session_state.pop("_action_error", None)
     if error:
         st.error(md_escape(error))
+    if c.pending_confirmation:
+        st.warning(
+            f"Verdict by {md_escape(c.last_reviewed_by)} is pending confirmation by an editor."
+        )
+        if (
+            auth.can("confirm")
+            and c.last_reviewed_by != user
+            and st.button("Confirm verdict (second review)", key="c_confirm", type="primary")
+        ):
+            act("Verdict confirmed.", services.confirm_verdict, **base)
+            st.rerun()
+    elif c.confirmed_by:
+        when = f"{c.confirmed_at:%Y-%m-%d %H:%M}" if c.confirmed_at else "?"
+        st.success(f"Verdict confirmed by {md_escape(c.confirmed_by)} on {when} UTC.")
 
     cols = st.columns(6)
     if cols[0].button(
@@ -173,13 +190,15 @@ def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
             **base,
         )
         st.rerun()
-    if c.assignee != user and cols[4].button(
-        "Assign to me", key="c_assign_me", disabled=disabled, width="stretch"
+    if (
+        c.assignee is None
+        and auth.can("assign_self")
+        and cols[4].button("Assign to me", key="c_assign_me", disabled=disabled, width="stretch")
     ):
         act(f"Assigned to {user}.", services.assign_claim, assignee=user, **base)
         st.rerun()
     with (
-        cols[5].popover("Assign…", disabled=disabled, width="stretch"),
+        cols[5].popover("Assign…", disabled=not auth.can("assign_other"), width="stretch"),
         st.form("c_assign_form", border=False),
     ):
         who = st.text_input("Reviewer", key="c_assignee", placeholder="name, empty = nobody")
@@ -202,7 +221,9 @@ def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
         )
     if c.below_threshold:
         st.info("This extracted sentence scored below the threshold, so it is not in the queue.")
-        if st.button("Promote to the review queue", key="c_promote", disabled=disabled):
+        if st.button(
+            "Promote to the review queue", key="c_promote", disabled=not auth.can("promote")
+        ):
             act("Promoted.", services.promote_candidate, claim_id=c.id, actor=user or "")
             st.rerun()
     if flag_open:
@@ -269,7 +290,7 @@ def sources(d: ClaimDetail, user: str | None) -> None:
         stance = c1.selectbox("Stance", [x.value for x in Stance], key="c_src_stance")
         title = c2.text_input("Title", key="c_src_title")
         publisher = c3.text_input("Publisher", key="c_src_publisher")
-        if st.form_submit_button("Add source", disabled=user is None):
+        if st.form_submit_button("Add source", disabled=not auth.can("add_source")):
             if act(
                 "Source added.",
                 services.add_source,
@@ -293,7 +314,7 @@ def notes(d: ClaimDetail, user: str | None) -> None:
             st.markdown(md_escape(n.body))
     with st.form("c_note_form", clear_on_submit=True):
         body = st.text_area("Add a note", key="c_note_body")
-        if st.form_submit_button("Add note", disabled=user is None):
+        if st.form_submit_button("Add note", disabled=not auth.can("add_note")):
             if act(
                 "Note added.", services.add_note, claim_id=d.claim.id, body=body, actor=user or ""
             ):
