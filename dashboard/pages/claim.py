@@ -211,7 +211,7 @@ def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
             )
             st.rerun()
 
-    if c.status != ClaimStatus.dismissed:
+    if c.status != ClaimStatus.dismissed and not disabled:
         st.text_input(
             "Dismiss reason (optional)",
             key="c_dismiss_reason",
