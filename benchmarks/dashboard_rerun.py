@@ -23,10 +23,10 @@ from benchmarks.synthetic import build, sqlite_url
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGES = {
     "queue": None,
-    "claim": "pages/claim.py",
-    "article": "pages/article.py",
-    "overview": "pages/overview.py",
-    "export": "pages/export.py",
+    "claim": "views/claim.py",
+    "article": "views/article.py",
+    "overview": "views/overview.py",
+    "export": "views/export.py",
 }
 
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
 
 from dashboard import auth, state
 
-PAGES = Path(__file__).parent / "pages"
+PAGES = Path(__file__).parent / "views"
+PAGE_FILES = {
+    "queue": ("Review queue", ":material/checklist:"),
+    "claim": ("Claim", ":material/fact_check:"),
+    "article": ("Article", ":material/article:"),
+    "overview": ("Overview", ":material/monitoring:"),
+    "export": ("Export", ":material/download:"),
+}
 
 
 def run() -> None:
@@ -16,21 +24,29 @@ def run() -> None:
     state.keep_widget_state(*state.FILTER_KEYS, "q_sort", "q_desc", "q_page")
     auth.resolve_oidc()
     if auth.current_user() is None:
-        st.navigation([st.Page(auth.sign_in_page, title="Sign in", url_path="sign-in")]).run()
+        # Only the sign-in form renders without an account. It answers at every
+        # page's address, so a link such as /claim?id=12 still opens after sign-in.
+        gates = [
+            st.Page(_gate(), title="Sign in", url_path=name, default=name == "queue")
+            for name in PAGE_FILES
+        ]
+        st.navigation(gates, position="hidden").run()
         return
     page = st.navigation(
         [
-            st.Page(
-                PAGES / "queue.py", title="Review queue", icon=":material/checklist:", default=True
-            ),
-            st.Page(PAGES / "claim.py", title="Claim", icon=":material/fact_check:"),
-            st.Page(PAGES / "article.py", title="Article", icon=":material/article:"),
-            st.Page(PAGES / "overview.py", title="Overview", icon=":material/monitoring:"),
-            st.Page(PAGES / "export.py", title="Export", icon=":material/download:"),
+            st.Page(PAGES / f"{name}.py", title=title, icon=icon, default=name == "queue")
+            for name, (title, icon) in PAGE_FILES.items()
         ]
     )
     auth.identity_sidebar()
     page.run()
+
+
+def _gate() -> Callable[[], None]:
+    def sign_in() -> None:
+        auth.sign_in_page()
+
+    return sign_in
 
 
 run()

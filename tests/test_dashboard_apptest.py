@@ -19,11 +19,11 @@ from .conftest import ACCOUNTS, ROOT, SEEDS, make_accounts
 
 APP = str(ROOT / "dashboard" / "app.py")
 PAGES = [
-    "pages/queue.py",
-    "pages/claim.py",
-    "pages/article.py",
-    "pages/overview.py",
-    "pages/export.py",
+    "views/queue.py",
+    "views/claim.py",
+    "views/article.py",
+    "views/overview.py",
+    "views/export.py",
 ]
 
 
@@ -123,7 +123,7 @@ def test_next_unreviewed_opens_the_first_unreviewed_claim(seeded_db: Engine) -> 
 
 
 def test_verify_without_a_source_shows_the_rule_and_changes_nothing(seeded_db: Engine) -> None:
-    at = app("pages/claim.py", id="1")
+    at = app("views/claim.py", id="1")
     at.button(key="c_verify").click().run()
     assert "verify needs at least one source" in texts(at)
     assert claim(seeded_db, 1).status == "unreviewed" and claim(seeded_db, 1).version == 1
@@ -131,7 +131,7 @@ def test_verify_without_a_source_shows_the_rule_and_changes_nothing(seeded_db: E
 
 
 def test_flag_with_reason_and_note_writes_one_review_event(seeded_db: Engine) -> None:
-    at = app("pages/claim.py", id="4")
+    at = app("views/claim.py", id="4")
     at.toggle(key="c_flag_open").set_value(True).run()
     at.selectbox(key="c_flag_reason").select("unverifiable")
     at.text_area(key="c_flag_note").input("No statement from Anthropic or AWS.")
@@ -147,7 +147,7 @@ def test_flag_with_reason_and_note_writes_one_review_event(seeded_db: Engine) ->
 
 
 def test_flag_without_a_note_is_refused(seeded_db: Engine) -> None:
-    at = app("pages/claim.py", id="4")
+    at = app("views/claim.py", id="4")
     at.toggle(key="c_flag_open").set_value(True).run()
     at.selectbox(key="c_flag_reason").select("outdated")
     next(b for b in at.button if b.label == "Flag claim").click().run()
@@ -156,7 +156,7 @@ def test_flag_without_a_note_is_refused(seeded_db: Engine) -> None:
 
 
 def test_add_source_then_note_then_verify(seeded_db: Engine) -> None:
-    at = app("pages/claim.py", id="3")
+    at = app("views/claim.py", id="3")
     at.text_input(key="c_src_url").input("https://www.example.org/openai-trainium")
     at.selectbox(key="c_src_stance").select("supports")
     at.text_input(key="c_src_title").input("**Press release**")
@@ -172,7 +172,7 @@ def test_add_source_then_note_then_verify(seeded_db: Engine) -> None:
 
 
 def test_source_with_a_javascript_url_is_refused(seeded_db: Engine) -> None:
-    at = app("pages/claim.py", id="3")
+    at = app("views/claim.py", id="3")
     at.text_input(key="c_src_url").input("javascript:alert(1)")
     next(b for b in at.button if b.label == "Add source").click().run()
     assert "only http and https links are allowed" in texts(at)
@@ -180,7 +180,7 @@ def test_source_with_a_javascript_url_is_refused(seeded_db: Engine) -> None:
 
 
 def test_stale_edit_shows_the_conflict_and_changes_nothing(seeded_db: Engine) -> None:
-    at = app("pages/claim.py", id="5")  # ana opens claim 5 at version 1
+    at = app("views/claim.py", id="5")  # ana opens claim 5 at version 1
     with Session(seeded_db) as s:  # bob changes it meanwhile
         services.review_claim(
             session=s, claim_id=5, status="in_review", actor="bob", expected_version=1
@@ -194,9 +194,16 @@ def test_stale_edit_shows_the_conflict_and_changes_nothing(seeded_db: Engine) ->
     assert claim(seeded_db, 5).status == "dismissed"
 
 
-def test_without_sign_in_only_the_sign_in_page_shows(seeded_db: Engine) -> None:
+@pytest.mark.parametrize("page", PAGES)
+def test_without_sign_in_only_the_sign_in_page_shows(seeded_db: Engine, page: str) -> None:
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert [t.value for t in at.title] == ["Sign in"] and not at.dataframe
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(page)  # signed out, no page script is registered at all
+    at.text_input(key="si_name").input("ana")
+    at.text_input(key="si_password").input("not the password")
+    at.button[0].click().run()
+    assert [t.value for t in at.title] == ["Sign in"] and "signed_in" not in at.session_state
 
 
 def test_sign_in_with_password_and_rate_limit(seeded_db: Engine) -> None:
@@ -221,7 +228,7 @@ def test_sign_in_with_password_and_rate_limit(seeded_db: Engine) -> None:
 
 
 def test_viewer_cannot_act_and_the_service_refuses_anyway(seeded_db: Engine) -> None:
-    at = app("pages/claim.py", user="victor", id="1")
+    at = app("views/claim.py", user="victor", id="1")
     assert at.button(key="c_verify").disabled
     assert "can read claims but not change them" in texts(at)
     from tracker.errors import PermissionDenied
@@ -241,11 +248,11 @@ def test_second_review_needs_another_editor(seeded_db: Engine) -> None:
         services.review_claim(
             session=s, claim_id=2, status="verified", actor="ana", expected_version=1
         )
-    at = app("pages/claim.py", user="ana", id="2")
+    at = app("views/claim.py", user="ana", id="2")
     assert "pending confirmation" in texts(at) and not [
         b for b in at.button if b.key == "c_confirm"
     ]
-    at = app("pages/claim.py", user="editor", id="2")
+    at = app("views/claim.py", user="editor", id="2")
     at.button(key="c_confirm").click().run()
     c = claim(seeded_db, 2)
     assert (c.confirmed_by, c.status) == ("editor", "verified")
@@ -265,7 +272,7 @@ def test_article_view_highlights_and_lists_unlocated_claims(seeded_db: Engine) -
             reason="misleading",
             note="1.4x vs 40%",
         )
-    at = app("pages/article.py")
+    at = app("views/article.py")
     body = texts(at)
     assert ":red-background[" in body and "**\\#10**" in body
     assert ":gray-background[" in body
@@ -277,7 +284,7 @@ def test_overview_counts(seeded_db: Engine) -> None:
         services.review_claim(
             session=s, claim_id=2, status="dismissed", actor="bob", expected_version=1
         )
-    at = app("pages/overview.py")
+    at = app("views/overview.py")
     values = {m.label: m.value for m in at.metric}
     assert values["Dismissed"] == "1" and values["Unreviewed"] == "109"
 
@@ -285,7 +292,7 @@ def test_overview_counts(seeded_db: Engine) -> None:
 def test_export_shows_the_row_count_for_the_current_filters(seeded_db: Engine) -> None:
     at = app()
     at.text_input(key="f_search").input("Trainium 4").run()
-    at.switch_page("pages/export.py").run()
+    at.switch_page("views/export.py").run()
     with Session(seeded_db) as s:
         n = queries.count_claims(session=s, filters=queries.ClaimFilter(search="Trainium 4"))
     assert n > 1
@@ -319,7 +326,7 @@ def test_extracted_candidates_can_be_shown_promoted_and_dismissed_with_a_reason(
             if c.below_threshold
         )
     at.query_params["id"] = str(low.id)
-    at.switch_page("pages/claim.py").run()
+    at.switch_page("views/claim.py").run()
     assert "Why it was extracted" in " ".join(c.value for c in at.caption)
     at.button(key="c_promote").click().run()
     assert not claim(empty_db, low.id).below_threshold
@@ -333,6 +340,6 @@ def test_extracted_candidates_can_be_shown_promoted_and_dismissed_with_a_reason(
 
 
 def test_article_view_lists_internal_inconsistencies(seeded_db: Engine) -> None:
-    at = app("pages/article.py")
+    at = app("views/article.py")
     shown = re.sub(r"\\(.)", r"\1", " ".join(w.value for w in at.warning))  # drop md escapes
     assert "section number 6.1 is used twice" in shown and "1/0.6 = 1.67" in shown

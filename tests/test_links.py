@@ -313,7 +313,7 @@ def test_dashboard_check_links_button_records_state(tmp_path, monkeypatch, serve
     at.session_state["signed_in"] = {"name": "ana", "role": "reviewer"}
     at.run()
     at.query_params["id"] = "7"
-    at.switch_page("pages/claim.py").run()
+    at.switch_page("views/claim.py").run()
     at.button(key="c_check_links").click().run()
     assert not at.exception
     assert any("failing 1" in i.value for i in at.info)

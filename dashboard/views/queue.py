@@ -27,7 +27,7 @@ SORT_LABELS = {
 
 def open_claim(claim_id: int) -> None:
     state.set_claim(claim_id)
-    st.switch_page("pages/claim.py", query_params={"id": str(claim_id)})
+    st.switch_page("views/claim.py", query_params={"id": str(claim_id)})
 
 
 def back_to_first_page() -> None:

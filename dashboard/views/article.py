@@ -64,7 +64,7 @@ def render() -> None:
     )
     if pick[1].button("Open claim", key="a_open", type="primary", disabled=chosen is None):
         state.set_claim(chosen)
-        st.switch_page("pages/claim.py", query_params={"id": str(chosen)})
+        st.switch_page("views/claim.py", query_params={"id": str(chosen)})
 
     spans = [Span(c.quote_start, c.quote_end, c.id, c.status) for c in found]
     article_lines = lines(text)

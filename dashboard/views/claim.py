@@ -364,7 +364,7 @@ def render() -> None:
 
     nav = st.columns([1, 1, 1, 3])
     if nav[0].button("← Queue", key="c_back"):
-        st.switch_page("pages/queue.py")
+        st.switch_page("views/queue.py")
     nxt = data.read(queries.next_claim_id, after_id=cid)
     if nav[1].button(
         "Next unreviewed →", key="c_next", disabled=nxt is None or nxt == cid, type="primary"
@@ -372,7 +372,7 @@ def render() -> None:
         go_to(nxt or cid)
     if nav[2].button("See in article", key="c_article"):
         st.session_state["a_focus"] = cid
-        st.switch_page("pages/article.py")
+        st.switch_page("views/article.py")
 
     header(d, text)
     conflict_banner(d, seen)
