@@ -103,7 +103,7 @@ def overview(url: str, article: str | None) -> queries.Overview:
 @st.cache_data(ttl=READ_TTL, show_spinner=False)
 def assignees(url: str) -> list[str]:
     with session() as s:
-        return sorted(queries.overview(session=s).by_assignee)
+        return queries.assignees(session=s)
 
 
 def export_csv(filters: queries.ClaimFilter) -> bytes:

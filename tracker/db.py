@@ -69,15 +69,6 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def is_sqlite(session_or_engine: Session | Engine) -> bool:
-    bind = (
-        session_or_engine.get_bind()
-        if isinstance(session_or_engine, Session)
-        else session_or_engine
-    )
-    return bind.dialect.name == "sqlite"
-
-
 def begin_write(session: Session) -> None:
     """Start ``session``'s transaction as a write (SQLite: ``BEGIN IMMEDIATE``).
 

@@ -160,6 +160,12 @@ def count_claims(*, session: Session, filters: ClaimFilter | None = None) -> int
     return int(session.exec(stmt).one())
 
 
+def assignees(*, session: Session) -> list[str]:
+    """Everyone who has a claim assigned, for the assignee filter."""
+    stmt = select(Claim.assignee).where(col(Claim.assignee).is_not(None)).distinct()
+    return sorted(str(a) for a in session.exec(stmt).all())
+
+
 def get_claim(*, session: Session, claim_id: int) -> ClaimPublic:
     row = session.exec(_claim_select().where(Claim.id == claim_id)).first()
     if row is None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, update
@@ -410,9 +409,6 @@ def apply_assign(
     )
 
 
-EDITABLE_FIELDS = ("claim", "section", "claim_type", "quote", "quote_start", "quote_end")
-
-
 def update_claim(
     *,
     session: Session,
@@ -469,14 +465,6 @@ def apply_update(
 
 
 # --- sources and notes ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SourceInput:
-    url: str
-    stance: str
-    title: str | None = None
-    publisher: str | None = None
 
 
 def add_source(
