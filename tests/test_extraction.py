@@ -203,3 +203,12 @@ def test_cli_import_and_list_with_below_threshold(db_url: str, tmp_path: Path) -
         runner.invoke(app, ["--db", db_url, "check-article", "t3", "--format", "json"]).stdout
     )
     assert len(warnings) == 3
+
+
+def test_pysbd_keeps_abbreviations_that_a_regex_splitter_breaks() -> None:
+    text = "The U.S. government and AWS vs. NVIDIA, e.g. in 2026, is a race. It goes on."
+    assert [s.text for s in sentences(text)] == [
+        "The U.S. government and AWS vs. NVIDIA, e.g. in 2026, is a race.",
+        "It goes on.",
+    ]
+    assert len(sentences(text, segmenter="regex")) > 2  # why pysbd is the default
