@@ -16,7 +16,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from tracker import db, exporters, queries
+from tracker import consistency, db, exporters, queries
 from tracker.config import get_settings
 from tracker.models import ArticlePublic, ClaimPublic
 
@@ -86,6 +86,12 @@ def article_text(url: str, slug: str) -> tuple[int, str, str]:
     with session() as s:
         a = queries.get_article(session=s, slug=slug)
         return a.id or 0, a.title, a.text
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def article_warnings(url: str, slug: str) -> list[consistency.Warning]:
+    """Where the article disagrees with itself; computed once per article text."""
+    return consistency.check(article_text(url, slug)[2])
 
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False)

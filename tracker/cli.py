@@ -573,8 +573,7 @@ def check_sources_cmd(
     """
     policy = LinkPolicy.from_env(allow_private=allow_private, extra=allow)
     with db.session_scope(_engine()) as session:
-        total = len(list(session.exec(link_service.sources_in_scope(claim_id, article))))
-        session.rollback()
+        total = link_service.count_in_scope(session, claim_id, article)
         quiet = fmt is ShowFormat.json or total == 0
         with typer.progressbar(
             length=total, label="checking", file=sys.stderr, hidden=quiet

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from .archive import Snapshot, WaybackError, closest_snapshot, request_capture
 from .config import get_settings
@@ -50,6 +50,12 @@ def sources_in_scope(claim_id: int | None, article: str | None) -> Any:
             Article.slug == article
         )
     return stmt.order_by(col(Source.id))
+
+
+def count_in_scope(session: Session, claim_id: int | None, article: str | None) -> int:
+    """How many sources :func:`sources_in_scope` selects, counted in SQL."""
+    scoped = sources_in_scope(claim_id, article).order_by(None).subquery()
+    return int(session.exec(select(func.count()).select_from(scoped)).one())
 
 
 @dataclass

@@ -16,7 +16,6 @@ from dashboard.render import (
     short,
     spans_by_line,
 )
-from tracker import consistency
 from tracker.text import is_heading, lines
 
 
@@ -41,7 +40,7 @@ def render() -> None:
         + " ".join(highlight(STATUS_LABELS[s], colour) for s, colour in STATUS_COLOURS.items())
         + " · **\\#N** marks the end of claim N"
     )
-    warnings = consistency.check(text)
+    warnings = data.article_warnings(url, slug)
     if warnings:
         with st.expander(f"Internal inconsistencies found ({len(warnings)})", expanded=True):
             for w in warnings:

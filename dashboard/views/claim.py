@@ -19,7 +19,7 @@ from dashboard.render import (
     short,
     status_badge,
 )
-from tracker import consistency, link_service, queries, services
+from tracker import link_service, queries, services
 from tracker.errors import EditConflict, NotFound, TrackerError
 from tracker.models import ClaimStatus, FlagReason, Stance
 from tracker.queries import ClaimDetail
@@ -86,7 +86,7 @@ def header(d: ClaimDetail, text: str) -> None:
     st.markdown(f"### {md_escape(c.claim)}")
     if c.reasons:
         st.caption("Why it was extracted: " + md_escape("; ".join(c.reasons)))
-    for w in consistency.check(text):
+    for w in data.article_warnings(data.database_url(), c.article):
         if w.touches(c.quote_start, c.quote_end):
             st.warning("Internal inconsistency: " + md_escape(w.message))
     st.markdown("**In the article**")
