@@ -14,7 +14,7 @@ import json
 import time
 from pathlib import Path
 
-from tracker.extract import DEFAULT_THRESHOLD, SEGMENTERS, extract_candidates
+from tracker.intake.extract import DEFAULT_THRESHOLD, SEGMENTERS, extract_candidates
 
 ROOT = Path(__file__).resolve().parent.parent
 ANNOTATION = Path(__file__).with_name("data") / "seed_annotation.json"

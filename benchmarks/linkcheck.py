@@ -26,8 +26,8 @@ from contextlib import ExitStack
 import httpx
 
 from tests.linkserver import serve
-from tracker.links import check_many
-from tracker.netguard import LinkPolicy, guarded_client
+from tracker.linkcheck.links import check_many
+from tracker.linkcheck.netguard import LinkPolicy, guarded_client
 
 LATENCY = 0.05
 POLICY = LinkPolicy.parse("127.0.0.0/8")  # allowed for the benchmark only

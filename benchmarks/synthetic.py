@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from tracker import db
 from tracker.models import Article, Claim, Event, Note, Source, utcnow
-from tracker.seeding import REPO_SEEDS, seed
+from tracker.services.seeding import REPO_SEEDS, seed
 
 STATUSES = ["unreviewed"] * 6 + ["in_review", "verified", "verified", "flagged", "dismissed"]
 

@@ -1,7 +1,7 @@
 """Who is using the dashboard: sign-in, sign-out and the current account.
 
 Two ways in: local accounts (name and password, checked by
-``tracker.accounts.authenticate`` with its rate limit), and OIDC through
+``tracker.services.authenticate`` with its rate limit), and OIDC through
 Streamlit's ``st.login`` when ``.streamlit/secrets.toml`` has an ``[auth]``
 section; the signed-in e-mail must belong to an account. Without a signed-in
 account the dashboard shows only the sign-in page. Roles are enforced by the
@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.render import md_escape
-from tracker import accounts
+from tracker import permissions, services
 from tracker.errors import TrackerError
 
 USER_KEY = "signed_in"
@@ -46,7 +46,7 @@ def current_role() -> str | None:
 
 
 def can(action: str) -> bool:
-    return accounts.can(current_role(), action)
+    return permissions.can(current_role(), action)
 
 
 def resolve_oidc() -> None:
@@ -57,7 +57,7 @@ def resolve_oidc() -> None:
     if user is None or not getattr(user, "is_logged_in", False):
         return
     try:
-        account = data.read(accounts.user_by_email, email=str(user.get("email", "")))
+        account = data.read(services.user_by_email, email=str(user.get("email", "")))
     except TrackerError as exc:
         st.session_state["_auth_error"] = str(exc)
         return
@@ -75,7 +75,7 @@ def sign_in_page() -> None:
         password = st.text_input("Password", type="password", key="si_password")
         if st.form_submit_button("Sign in", type="primary"):
             try:
-                account = data.read(accounts.authenticate, name=name, password=password)
+                account = data.read(services.authenticate, name=name, password=password)
             except TrackerError as exc:
                 st.session_state["_auth_error"] = str(exc)
             else:

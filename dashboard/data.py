@@ -16,8 +16,10 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from tracker import consistency, db, exporters, queries
+from tracker import db, queries
 from tracker.config import get_settings
+from tracker.intake import consistency
+from tracker.interchange import csv_export as exporters
 from tracker.models import ArticlePublic, ClaimPublic
 
 T = TypeVar("T")

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tracker import db
-from tracker.seeding import seed
+from tracker.services.seeding import seed
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -104,7 +104,7 @@ ACCOUNTS = {
 
 def make_accounts(engine: Engine) -> None:
     """The standard test accounts (no passwords: they act through the services)."""
-    from tracker.accounts import create_user
+    from tracker.services import create_user
 
     with Session(engine) as s:
         for name, role in ACCOUNTS.items():

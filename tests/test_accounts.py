@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from tracker import accounts, db, queries, services
+from tracker import db, queries, services
 from tracker.cli import app
 from tracker.errors import (
     InvalidTransition,
@@ -20,7 +20,8 @@ from tracker.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from tracker.models import Event, User
+from tracker.models import ClaimUpdate, Event, User
+from tracker.services import accounts
 
 from .conftest import ROOT
 
@@ -102,7 +103,7 @@ def test_roles_are_enforced_by_the_services(seeded: Session) -> None:
         services.update_claim(
             session=seeded,
             claim_id=3,
-            changes=services.ClaimUpdate(claim="x y z"),
+            changes=ClaimUpdate(claim="x y z"),
             actor="ana",
             expected_version=1,
         )
@@ -151,7 +152,7 @@ def test_bad_text_limits_on_claims(seeded: Session) -> None:
         services.update_claim(
             session=seeded,
             claim_id=5,
-            changes=services.ClaimUpdate(claim="x" * 2001),
+            changes=ClaimUpdate.model_construct(claim="x" * 2001),
             actor="editor",
             expected_version=1,
         )
@@ -159,7 +160,7 @@ def test_bad_text_limits_on_claims(seeded: Session) -> None:
         services.update_claim(
             session=seeded,
             claim_id=5,
-            changes=services.ClaimUpdate(claim="bad \x1b[31m"),
+            changes=ClaimUpdate(claim="bad \x1b[31m"),
             actor="editor",
             expected_version=1,
         )

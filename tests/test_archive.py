@@ -10,9 +10,9 @@ import pytest
 from sqlmodel import Session
 
 from tracker import queries, services
-from tracker.archive import WaybackError, closest_snapshot, request_capture
-from tracker.exporters import export_csv_bytes
-from tracker.link_service import archive_sources
+from tracker.interchange.csv_export import export_csv_bytes
+from tracker.linkcheck.archive import WaybackError, closest_snapshot, request_capture
+from tracker.services.links import archive_sources
 
 HIT = {
     "url": "example.org/report",
@@ -131,7 +131,10 @@ def test_archive_sources_stores_snapshots_and_the_csv_shows_them(
         return httpx.Response(200, json={"archived_snapshots": {}})
 
     summary = archive_sources(
-        session=seeded, client=httpx.Client(transport=httpx.MockTransport(handle)), capture=True
+        session=seeded,
+        actor="ana",
+        client=httpx.Client(transport=httpx.MockTransport(handle)),
+        capture=True,
     )
     assert (summary.found, summary.missing, summary.captures) == (1, 1, 0)
     assert summary.capture_note and "not configured" in summary.capture_note
@@ -141,6 +144,6 @@ def test_archive_sources_stores_snapshots_and_the_csv_shows_them(
     csv_text = export_csv_bytes(session=seeded, filters=queries.ClaimFilter(ids=[1])).decode()
     assert "web.archive.org/web/20260301120000" in csv_text
     again = archive_sources(
-        session=seeded, client=httpx.Client(transport=httpx.MockTransport(handle))
+        session=seeded, actor="ana", client=httpx.Client(transport=httpx.MockTransport(handle))
     )
     assert (again.found, again.missing) == (0, 1)  # only the one without a copy is looked up again

@@ -74,7 +74,8 @@ def test_review_flow_and_show(cli_db: str) -> None:
     code, _, err = run(cli_db, "review", "1", "verified", "--by", "ana")
     assert (
         code == 1
-        and err.strip() == "error: verify needs at least one source; add a source to claim 1 first"
+        and err.strip()
+        == "error: verify needs at least one supporting source; add one to claim 1 first"
     )
     assert (
         run(

@@ -15,9 +15,9 @@ import pytest
 from sqlmodel import Session, func, select
 
 from tracker import db
-from tracker.exporters import CSV_COLUMNS
+from tracker.interchange.csv_export import CSV_COLUMNS
 from tracker.models import Claim
-from tracker.seeding import seed
+from tracker.services.seeding import seed
 
 from .conftest import SEEDS, make_accounts
 

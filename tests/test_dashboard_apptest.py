@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from tracker import db, queries, services
 from tracker.models import Event
-from tracker.seeding import seed
+from tracker.services.seeding import seed
 
 from .conftest import ACCOUNTS, ROOT, SEEDS, make_accounts
 
@@ -125,7 +125,7 @@ def test_next_unreviewed_opens_the_first_unreviewed_claim(seeded_db: Engine) -> 
 def test_verify_without_a_source_shows_the_rule_and_changes_nothing(seeded_db: Engine) -> None:
     at = app("views/claim.py", id="1")
     at.button(key="c_verify").click().run()
-    assert "verify needs at least one source" in texts(at)
+    assert "verify needs at least one supporting source" in texts(at)
     assert claim(seeded_db, 1).status == "unreviewed" and claim(seeded_db, 1).version == 1
     assert review_events(seeded_db, 1) == []
 
@@ -207,7 +207,7 @@ def test_without_sign_in_only_the_sign_in_page_shows(seeded_db: Engine, page: st
 
 
 def test_sign_in_with_password_and_rate_limit(seeded_db: Engine) -> None:
-    from tracker.accounts import set_password
+    from tracker.services import set_password
 
     with Session(seeded_db) as s:
         set_password(session=s, name="ana", password="correct horse battery", actor="admin")
@@ -303,12 +303,13 @@ def test_export_shows_the_row_count_for_the_current_filters(seeded_db: Engine) -
 def test_extracted_candidates_can_be_shown_promoted_and_dismissed_with_a_reason(
     empty_db: Engine,
 ) -> None:
-    from tracker.article_import import import_article, load_article
+    from tracker.intake.loading import load_article
+    from tracker.services import import_article
 
     with Session(empty_db) as s:
         report = import_article(
             session=s,
-            loaded=load_article(str(SEEDS / "trainium3-silicon-sovereignty.txt")),
+            source=load_article(str(SEEDS / "trainium3-silicon-sovereignty.txt")),
             actor="editor",
             title="T3 import",
         )

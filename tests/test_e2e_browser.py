@@ -23,9 +23,9 @@ import pytest
 from sqlmodel import Session
 
 from tracker import db, queries
-from tracker.accounts import create_user
 from tracker.cli import streamlit_command
-from tracker.seeding import seed
+from tracker.services import create_user
+from tracker.services.seeding import seed
 
 from .conftest import ROOT, SEEDS, missing
 

@@ -9,13 +9,15 @@ import pytest
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from tracker import consistency, queries, services
-from tracker.article_import import import_article, load_article
+from tracker import queries, services
 from tracker.cli import app
 from tracker.errors import InvalidTransition, ValidationFailed
-from tracker.extract import extract_candidates, sentences
+from tracker.intake import consistency
+from tracker.intake.extract import extract_candidates, sentences
+from tracker.intake.loading import load_article
+from tracker.linkcheck.netguard import LinkPolicy
 from tracker.models import Claim, Event
-from tracker.netguard import LinkPolicy
+from tracker.services import import_article
 
 from .conftest import SEEDS, make_accounts_via_cli
 from .linkserver import serve
@@ -68,10 +70,10 @@ def test_parenthetical_answer_stays_with_its_question() -> None:
 
 def test_import_is_idempotent_and_respects_the_threshold(session: Session, tmp_path: Path) -> None:
     loaded = load_article(str(ARTICLE))
-    first = import_article(session=session, loaded=loaded, actor="editor", title="Trainium copy")
+    first = import_article(session=session, source=loaded, actor="editor", title="Trainium copy")
     assert first.outcome == "created" and len(first.created) > 60 and first.below_threshold > 10
     counts = session.exec(select(func.count()).select_from(Claim)).one()
-    again = import_article(session=session, loaded=loaded, actor="editor", title="Trainium copy")
+    again = import_article(session=session, source=loaded, actor="editor", title="Trainium copy")
     assert again.outcome == "unchanged"
     assert session.exec(select(func.count()).select_from(Claim)).one() == counts
     listed = queries.list_claims(session=session, limit=None)
@@ -90,7 +92,7 @@ def test_import_is_idempotent_and_respects_the_threshold(session: Session, tmp_p
 
 def test_revision_relocates_claims_and_reports_lost_quotes(session: Session) -> None:
     loaded = load_article(str(ARTICLE))
-    import_article(session=session, loaded=loaded, actor="editor", slug="t3")
+    import_article(session=session, source=loaded, actor="editor", slug="t3")
     claim = queries.list_claims(
         session=session, filters=queries.ClaimFilter(search="reportedly moved 60%")
     )[0]
@@ -101,7 +103,7 @@ def test_revision_relocates_claims_and_reports_lost_quotes(session: Session) -> 
         gone.quote, "The Iran conflict raised prices."
     )
     loaded.text = revised_text
-    report = import_article(session=session, loaded=loaded, actor="editor", slug="t3")
+    report = import_article(session=session, source=loaded, actor="editor", slug="t3")
     assert report.outcome == "revised" and report.revision == 2
     assert gone.id in report.lost and report.relocated > 50
     moved = queries.get_claim(session=session, claim_id=claim.id)
@@ -115,7 +117,7 @@ def test_near_duplicates_of_curated_claims_are_linked_not_added(seeded: Session)
     slug = "trainium3-silicon-sovereignty"
     loaded = load_article(str(ARTICLE))
     loaded.text = TEXT + "\nAnthropic has reportedly moved 60% of its training compute to Trainium."
-    report = import_article(session=seeded, loaded=loaded, actor="editor", slug=slug)
+    report = import_article(session=seeded, source=loaded, actor="editor", slug=slug)
     assert report.outcome == "revised" and not report.lost
     linked_quotes = [q for _, q in report.linked]
     assert (
@@ -139,7 +141,7 @@ def test_html_file_keeps_headings(session: Session, tmp_path: Path) -> None:
         and "## Part 1: Costs" in loaded.text
         and "Home" not in loaded.text
     )
-    report = import_article(session=session, loaded=loaded, actor="editor")
+    report = import_article(session=session, source=loaded, actor="editor")
     quotes = [
         c.quote
         for c in queries.list_claims(

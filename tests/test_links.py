@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 from tracker import queries, services
 from tracker.cli import app
-from tracker.link_service import check_sources, parse_duration
-from tracker.links import CheckResult, ErrorClass, LinkState, check_url, next_state
+from tracker.linkcheck.links import CheckResult, ErrorClass, LinkState, check_url, next_state
+from tracker.linkcheck.netguard import LinkPolicy, guarded_client
 from tracker.models import Event, LinkCheck, Source
-from tracker.netguard import LinkPolicy, guarded_client
+from tracker.services.links import check_sources, parse_duration
 
 from .conftest import make_accounts, make_accounts_via_cli
 from .linkserver import Served, serve
@@ -183,6 +183,7 @@ def test_check_sources_records_history_state_and_events(seeded: Session, server:
     _add(seeded, 3, "http://10.0.0.1/internal")
     summary = check_sources(
         session=seeded,
+        actor="ana",
         policy=LinkPolicy.parse("127.0.0.1"),
         concurrency=4,
         per_host=2,
@@ -206,12 +207,16 @@ def test_check_sources_records_history_state_and_events(seeded: Session, server:
     }
     # within stale_after nothing is re-checked
     again = check_sources(
-        session=seeded, policy=LinkPolicy.parse("127.0.0.1"), stale_after=timedelta(days=7)
+        session=seeded,
+        actor="ana",
+        policy=LinkPolicy.parse("127.0.0.1"),
+        stale_after=timedelta(days=7),
     )
     assert (again.checked, again.skipped) == (0, 3)
     # a second failure a day later makes it dead; history keeps both
     later = check_sources(
         session=seeded,
+        actor="ana",
         policy=LinkPolicy.parse("127.0.0.1"),
         claim_id=2,
         dead_after=timedelta(0),
@@ -241,7 +246,9 @@ def test_cli_check_sources_json(
             "ana",
         ],
     )
-    denied = runner.invoke(app, ["--db", cli_seeded, "check-sources", "--format", "json"])
+    denied = runner.invoke(
+        app, ["--db", cli_seeded, "check-sources", "--by", "ana", "--format", "json"]
+    )
     assert denied.exit_code == 0
     assert json.loads(denied.stdout)[0]["state"] == "blocked" and server.log.requests == []
     allowed = runner.invoke(
@@ -250,6 +257,8 @@ def test_cli_check_sources_json(
             "--db",
             cli_seeded,
             "check-sources",
+            "--by",
+            "ana",
             "--allow-private",
             "--format",
             "json",
@@ -269,7 +278,17 @@ def test_cli_check_sources_json(
         "state": "live",
     }
     table = runner.invoke(
-        app, ["--db", cli_seeded, "check-sources", "--allow-private", "--stale-after", "7d"]
+        app,
+        [
+            "--db",
+            cli_seeded,
+            "check-sources",
+            "--by",
+            "ana",
+            "--allow-private",
+            "--stale-after",
+            "7d",
+        ],
     )
     assert "checked 0" in table.stdout and "skipped 1" in table.stdout
 
@@ -296,7 +315,7 @@ def test_dashboard_check_links_button_records_state(tmp_path, monkeypatch, serve
     from streamlit.testing.v1 import AppTest
 
     from tracker import db
-    from tracker.seeding import seed
+    from tracker.services.seeding import seed
 
     from .conftest import ROOT, SEEDS
 

@@ -45,7 +45,7 @@ def first_claim(session: Session) -> int:
 def test_verify_needs_a_source(seeded: Session) -> None:
     cid = first_claim(seeded)
     before = snapshot(seeded, cid)
-    with pytest.raises(RuleViolation, match="verify needs at least one source"):
+    with pytest.raises(RuleViolation, match="verify needs at least one supporting source"):
         services.review_claim(
             session=seeded, claim_id=cid, status="verified", actor="ana", expected_version=1
         )
@@ -71,8 +71,8 @@ def test_verify_with_a_source_records_one_review_event(seeded: Session) -> None:
         (None, "why", "flagging needs a reason; allowed: false, misleading"),
         ("misleading", None, "flagging needs a note"),
         ("misleading", "   ", "flagging needs a note"),
-        ("false", "wrong", "flag as false needs at least one source"),
-        ("misleading", "wrong", "flag as misleading needs at least one source"),
+        ("false", "wrong", "flag as false needs at least one refuting or context source"),
+        ("misleading", "wrong", "flag as misleading needs at least one refuting or context source"),
         ("wrong", "x", "unknown flag reason 'wrong'; allowed: false, misleading, unverifiable"),
     ],
 )

@@ -9,7 +9,7 @@ from collections import Counter
 from sqlmodel import Session, func, select
 
 from tracker.models import Article, Claim, ClaimType, Event, Note
-from tracker.seeding import seed
+from tracker.services.seeding import seed
 
 from .conftest import SEEDS
 

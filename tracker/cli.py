@@ -21,16 +21,15 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.engine import Engine
 
-from . import accounts, consistency, db, link_service, queries, services
-from .article_import import import_article, load_article
+from . import db, queries, services
 from .config import get_settings
 from .errors import ImportFailed, TrackerError
-from .exporters import write_csv
-from .extract import DEFAULT_THRESHOLD
-from .importers import import_claims_csv
-from .netguard import LinkPolicy
+from .intake import consistency
+from .intake.extract import DEFAULT_THRESHOLD
+from .interchange.csv_export import write_csv
+from .linkcheck.netguard import LinkPolicy
 from .queries import ClaimFilter
-from .seeding import seed as run_seed
+from .services import links as link_service
 
 app = typer.Typer(
     help="Claims tracker and fact-check database for editorial teams.",
@@ -143,7 +142,7 @@ def seed(
     Example: tracker seed
     """
     with db.session_scope(_engine()) as session:
-        report = run_seed(session=session, seeds_dir=seeds)
+        report = services.seed(session=session, seeds_dir=seeds)
     typer.echo(str(report))
 
 
@@ -306,17 +305,12 @@ def review(
     Example: tracker review 12 flagged --by ana --reason misleading --note "1.4x vs 40%"
     """
     with db.session_scope(_engine()) as session:
-        expected = (
-            version
-            if version is not None
-            else queries.get_claim(session=session, claim_id=claim_id).version
-        )
         c = services.review_claim(
             session=session,
             claim_id=claim_id,
             status=status,
             actor=by,
-            expected_version=expected,
+            expected_version=version,
             reason=reason,
             note=note,
         )
@@ -335,13 +329,12 @@ def assign(
     Example: tracker assign 12 ana --by editor
     """
     with db.session_scope(_engine()) as session:
-        current = queries.get_claim(session=session, claim_id=claim_id)
         c = services.assign_claim(
             session=session,
             claim_id=claim_id,
             assignee=None if assignee == "-" else assignee,
             actor=by,
-            expected_version=current.version,
+            expected_version=None,
         )
     typer.echo(f"claim {c.id} assigned to {c.assignee or 'nobody'}")
 
@@ -449,7 +442,7 @@ def import_csv(
     Example: tracker import csv claims.csv --by ana --dry-run
     """
     with db.session_scope(_engine()) as session:
-        report = import_claims_csv(session=session, path=file, actor=by, dry_run=dry_run)
+        report = services.import_claims_csv(session=session, path=file, actor=by, dry_run=dry_run)
     typer.echo(str(report))
 
 
@@ -480,11 +473,11 @@ def import_article_cmd(
         when = date.fromisoformat(published) if published else None
     except ValueError:
         fail(f"--published {published!r} is not a date (YYYY-MM-DD)")
-    loaded = load_article(source, policy=LinkPolicy.from_env(allow_private=allow_private))
     with db.session_scope(_engine()) as session:
-        report = import_article(
+        report = services.import_article(
             session=session,
-            loaded=loaded,
+            source=source,
+            policy=LinkPolicy.from_env(allow_private=allow_private),
             actor=by,
             slug=slug,
             title=title,
@@ -566,10 +559,11 @@ def check_sources_cmd(
         typer.Option(help="Extra CIDRs/hosts to allow (adds to TRACKER_LINKCHECK_ALLOW)."),
     ] = None,
     fmt: Annotated[ShowFormat, typer.Option("--format", help="text or json.")] = ShowFormat.text,
+    by: ByOpt = "",
 ) -> None:
     """Check source links (HEAD, then GET for titles), politely and many at once.
 
-    Example: tracker check-sources --article trainium3-silicon-sovereignty --stale-after 7d
+    Example: tracker check-sources --article trainium3-silicon-sovereignty --stale-after 7d --by ana
     """
     policy = LinkPolicy.from_env(allow_private=allow_private, extra=allow)
     with db.session_scope(_engine()) as session:
@@ -580,6 +574,7 @@ def check_sources_cmd(
         ) as bar:
             summary = link_service.check_sources(
                 session=session,
+                actor=by,
                 policy=policy,
                 claim_id=claim_id,
                 article=article,
@@ -612,14 +607,20 @@ def archive_sources_cmd(
     capture: Annotated[
         bool, typer.Option(help="Request Save Page Now captures where none exists (needs keys).")
     ] = False,
+    by: ByOpt = "",
 ) -> None:
     """Find the Wayback Machine snapshot closest to when each source was added.
 
-    Example: tracker archive-sources --article trainium3-silicon-sovereignty
+    Example: tracker archive-sources --article trainium3-silicon-sovereignty --by ana
     """
     with db.session_scope(_engine()) as session:
         summary = link_service.archive_sources(
-            session=session, claim_id=claim_id, article=article, refresh=refresh, capture=capture
+            session=session,
+            actor=by,
+            claim_id=claim_id,
+            article=article,
+            refresh=refresh,
+            capture=capture,
         )
     if summary.capture_note:
         typer.echo(summary.capture_note, err=True)
@@ -662,7 +663,7 @@ def users_add(
     """
     password = _password(password_stdin, no_password)
     with db.session_scope(_engine()) as session:
-        user = accounts.create_user(
+        user = services.create_user(
             session=session, name=name, role=role, actor=by, password=password, email=email
         )
     typer.echo(f"account {user.name} ({user.role}) added")
@@ -676,7 +677,7 @@ def users_list() -> None:
     Example: tracker users list
     """
     with db.session_scope(_engine()) as session:
-        for u in accounts.list_users(session=session):
+        for u in services.list_users(session=session):
             state = "" if u.active else " (disabled)"
             typer.echo(f"{u.name:<20} {u.role:<9} {u.email or ''}{state}")
 
@@ -693,7 +694,7 @@ def users_set_role(
     Example: tracker users set-role ana editor --by admin
     """
     with db.session_scope(_engine()) as session:
-        user = accounts.set_role(session=session, name=name, role=role, actor=by)
+        user = services.set_role(session=session, name=name, role=role, actor=by)
     typer.echo(f"account {user.name} is now {user.role}")
 
 
@@ -706,11 +707,11 @@ def users_demo() -> None:
     (never stored in clear, never logged). Example: tracker users demo
     """
     with db.session_scope(_engine()) as session:
-        if accounts.list_users(session=session):
+        if services.list_users(session=session):
             typer.echo("accounts exist already; sign in with yours (demo admin not created)")
             return
-        password = os.environ.get("TRACKER_DEMO_PASSWORD") or accounts.new_password()
-        accounts.create_user(
+        password = os.environ.get("TRACKER_DEMO_PASSWORD") or services.new_password()
+        services.create_user(
             session=session, name="admin", role="admin", actor=None, password=password
         )
     shown = "from TRACKER_DEMO_PASSWORD" if os.environ.get("TRACKER_DEMO_PASSWORD") else password
@@ -729,13 +730,8 @@ def confirm(
     Example: tracker confirm 12 --by editor
     """
     with db.session_scope(_engine()) as session:
-        expected = (
-            version
-            if version is not None
-            else queries.get_claim(session=session, claim_id=claim_id).version
-        )
         c = services.confirm_verdict(
-            session=session, claim_id=claim_id, actor=by, expected_version=expected
+            session=session, claim_id=claim_id, actor=by, expected_version=version
         )
     typer.echo(f"claim {c.id}: {c.status} confirmed by {c.confirmed_by}")
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
 
 from .config import get_settings
@@ -72,11 +73,27 @@ def _configure_sqlite(engine: Engine) -> None:
 def begin_write(session: Session) -> None:
     """Start ``session``'s transaction as a write (SQLite: ``BEGIN IMMEDIATE``).
 
-    Call it before the first statement of a use case that writes. Harmless
-    when the transaction has already begun.
+    Every use case that writes calls it first. A read transaction still open
+    on the session (an entry point that looked the claim up first) is ended
+    before: upgrading a read to a write is what fails on SQLite with "database
+    is locked" instead of waiting its turn.
     """
-    if not session.in_transaction():
-        session.connection(execution_options={WRITE_OPTION: True})
+    if session.in_transaction():
+        if session.info.get(WRITE_OPTION):
+            return
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_write() with unsaved changes in a read transaction")
+        session.rollback()
+    session.connection(execution_options={WRITE_OPTION: True})
+    session.info[WRITE_OPTION] = True
+
+
+def _end_of_transaction(session: Session, _transaction: Any) -> None:
+    if _transaction.parent is None:
+        session.info.pop(WRITE_OPTION, None)
+
+
+event.listen(OrmSession, "after_transaction_end", _end_of_transaction)
 
 
 @contextmanager

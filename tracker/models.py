@@ -114,8 +114,8 @@ class ArticlePublic(ArticleBase):
 
 
 class ClaimBase(SQLModel):
-    claim: str = Field(sa_column=Column(Text, nullable=False))
-    quote: str = Field(sa_column=Column(Text, nullable=False))
+    claim: str = Field(sa_column=Column(Text, nullable=False), max_length=2000)
+    quote: str = Field(sa_column=Column(Text, nullable=False), max_length=10_000)
     quote_start: int
     quote_end: int
     section: str | None = Field(default=None, max_length=300)
@@ -160,10 +160,10 @@ class ClaimCreate(ClaimBase):
 class ClaimUpdate(SQLModel):
     """Fields an editor may change directly; all optional for partial updates."""
 
-    claim: str | None = None
-    section: str | None = None
-    claim_type: str | None = None
-    quote: str | None = None
+    claim: str | None = Field(default=None, max_length=2000)
+    section: str | None = Field(default=None, max_length=300)
+    claim_type: str | None = Field(default=None, max_length=20)
+    quote: str | None = Field(default=None, max_length=10_000)
     quote_start: int | None = None
     quote_end: int | None = None
 
@@ -276,7 +276,7 @@ class Note(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int = Field(foreign_key="claim.id", index=True)
     author: str = Field(max_length=100)
-    body: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False), max_length=10_000)
     created_at: datetime = _ts(nullable=False)
 
 
@@ -292,8 +292,11 @@ class NotePublic(SQLModel):
 
 
 class Event(SQLModel, table=True):
+    """One change: to a claim (``claim_id``) or to an account (``account``)."""
+
     id: int | None = Field(default=None, primary_key=True)
-    claim_id: int = Field(foreign_key="claim.id", index=True)
+    claim_id: int | None = Field(default=None, foreign_key="claim.id", index=True)
+    account: str | None = Field(default=None, max_length=100, index=True)
     actor: str = Field(max_length=100)
     action: str = Field(max_length=40)
     field: str | None = Field(default=None, max_length=40)
@@ -308,7 +311,8 @@ class Event(SQLModel, table=True):
 
 class EventPublic(SQLModel):
     id: int
-    claim_id: int
+    claim_id: int | None
+    account: str | None = None
     actor: str
     action: str
     field: str | None

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import unicodedata
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import pydantic
+from annotated_types import MaxLen
+
 from .errors import UnsafeURL, ValidationFailed
+from .models import Source
 
 E = TypeVar("E", bound=StrEnum)
+M = TypeVar("M", bound=pydantic.BaseModel)
 
 _ALLOWED_CONTROLS = {"\n", "\t"}
 
@@ -62,7 +67,7 @@ def clean_text(
 
 def validate_url(url: str | None, field: str = "url") -> str:
     """An absolute http(s) URL without credentials, or :class:`UnsafeURL`."""
-    text = clean_text(url, field, max_chars=2000, multiline=False)
+    text = clean_text(url, field, max_chars=max_length(Source, "url"), multiline=False)
     assert text is not None
     if any(ch.isspace() for ch in text):
         raise UnsafeURL(f"{field} {text!r} contains white space")
@@ -89,3 +94,55 @@ def is_http_url(url: str | None) -> bool:
     except ValidationFailed:
         return False
     return True
+
+
+def max_length(model: type[pydantic.BaseModel], field: str) -> int:
+    """The limit declared on ``model.field`` with ``Field(max_length=...)``."""
+    for item in model.model_fields[field].metadata:
+        if isinstance(item, MaxLen):
+            return int(item.max_length)
+    raise LookupError(f"{model.__name__}.{field} declares no max_length")
+
+
+def clean_field(
+    model: type[pydantic.BaseModel],
+    field: str,
+    value: str | None,
+    *,
+    label: str | None = None,
+    required: bool = True,
+    multiline: bool = True,
+) -> str | None:
+    """:func:`clean_text` with the limit declared on the model's field."""
+    return clean_text(
+        value,
+        label or field,
+        max_chars=max_length(model, field),
+        required=required,
+        multiline=multiline,
+    )
+
+
+def build(model: type[M], **data: Any) -> M:
+    """``model(**data)``, with pydantic's error turned into :class:`ValidationFailed`.
+
+    The message names the field and the limit or rule, never a traceback.
+    """
+    try:
+        return model(**data)
+    except pydantic.ValidationError as exc:
+        raise ValidationFailed(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: pydantic.ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err.get("loc", ())) or "value"
+        ctx = err.get("ctx") or {}
+        if err.get("type") == "string_too_long" and "max_length" in ctx:
+            value = err.get("input")
+            length = f"{len(value):,} characters long" if isinstance(value, str) else "too long"
+            parts.append(f"{field} is {length}; the limit is {int(ctx['max_length']):,}")
+        else:
+            parts.append(f"{field}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts)

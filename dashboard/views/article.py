@@ -16,7 +16,7 @@ from dashboard.render import (
     short,
     spans_by_line,
 )
-from tracker.text import is_heading, lines
+from tracker.intake.text import is_heading, lines
 
 
 def render() -> None:

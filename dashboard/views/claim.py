@@ -19,11 +19,13 @@ from dashboard.render import (
     short,
     status_badge,
 )
-from tracker import link_service, queries, services
+from tracker import queries, services
+from tracker.audit import EventAction
 from tracker.errors import EditConflict, NotFound, TrackerError
-from tracker.models import ClaimStatus, FlagReason, Stance
+from tracker.intake.text import Outline
+from tracker.models import ClaimStatus, EventPublic, FlagReason, Stance
 from tracker.queries import ClaimDetail
-from tracker.text import Outline
+from tracker.services import links as link_service
 
 LINK_STATES = {
     None: ("not checked yet", "gray"),
@@ -257,10 +259,20 @@ def sources(d: ClaimDetail, user: str | None) -> None:
         "Check links",
         key="c_check_links",
         help="Fetch each source now and record whether it is live",
+        disabled=not auth.can("check_links"),
     ):
         with st.spinner("Checking links…"):
-            summary = data.write(link_service.check_sources, claim_id=d.claim.id, host_delay=0.0)
-        state.flash("info", summary.line())
+            try:
+                summary = data.write(
+                    link_service.check_sources,
+                    claim_id=d.claim.id,
+                    host_delay=0.0,
+                    actor=user or "",
+                )
+            except TrackerError as exc:
+                state.flash("error", str(exc))
+            else:
+                state.flash("info", summary.line())
         st.rerun()
     if not d.sources:
         st.caption("No sources yet. Verifying needs at least one.")
@@ -323,23 +335,28 @@ def notes(d: ClaimDetail, user: str | None) -> None:
                 st.error(md_escape(st.session_state.pop("_action_error", "")))
 
 
+def _describe(e: EventPublic) -> str:
+    """One history line's "what", chosen by the event's kind (never by matching strings)."""
+    try:
+        action = EventAction(e.action)
+    except ValueError:  # an action this version does not know: show it as recorded
+        return md_escape(e.action)
+    if action is EventAction.review:
+        return f"{action.label}: {md_escape(e.old_value)} → **{md_escape(e.new_value)}**"
+    if action in (EventAction.note_added, EventAction.source_added, EventAction.created):
+        return f"{action.label}: {md_escape(short(e.new_value, 80))}"
+    if e.field:
+        old = md_escape(short(e.old_value, 40)) or "–"
+        new = md_escape(short(e.new_value, 60)) or "–"
+        return f"{action.label} {md_escape(e.field)}: {old} → {new}"
+    return action.label
+
+
 def history(d: ClaimDetail) -> None:
     st.subheader("History")
     for e in reversed(d.events):
-        if e.field == "status":
-            what = f"{e.old_value} → **{e.new_value}**"
-        elif e.field in ("note", "source"):
-            what = f"{e.field}: {md_escape(short(e.new_value, 80))}"
-        elif e.field:
-            old = md_escape(short(e.old_value, 40)) or "–"
-            new = md_escape(short(e.new_value, 60)) or "–"
-            what = f"{e.field}: {old} → {new}"
-        else:
-            what = ""
         detail = f" ({md_escape(e.detail)})" if e.detail else ""
-        st.markdown(
-            f"`{e.at:%Y-%m-%d %H:%M}` **{md_escape(e.actor)}** {md_escape(e.action)} {what}{detail}"
-        )
+        st.markdown(f"`{e.at:%Y-%m-%d %H:%M}` **{md_escape(e.actor)}** {_describe(e)}{detail}")
 
 
 def render() -> None:

@@ -10,18 +10,16 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from .errors import ValidationFailed
-from .models import Article, ArticleCreate, Claim, ClaimCreate, Origin
-from .services import (
-    apply_add_note,
-    apply_create_article,
-    apply_create_claim,
-    sha256_text,
-    unit_of_work,
-)
+from ..errors import ValidationFailed
+from ..models import Article, ArticleCreate, Claim, ClaimCreate, Origin
+from ..permissions import Action, authorize
+from ..validation import build
+from .articles import _insert_article, sha256_text
+from .claims import _insert_claim, _insert_note
+from .uow import unit_of_work
 
-SEED_ACTOR = "seed"
-REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEED_ACTOR = "seed"  # a system actor: may only seed (see tracker.permissions)
+REPO_SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 @dataclass
@@ -61,13 +59,15 @@ def seed(*, session: Session, seeds_dir: Path | None = None) -> SeedReport:
     if not files:
         raise ValidationFailed(f"no *.claims.json files in {seeds_dir or default_seeds_dir()}")
     with unit_of_work(session):
+        authorize(session, SEED_ACTOR, Action.seed)
         for path in files:
             meta, text, claims = load_seed_file(path)
             article = session.exec(select(Article).where(Article.slug == meta["slug"])).first()
             if article is None:
-                article = apply_create_article(
+                article = _insert_article(
                     session,
-                    ArticleCreate(
+                    build(
+                        ArticleCreate,
                         slug=meta["slug"],
                         title=meta["title"],
                         publisher=meta.get("publisher"),
@@ -94,9 +94,10 @@ def seed(*, session: Session, seeds_dir: Path | None = None) -> SeedReport:
                     report.claims_present += 1
                     continue
                 try:
-                    claim = apply_create_claim(
+                    claim = _insert_claim(
                         session,
-                        ClaimCreate(
+                        build(
+                            ClaimCreate,
                             article=article.slug,
                             claim=item["claim"],
                             quote=item["quote"],
@@ -113,7 +114,7 @@ def seed(*, session: Session, seeds_dir: Path | None = None) -> SeedReport:
                 except ValidationFailed as exc:
                     raise ValidationFailed(f"{path}: claim #{index}: {exc}") from exc
                 for body in item.get("notes", []):
-                    apply_add_note(session, claim.id or 0, body, SEED_ACTOR)
+                    _insert_note(session, claim.id or 0, body, SEED_ACTOR)
                 existing.add(key)
                 report.claims_created += 1
     return report

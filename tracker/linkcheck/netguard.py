@@ -32,7 +32,7 @@ import anyio
 import httpcore
 import httpx
 
-from .errors import UnsafeURL
+from ..errors import UnsafeURL
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

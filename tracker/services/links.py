@@ -1,4 +1,8 @@
-"""Use cases for source links: check them, record their history, archive them."""
+"""Use cases for source links: check them, record their history, archive them.
+
+Both start outbound requests, so both check the permission first, before
+anything is fetched; a viewer cannot make the server fetch a URL.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +17,16 @@ from typing import Any
 import httpx
 from sqlmodel import Session, col, func, select
 
-from .archive import Snapshot, WaybackError, closest_snapshot, request_capture
-from .config import get_settings
-from .errors import ValidationFailed
-from .links import CheckOptions, CheckResult, LinkState, check_many, next_state
-from .models import Article, Claim, Event, LinkCheck, Source, as_utc
-from .netguard import LinkPolicy, guarded_client
-from .services import unit_of_work
+from ..audit import EventAction, record_event
+from ..config import get_settings
+from ..errors import ValidationFailed
+from ..linkcheck.archive import Snapshot, WaybackError, closest_snapshot, request_capture
+from ..linkcheck.links import CheckOptions, CheckResult, LinkState, check_many, next_state
+from ..linkcheck.netguard import LinkPolicy, guarded_client
+from ..models import Article, Claim, LinkCheck, Source, as_utc
+from ..permissions import Action, authorize
+from .uow import clean_actor, unit_of_work
 
-LINKCHECK_ACTOR = "linkcheck"
-ARCHIVE_ACTOR = "archive"
 WRITE_BATCH = 50
 
 
@@ -73,8 +77,8 @@ class LinkSummary:
         )
 
 
-def record_check(
-    session: Session, source: Source, result: CheckResult, *, dead_after: timedelta
+def _record_check(
+    session: Session, source: Source, result: CheckResult, *, dead_after: timedelta, actor: str
 ) -> LinkState:
     """Store one check on the source and in its history; note state changes on the claim."""
     state, since, count = next_state(
@@ -111,16 +115,15 @@ def record_check(
         )
     )
     if old_state != state.value:
-        session.add(
-            Event(
-                claim_id=source.claim_id,
-                actor=LINKCHECK_ACTOR,
-                action="link_state",
-                field="source",
-                old_value=old_state,
-                new_value=state.value,
-                detail=f"{source.url}: {result.error or f'HTTP {result.http_status}'}",
-            )
+        record_event(
+            session,
+            EventAction.link_state,
+            actor=actor,
+            claim_id=source.claim_id,
+            field="source",
+            old=old_state,
+            new=state.value,
+            detail=f"{source.url}: {result.error or f'HTTP {result.http_status}'}",
         )
     return state
 
@@ -128,6 +131,7 @@ def record_check(
 def check_sources(
     *,
     session: Session,
+    actor: str,
     policy: LinkPolicy | None = None,
     claim_id: int | None = None,
     article: str | None = None,
@@ -142,6 +146,8 @@ def check_sources(
     now: datetime | None = None,
 ) -> LinkSummary:
     """Check every source in scope not checked within ``stale_after``; record each result."""
+    actor = clean_actor(actor)
+    authorize(session, actor, Action.check_links)  # before any outbound request
     if concurrency < 1 or per_host < 1:
         raise ValidationFailed("--concurrency and --per-host must be at least 1")
     policy = policy or LinkPolicy.from_env()
@@ -191,12 +197,15 @@ def check_sources(
         if not batch:
             return
         with unit_of_work(session):
+            authorize(session, actor, Action.check_links)
             for result in batch:
                 for source_id in by_url[result.url]:
                     source = session.get(Source, source_id)
                     if source is None:
                         continue  # deleted meanwhile
-                    state = record_check(session, source, result, dead_after=dead_after)
+                    state = _record_check(
+                        session, source, result, dead_after=dead_after, actor=actor
+                    )
                     summary.checked += 1
                     summary.states[state.value] += 1
                     summary.results.append(
@@ -247,6 +256,7 @@ def wayback_credentials() -> tuple[str, str] | None:
 def archive_sources(
     *,
     session: Session,
+    actor: str,
     client: httpx.Client | None = None,
     claim_id: int | None = None,
     article: str | None = None,
@@ -255,6 +265,8 @@ def archive_sources(
     progress: Callable[[Source, Snapshot | None], None] | None = None,
 ) -> ArchiveSummary:
     """Find each source's closest Wayback snapshot (at the time it was added) and store it."""
+    actor = clean_actor(actor)
+    authorize(session, actor, Action.archive_sources)  # before any outbound request
     settings = get_settings()
     summary = ArchiveSummary()
     creds = wayback_credentials()
@@ -280,6 +292,7 @@ def archive_sources(
                 summary.errors.append(f"{url}: {exc}")
                 continue
             with unit_of_work(session):
+                authorize(session, actor, Action.archive_sources)
                 source = session.get(Source, source_id)
                 if source is None:
                     continue
@@ -290,15 +303,14 @@ def archive_sources(
                     if source.archived_url != snap.url:
                         source.archived_url, source.archived_at = snap.url, snap.timestamp
                         session.add(source)
-                        session.add(
-                            Event(
-                                claim_id=source.claim_id,
-                                actor=ARCHIVE_ACTOR,
-                                action="archived",
-                                field="source",
-                                new_value=snap.url,
-                                detail=url,
-                            )
+                        record_event(
+                            session,
+                            EventAction.archived,
+                            actor=actor,
+                            claim_id=source.claim_id,
+                            field="source",
+                            new=snap.url,
+                            detail=url,
                         )
             if progress:
                 progress(source, snap)

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from .errors import TrackerError
-from .validation import is_http_url
+from ..errors import TrackerError
+from ..validation import is_http_url
 
 AVAILABILITY_API = "https://archive.org/wayback/available"
 SAVE_API = "https://web.archive.org/save"

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
-from .models import ClaimType
+from ..models import ClaimType
 from .text import Outline, is_heading, lines
 
 DEFAULT_THRESHOLD = 0.35  # chosen by benchmarks/extraction.py: recall 0.94 at precision 0.80

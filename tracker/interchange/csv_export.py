@@ -11,9 +11,9 @@ from typing import Any, TextIO
 
 from sqlmodel import Session, col, select
 
+from ..models import ClaimPublic, Note, Source, Stance, as_utc
+from ..queries import ClaimFilter, iter_claim_batches
 from .csvsafe import escape_cell
-from .models import ClaimPublic, Note, Source, Stance, as_utc
-from .queries import ClaimFilter, iter_claim_batches
 
 # Columns a CSV import may change, then the read-only ones derived from the database.
 EDITABLE_COLUMNS = (

@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from .errors import UnsafeURL
+from ..errors import UnsafeURL
 from .netguard import LinkPolicy, ResolutionFailed
 
 MAX_REDIRECTS = 5

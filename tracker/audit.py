@@ -1,0 +1,118 @@
+"""The audit trail: what can happen to the record, and the one function that writes it.
+
+Every change to a claim or an account is recorded by :func:`record_event`
+inside the transaction that makes the change, so a change and its event are
+committed together or not at all. The database refuses to update, delete or
+truncate events (triggers, see the migrations). Readers, such as the
+dashboard's history view, switch on :class:`EventAction`, never on strings.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session
+
+from .models import Event
+
+
+class EventAction(StrEnum):
+    # claims
+    created = "created"
+    review = "review"
+    assign = "assign"
+    edit = "edit"
+    source_added = "source_added"
+    note_added = "note_added"
+    promoted = "promoted"
+    confirm = "confirm"
+    confirmation_cleared = "confirmation_cleared"
+    link_state = "link_state"
+    archived = "archived"
+    quote_lost = "quote_lost"
+    relocated = "relocated"
+    # accounts
+    account_added = "account_added"
+    role_changed = "role_changed"
+    password_changed = "password_changed"  # noqa: S105 (an event name)
+    password_reset = "password_reset"  # noqa: S105 (an event name)
+    account_disabled = "account_disabled"
+    account_enabled = "account_enabled"
+    account_unlocked = "account_unlocked"
+
+    @property
+    def label(self) -> str:
+        """How the history view names it."""
+        return _LABELS.get(self, self.value.replace("_", " "))
+
+    @property
+    def is_account_event(self) -> bool:
+        return self in ACCOUNT_ACTIONS
+
+
+ACCOUNT_ACTIONS = frozenset(
+    {
+        EventAction.account_added,
+        EventAction.role_changed,
+        EventAction.password_changed,
+        EventAction.password_reset,
+        EventAction.account_disabled,
+        EventAction.account_enabled,
+        EventAction.account_unlocked,
+    }
+)
+
+_LABELS = {
+    EventAction.created: "created the claim",
+    EventAction.review: "changed the status",
+    EventAction.assign: "changed the assignee",
+    EventAction.edit: "edited",
+    EventAction.source_added: "added a source",
+    EventAction.note_added: "added a note",
+    EventAction.promoted: "promoted the candidate",
+    EventAction.confirm: "confirmed the verdict",
+    EventAction.confirmation_cleared: "cleared the confirmation",
+    EventAction.link_state: "link state changed",
+    EventAction.archived: "archived a source",
+    EventAction.quote_lost: "quote lost in a revision",
+    EventAction.relocated: "quote moved in a revision",
+}
+
+
+def record_event(
+    session: Session,
+    action: EventAction,
+    *,
+    actor: str,
+    claim_id: int | None = None,
+    account: str | None = None,
+    field: str | None = None,
+    old: Any = None,
+    new: Any = None,
+    detail: str | None = None,
+    version: int | None = None,
+) -> None:
+    """Add one audit event to the current transaction.
+
+    ``claim_id`` names the claim changed, ``account`` the account changed;
+    ``version`` is the claim's version after a versioned change (None for
+    notes and sources, which never conflict with a status change).
+    """
+    if (claim_id is None) == (account is None):
+        raise ValueError("an event is about exactly one claim or one account")
+    if action.is_account_event != (account is not None):
+        raise ValueError(f"{action} is not an event about {'an account' if account else 'a claim'}")
+    session.add(
+        Event(
+            claim_id=claim_id,
+            account=account,
+            actor=actor,
+            action=action.value,
+            field=field,
+            old_value=None if old is None else str(old),
+            new_value=None if new is None else str(new),
+            detail=detail,
+            claim_version=version,
+        )
+    )

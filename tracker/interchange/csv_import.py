@@ -1,0 +1,129 @@
+"""Reading the export's CSV format back: decoding, header checks, unescaping.
+
+Pure of the database; :func:`tracker.services.import_claims_csv` applies the
+rows through the same use cases as every other path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+
+from ..errors import ImportFailed, RowProblem
+from .csv_export import CSV_COLUMNS, DERIVED_COLUMNS
+from .csvsafe import unescape_cell
+
+REQUIRED_COLUMNS = (
+    "claim_id",
+    "article",
+    "section",
+    "claim",
+    "quote",
+    "claim_type",
+    "status",
+    "flag_reason",
+    "assignee",
+)
+KNOWN_COLUMNS = frozenset(CSV_COLUMNS)
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        bad = data[exc.start : exc.start + 4]
+        raise ImportFailed(
+            source,
+            [
+                RowProblem(
+                    line,
+                    None,
+                    None,
+                    f"not valid UTF-8 (byte {bad[:1]!r} at offset "
+                    f"{exc.start}); save the file as UTF-8 and try again",
+                )
+            ],
+        ) from None
+
+
+def _check_header(header: list[str], source: str) -> None:
+    problems: list[RowProblem] = []
+    if len(header) == 1:
+        for delimiter, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+            if delimiter in header[0]:
+                raise ImportFailed(
+                    source,
+                    [
+                        RowProblem(
+                            1,
+                            None,
+                            header[0][:60],
+                            f"the header is separated by {name}; tracker reads comma-separated "
+                            "files (RFC 4180) such as `tracker export csv` writes",
+                        )
+                    ],
+                )
+    dupes = [name for name, n in Counter(header).items() if n > 1]
+    for name in dupes:
+        problems.append(RowProblem(1, name, None, "column appears more than once in the header"))
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        problems.append(RowProblem(1, None, None, f"missing column(s): {', '.join(missing)}"))
+    unknown = [c for c in header if c not in KNOWN_COLUMNS]
+    if unknown:
+        problems.append(
+            RowProblem(
+                1,
+                None,
+                None,
+                f"unknown column(s): {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(CSV_COLUMNS)}",
+            )
+        )
+    if problems:
+        raise ImportFailed(source, problems)
+
+
+def read_rows(data: bytes, source: str) -> list[tuple[int, dict[str, str]]]:
+    """Parse and unescape; returns (line number where the record starts, row)."""
+    text = _decode(data, source)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFailed(source, [RowProblem(1, None, None, "the file is empty")]) from None
+    except csv.Error as exc:
+        raise ImportFailed(source, [RowProblem(1, None, None, f"bad CSV: {exc}")]) from None
+    header = [h.strip() for h in header]
+    _check_header(header, source)
+    rows: list[tuple[int, dict[str, str]]] = []
+    problems: list[RowProblem] = []
+    line = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(RowProblem(line, None, None, f"bad CSV: {exc}"))
+            break
+        if cells and len(cells) != len(header):
+            problems.append(
+                RowProblem(
+                    line,
+                    None,
+                    None,
+                    f"has {len(cells)} cells but the header has {len(header)} columns",
+                )
+            )
+        elif cells:
+            rows.append((line, {h: unescape_cell(v) for h, v in zip(header, cells, strict=True)}))
+        line = reader.line_num + 1
+    if problems:
+        raise ImportFailed(source, problems)
+    return rows
+
+
+__all__ = ["DERIVED_COLUMNS", "KNOWN_COLUMNS", "REQUIRED_COLUMNS", "read_rows"]

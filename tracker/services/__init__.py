@@ -1,0 +1,114 @@
+"""The service layer: every change to the record goes through one function here.
+
+Each use case is one function that opens the unit of work
+(:func:`~tracker.services.uow.unit_of_work`), checks the permission with
+:func:`tracker.permissions.authorize`, applies every rule and records its
+events with :func:`tracker.audit.record_event`, then commits, or changes
+nothing. The CLI, the dashboard, the CSV importer and the article importer
+call these functions and only translate errors; a use case called from
+another (an import applying rows) runs in a savepoint of the caller's
+transaction with the same rules. Nothing outside this package imports its
+private helpers (``tests/test_architecture.py`` enforces it).
+
+Which function owns which rule:
+
+=========================  ======================  =====================================
+use case                   permission (Action)     rules it owns
+=========================  ======================  =====================================
+create_claim               edit_claim              quote equals the article text at its
+                                                   offsets; limits declared on the model;
+                                                   known claim type; score in 0..1
+review_claim               review (+ reopen_       allowed transitions; flag needs reason
+                           verdict on a verdict)   and note; verified needs a supporting
+                                                   source; flagged false/misleading needs
+                                                   a refuting or context source; a new
+                                                   status clears the confirmation;
+                                                   version compare-and-set
+assign_claim               assign_self (take an    assignee is an existing, active
+                           unassigned claim) or    account; version compare-and-set
+                           assign_other
+update_claim               edit_claim              limits; quote matches the article;
+                                                   editing text or quote clears the
+                                                   confirmation; version compare-and-set
+confirm_verdict            confirm                 only verdicts; not by their reviewer;
+                                                   evidence rule still holds; once
+promote_candidate          promote                 only below-threshold candidates
+add_source                 add_source              http(s) URL without credentials; no
+                                                   duplicate URL on the claim; stance
+add_note                   add_note                limit declared on Note.body
+import_claims_csv          import_claims (+ each   all-or-nothing; every row through the
+                           row's own permissions)  use cases above
+import_article             import_article, checked size and safety of what is read;
+                           before any fetch        revisions relocate or report quotes;
+                                                   candidates through create_claim
+check_sources              check_links, checked    SSRF policy; per-request deadline;
+                           before any request      link state machine (live, failing,
+                                                   dead, blocked)
+archive_sources            archive_sources         closest snapshot to when added
+create_user, set_role,     manage_users (own       name rules; password length; the last
+set_password, ...          password:               active admin stays; audited
+                           change_own_password)
+seed                       seed (system actor)     idempotent; same text or refuse
+=========================  ======================  =====================================
+"""
+
+from __future__ import annotations
+
+from .accounts import (
+    authenticate,
+    create_user,
+    list_users,
+    new_password,
+    set_password,
+    set_role,
+    user_by_email,
+)
+from .articles import ArticleImportReport, import_article, sha256_text
+from .claims import (
+    TRANSITIONS,
+    add_note,
+    add_source,
+    assign_claim,
+    confirm_verdict,
+    create_claim,
+    locate_quote,
+    promote_candidate,
+    review_claim,
+    update_claim,
+    verdict_blocker,
+)
+from .imports import ImportReport, import_claims_csv
+from .links import archive_sources, check_sources
+from .seeding import SeedReport, seed
+from .uow import unit_of_work
+
+__all__ = [
+    "TRANSITIONS",
+    "ArticleImportReport",
+    "ImportReport",
+    "SeedReport",
+    "add_note",
+    "add_source",
+    "archive_sources",
+    "assign_claim",
+    "authenticate",
+    "check_sources",
+    "confirm_verdict",
+    "create_claim",
+    "create_user",
+    "import_article",
+    "import_claims_csv",
+    "list_users",
+    "locate_quote",
+    "new_password",
+    "promote_candidate",
+    "review_claim",
+    "seed",
+    "set_password",
+    "set_role",
+    "sha256_text",
+    "unit_of_work",
+    "update_claim",
+    "user_by_email",
+    "verdict_blocker",
+]

@@ -1,0 +1,607 @@
+"""Use cases on one claim: create, review, assign, edit, confirm, promote, sources, notes.
+
+Each public function here is the only way to make its change. It opens the
+unit of work, checks the permission, applies every rule and records the
+event; the private helpers below it are never called from outside the
+service layer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from ..audit import EventAction, record_event
+from ..errors import (
+    EditConflict,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationFailed,
+)
+from ..models import (
+    Article,
+    Claim,
+    ClaimCreate,
+    ClaimPublic,
+    ClaimStatus,
+    ClaimType,
+    ClaimUpdate,
+    FlagReason,
+    Note,
+    Origin,
+    Source,
+    Stance,
+    utcnow,
+)
+from ..permissions import Action, authorize, get_user
+from ..queries import get_article, get_claim, last_change
+from ..validation import clean_field, parse_enum, validate_url
+from .uow import clean_actor, unit_of_work
+
+# Which status may follow which. Flagged -> flagged changes the reason.
+TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
+    ClaimStatus.unreviewed: frozenset(
+        {ClaimStatus.in_review, ClaimStatus.verified, ClaimStatus.flagged, ClaimStatus.dismissed}
+    ),
+    ClaimStatus.in_review: frozenset(
+        {ClaimStatus.unreviewed, ClaimStatus.verified, ClaimStatus.flagged, ClaimStatus.dismissed}
+    ),
+    ClaimStatus.verified: frozenset(
+        {ClaimStatus.unreviewed, ClaimStatus.in_review, ClaimStatus.flagged}
+    ),
+    ClaimStatus.flagged: frozenset(
+        {ClaimStatus.unreviewed, ClaimStatus.in_review, ClaimStatus.verified, ClaimStatus.flagged}
+    ),
+    ClaimStatus.dismissed: frozenset({ClaimStatus.unreviewed, ClaimStatus.in_review}),
+}
+VERDICTS = frozenset({ClaimStatus.verified, ClaimStatus.flagged})
+# The stances a verdict needs among the claim's sources.
+VERIFY_NEEDS = frozenset({Stance.supports})
+FLAG_NEEDS = frozenset({Stance.refutes, Stance.context})
+REASONS_NEEDING_SOURCE = frozenset({FlagReason.false, FlagReason.misleading})
+# Edits that change what was judged: the verdict needs its second review again.
+JUDGED_FIELDS = frozenset({"claim", "quote", "quote_start", "quote_end"})
+
+
+# --- reading inside a use case -------------------------------------------------
+
+
+def _load(session: Session, claim_id: int) -> Claim:
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFound(f"claim {claim_id} does not exist")
+    return claim
+
+
+def _conflict(session: Session, claim_id: int, expected: int) -> EditConflict:
+    current = session.exec(select(Claim.version).where(Claim.id == claim_id)).one()
+    who = last_change(session=session, claim_id=claim_id)
+    return EditConflict(
+        claim_id, expected, current, who[0] if who else None, who[1] if who else None
+    )
+
+
+def _compare_and_set(
+    session: Session, claim: Claim, expected_version: int | None, values: dict[str, Any]
+) -> int:
+    """Write ``values`` only if the claim is still at ``expected_version``.
+
+    The version test is in the UPDATE's WHERE clause, so two writers racing
+    from the same version cannot both succeed, on any backend. ``None`` means
+    "the version read in this transaction" (a caller that did not look first).
+    """
+    claim_id = claim.id or 0
+    expected = claim.version if expected_version is None else expected_version
+    if claim.version != expected:
+        raise _conflict(session, claim_id, expected)
+    new_version = expected + 1
+    result = session.execute(
+        update(Claim)
+        .where(col(Claim.id) == claim_id, col(Claim.version) == expected)
+        .values(**values, version=new_version, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise _conflict(session, claim_id, expected)
+    session.expire(claim)
+    return new_version
+
+
+def stances(session: Session, claim_id: int) -> set[Stance]:
+    """The stances among the claim's sources."""
+    rows = session.exec(select(Source.stance).where(Source.claim_id == claim_id).distinct())
+    return {Stance(s) for s in rows}
+
+
+def _state(session: Session, claim_id: int) -> ClaimPublic:
+    return get_claim(session=session, claim_id=claim_id)  # as this change left it
+
+
+# --- create ----------------------------------------------------------------------
+
+
+def create_claim(
+    *,
+    session: Session,
+    data: ClaimCreate,
+    actor: str,
+    origin: Origin = Origin.curated,
+    reasons: list[str] | None = None,
+    below_threshold: bool = False,
+) -> ClaimPublic:
+    """A new claim quoting its article exactly (``quote == text[start:end]``)."""
+    with unit_of_work(session):
+        actor = clean_actor(actor)
+        authorize(session, actor, Action.edit_claim)
+        claim = _insert_claim(
+            session,
+            data,
+            actor=actor,
+            origin=origin,
+            reasons=reasons,
+            below_threshold=below_threshold,
+        )
+        state = _state(session, claim.id or 0)
+    return state
+
+
+def check_quote(article: Article, quote: str, start: int, end: int) -> None:
+    if not (0 <= start < end <= len(article.text)):
+        raise ValidationFailed(
+            f"quote offsets {start}:{end} fall outside article {article.slug!r} "
+            f"(text length {len(article.text)})"
+        )
+    found = article.text[start:end]
+    if found != quote:
+        raise ValidationFailed(
+            f"quote does not match article {article.slug!r} at {start}:{end}: "
+            f"the text there is {found[:60]!r}"
+        )
+
+
+def locate_quote(article: Article, quote: str) -> tuple[int, int]:
+    """Offsets of the first occurrence of ``quote`` in the article, or an error."""
+    start = article.text.find(quote)
+    if start < 0:
+        raise ValidationFailed(f"quote {quote[:60]!r} is not found in article {article.slug!r}")
+    return start, start + len(quote)
+
+
+def _insert_claim(
+    session: Session,
+    data: ClaimCreate,
+    *,
+    actor: str,
+    origin: Origin,
+    article: Article | None = None,
+    reasons: list[str] | None = None,
+    below_threshold: bool = False,
+) -> Claim:
+    """Create the row and its event; the caller has checked the permission."""
+    article = article or get_article(session=session, slug=data.article)
+    text = clean_field(Claim, "claim", data.claim)
+    check_quote(article, data.quote, data.quote_start, data.quote_end)
+    claim_type = parse_enum(ClaimType, data.claim_type, "claim type")
+    if data.score is not None and not 0 <= data.score <= 1:
+        raise ValidationFailed(f"score {data.score} is outside 0..1")
+    claim = Claim(
+        article_id=article.id or 0,
+        claim=text or "",
+        quote=data.quote,
+        quote_start=data.quote_start,
+        quote_end=data.quote_end,
+        section=clean_field(Claim, "section", data.section, required=False),
+        claim_type=claim_type.value,
+        score=data.score,
+        origin=origin.value,
+        reasons=json.dumps(reasons, ensure_ascii=False) if reasons else None,
+        below_threshold=below_threshold,
+    )
+    session.add(claim)
+    session.flush()
+    record_event(
+        session,
+        EventAction.created,
+        actor=actor,
+        claim_id=claim.id,
+        new=claim.claim,
+        version=claim.version,
+    )
+    return claim
+
+
+# --- review ------------------------------------------------------------------------
+
+
+def review_claim(
+    *,
+    session: Session,
+    claim_id: int,
+    status: str,
+    actor: str,
+    expected_version: int | None,
+    reason: str | None = None,
+    note: str | None = None,
+) -> ClaimPublic:
+    """Move a claim to ``status`` under the review rules.
+
+    Rules (all here, for every path): reviewer role, and editor role to
+    change a claim that has a verdict; allowed transitions; a flag needs a
+    reason and a note (given now, or already in the thread since the last
+    status change); other statuses carry no reason; ``verified`` needs a
+    supporting source; flagged ``false``/``misleading`` needs a refuting or
+    context source; every new status needs a new second review.
+    """
+    with unit_of_work(session):
+        actor = clean_actor(actor)
+        authorize(session, actor, Action.review)
+        claim = _load(session, claim_id)
+        if claim.status in VERDICTS:
+            authorize(session, actor, Action.reopen_verdict)
+        new_status = parse_enum(ClaimStatus, status, "status")
+        old_status = ClaimStatus(claim.status)
+        reason_text = (reason or "").strip() or None
+        new_reason = parse_enum(FlagReason, reason_text, "flag reason") if reason_text else None
+        note_text = clean_field(Note, "body", note, label="note", required=False)
+
+        if new_status is ClaimStatus.flagged:
+            if new_reason is None:
+                allowed = ", ".join(r.value for r in FlagReason)
+                raise RuleViolation(f"flagging needs a reason; allowed: {allowed}")
+            if note_text is None and not _has_note_since_last_review(session, claim):
+                raise RuleViolation(
+                    "flagging needs a note that says what is wrong; give one with the change "
+                    f"(--note) or add it to claim {claim_id} first"
+                )
+        elif new_reason is not None:
+            raise ValidationFailed(
+                f"a flag reason is only for flagged claims, not {new_status.value!r}"
+            )
+        if new_status == old_status and not (
+            new_status is ClaimStatus.flagged and new_reason != claim.flag_reason
+        ):
+            raise InvalidTransition(f"claim {claim_id} is already {old_status.value}")
+        if new_status not in TRANSITIONS[old_status]:
+            allowed = ", ".join(sorted(s.value for s in TRANSITIONS[old_status]))
+            raise InvalidTransition(
+                f"claim {claim_id} cannot go from {old_status.value} to {new_status.value}; "
+                f"from {old_status.value} it can go to: {allowed}"
+            )
+        _check_evidence(session, claim_id, new_status, new_reason)
+
+        old_reason = claim.flag_reason
+        version = _compare_and_set(
+            session,
+            claim,
+            expected_version,
+            {
+                "status": new_status.value,
+                "flag_reason": new_reason.value if new_reason else None,
+                "last_reviewed_by": actor,
+                "last_reviewed_at": utcnow(),
+                "confirmed_by": None,  # a new verdict needs its own second review
+                "confirmed_at": None,
+            },
+        )
+        detail = None
+        if new_reason or old_reason:
+            detail = f"flag reason: {old_reason or '-'} -> {new_reason or '-'}"
+        record_event(
+            session,
+            EventAction.review,
+            actor=actor,
+            claim_id=claim_id,
+            field="status",
+            old=old_status.value,
+            new=new_status.value,
+            detail=detail,
+            version=version,
+        )
+        if note_text:
+            _insert_note(session, claim_id, note_text, actor)
+        state = _state(session, claim_id)
+    return state
+
+
+def verdict_blocker(
+    status: ClaimStatus, reason: FlagReason | None, present: set[Stance]
+) -> str | None:
+    """Why the sources present do not allow this verdict, or None. Pure, for the UI too."""
+    if status is ClaimStatus.verified and not (present & VERIFY_NEEDS):
+        return "verify needs at least one supporting source"
+    if (
+        status is ClaimStatus.flagged
+        and reason in REASONS_NEEDING_SOURCE
+        and not (present & FLAG_NEEDS)
+    ):
+        return f"flag as {reason} needs at least one refuting or context source"
+    return None
+
+
+def _check_evidence(
+    session: Session, claim_id: int, status: ClaimStatus, reason: FlagReason | None
+) -> None:
+    blocker = verdict_blocker(status, reason, stances(session, claim_id))
+    if blocker:
+        raise RuleViolation(f"{blocker}; add one to claim {claim_id} first")
+
+
+def _has_note_since_last_review(session: Session, claim: Claim) -> bool:
+    stmt = select(Note.id).where(Note.claim_id == claim.id)
+    if claim.last_reviewed_at is not None:
+        stmt = stmt.where(col(Note.created_at) >= claim.last_reviewed_at)
+    return session.exec(stmt.limit(1)).first() is not None
+
+
+# --- assign --------------------------------------------------------------------------
+
+
+def assign_claim(
+    *,
+    session: Session,
+    claim_id: int,
+    assignee: str | None,
+    actor: str,
+    expected_version: int | None,
+) -> ClaimPublic:
+    """Assign the claim to an account, or unassign it with ``assignee=None``.
+
+    Rules: a reviewer may take an unassigned claim; assigning anyone else,
+    or taking over, needs an editor; only existing, active accounts are assigned.
+    """
+    with unit_of_work(session):
+        actor = clean_actor(actor)
+        claim = _load(session, claim_id)
+        who = clean_field(Claim, "assignee", assignee, required=False, multiline=False)
+        taking = who is not None and who == actor and claim.assignee is None
+        authorize(session, actor, Action.assign_self if taking else Action.assign_other)
+        if who:
+            account = get_user(session, who)  # only real accounts can be assigned
+            if not account.active:
+                raise ValidationFailed(f"account {who!r} is disabled; it cannot be assigned")
+        if who == claim.assignee:
+            raise InvalidTransition(
+                f"claim {claim_id} is already assigned to {who}"
+                if who
+                else f"claim {claim_id} is not assigned to anyone"
+            )
+        old = claim.assignee
+        version = _compare_and_set(session, claim, expected_version, {"assignee": who})
+        record_event(
+            session,
+            EventAction.assign,
+            actor=actor,
+            claim_id=claim_id,
+            field="assignee",
+            old=old,
+            new=who,
+            version=version,
+        )
+        state = _state(session, claim_id)
+    return state
+
+
+# --- edit ------------------------------------------------------------------------------
+
+
+def update_claim(
+    *,
+    session: Session,
+    claim_id: int,
+    changes: ClaimUpdate,
+    actor: str,
+    expected_version: int | None,
+) -> ClaimPublic:
+    """An editor's partial update of text, quote, section or type.
+
+    Rules: editor role; limits declared on the model; the quote must match
+    the article at its offsets; an edit of the claim's text or quote clears
+    a confirmation (the verdict needs its second review again). Changing
+    nothing is not an error and writes nothing.
+    """
+    with unit_of_work(session):
+        actor = clean_actor(actor)
+        authorize(session, actor, Action.edit_claim)
+        claim = _load(session, claim_id)
+        data = changes.model_dump(exclude_unset=True)
+        if "claim" in data:
+            data["claim"] = clean_field(Claim, "claim", data["claim"])
+        if "section" in data:
+            data["section"] = clean_field(Claim, "section", data["section"], required=False)
+        if "claim_type" in data:
+            data["claim_type"] = parse_enum(ClaimType, data["claim_type"], "claim type").value
+        for key in ("quote", "quote_start", "quote_end"):
+            if key in data and data[key] is None:
+                del data[key]
+        diff = {k: v for k, v in data.items() if getattr(claim, k) != v}
+        if diff:
+            if {"quote", "quote_start", "quote_end"} & diff.keys():
+                article = session.get(Article, claim.article_id)
+                assert article is not None
+                check_quote(
+                    article,
+                    diff.get("quote", claim.quote),
+                    diff.get("quote_start", claim.quote_start),
+                    diff.get("quote_end", claim.quote_end),
+                )
+            old = {k: getattr(claim, k) for k in diff}
+            values = dict(diff)
+            clears = bool(JUDGED_FIELDS & diff.keys()) and claim.confirmed_by is not None
+            confirmed_by = claim.confirmed_by
+            if clears:
+                values |= {"confirmed_by": None, "confirmed_at": None}
+            version = _compare_and_set(session, claim, expected_version, values)
+            for key, value in diff.items():
+                record_event(
+                    session,
+                    EventAction.edit,
+                    actor=actor,
+                    claim_id=claim_id,
+                    field=key,
+                    old=old[key],
+                    new=value,
+                    version=version,
+                )
+            if clears:
+                record_event(
+                    session,
+                    EventAction.confirmation_cleared,
+                    actor=actor,
+                    claim_id=claim_id,
+                    field="confirmed_by",
+                    old=confirmed_by,
+                    detail="the claim was edited after its verdict was confirmed",
+                    version=version,
+                )
+        state = _state(session, claim_id)
+    return state
+
+
+# --- confirm and promote -------------------------------------------------------------------
+
+
+def confirm_verdict(
+    *, session: Session, claim_id: int, actor: str, expected_version: int | None
+) -> ClaimPublic:
+    """Second review: an editor other than the reviewer confirms a verdict."""
+    with unit_of_work(session):
+        actor = clean_actor(actor)
+        authorize(session, actor, Action.confirm)
+        claim = _load(session, claim_id)
+        if claim.status not in VERDICTS:
+            raise InvalidTransition(
+                f"claim {claim_id} is {claim.status}; only verified or flagged claims are confirmed"
+            )
+        if claim.confirmed_by:
+            raise InvalidTransition(
+                f"claim {claim_id} was already confirmed by {claim.confirmed_by}"
+            )
+        if claim.last_reviewed_by == actor:
+            raise PermissionDenied(
+                f"{actor} gave this verdict; another editor must confirm it (second review)"
+            )
+        _check_evidence(
+            session,
+            claim_id,
+            ClaimStatus(claim.status),
+            FlagReason(claim.flag_reason) if claim.flag_reason else None,
+        )
+        status = claim.status
+        version = _compare_and_set(
+            session, claim, expected_version, {"confirmed_by": actor, "confirmed_at": utcnow()}
+        )
+        record_event(
+            session,
+            EventAction.confirm,
+            actor=actor,
+            claim_id=claim_id,
+            field="confirmed_by",
+            new=actor,
+            detail=f"confirmed {status}",
+            version=version,
+        )
+        state = _state(session, claim_id)
+    return state
+
+
+def promote_candidate(*, session: Session, claim_id: int, actor: str) -> ClaimPublic:
+    """Make a below-threshold extracted candidate a claim in the review queue."""
+    with unit_of_work(session):
+        actor = clean_actor(actor)
+        authorize(session, actor, Action.promote)
+        claim = _load(session, claim_id)
+        if not claim.below_threshold:
+            raise InvalidTransition(f"claim {claim_id} is already in the review queue")
+        claim.below_threshold = False
+        session.add(claim)
+        record_event(
+            session,
+            EventAction.promoted,
+            actor=actor,
+            claim_id=claim_id,
+            field="below_threshold",
+            old="true",
+            new="false",
+        )
+        session.flush()
+        state = _state(session, claim_id)
+    return state
+
+
+# --- sources and notes ---------------------------------------------------------------------
+
+
+def add_source(
+    *,
+    session: Session,
+    claim_id: int,
+    url: str,
+    stance: str,
+    actor: str,
+    title: str | None = None,
+    publisher: str | None = None,
+) -> Source:
+    """Attach a source. Never conflicts with a status change: no version bump."""
+    with unit_of_work(session):
+        actor = clean_actor(actor)
+        authorize(session, actor, Action.add_source)
+        _load(session, claim_id)
+        clean_url = validate_url(url)
+        stance_value = parse_enum(Stance, stance, "stance")
+        duplicate = session.exec(
+            select(Source.id).where(Source.claim_id == claim_id, Source.url == clean_url)
+        ).first()
+        if duplicate is not None:
+            raise ValidationFailed(f"claim {claim_id} already has source {clean_url}")
+        source = Source(
+            claim_id=claim_id,
+            url=clean_url,
+            stance=stance_value.value,
+            title=clean_field(Source, "title", title, required=False, multiline=False),
+            publisher=clean_field(Source, "publisher", publisher, required=False, multiline=False),
+            added_by=actor,
+        )
+        session.add(source)
+        session.flush()
+        record_event(
+            session,
+            EventAction.source_added,
+            actor=actor,
+            claim_id=claim_id,
+            field="source",
+            new=clean_url,
+            detail=f"stance: {stance_value.value}",
+        )
+    return source
+
+
+def add_note(*, session: Session, claim_id: int, body: str, actor: str) -> Note:
+    """Add a note to the thread. Never conflicts with a status change."""
+    with unit_of_work(session):
+        actor = clean_actor(actor)
+        authorize(session, actor, Action.add_note)
+        _load(session, claim_id)
+        text = clean_field(Note, "body", body, label="note")
+        note = _insert_note(session, claim_id, text or "", actor)
+    return note
+
+
+def _insert_note(session: Session, claim_id: int, body: str, actor: str) -> Note:
+    note = Note(claim_id=claim_id, author=actor, body=body)
+    session.add(note)
+    session.flush()
+    record_event(
+        session, EventAction.note_added, actor=actor, claim_id=claim_id, field="note", new=body
+    )
+    return note
+
+
+def source_count(session: Session, claim_id: int) -> int:
+    return int(
+        session.exec(select(func.count(col(Source.id))).where(Source.claim_id == claim_id)).one()
+    )
