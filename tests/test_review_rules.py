@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from tracker import queries, services
+from tracker.audit import EventAction
 from tracker.errors import (
     EditConflict,
+    ImportFailed,
     InvalidTransition,
     NotFound,
     RuleViolation,
     UnsafeURL,
     ValidationFailed,
 )
-from tracker.models import Claim, Event, Note, Source
+from tracker.models import Claim, ClaimUpdate, Event, Note, Source
 
 URL = "https://www.example.org/report"
 
@@ -253,3 +257,171 @@ def test_filters_and_paging_happen_in_sql(seeded: Session) -> None:
     )
     assert 0 < stats < total
     assert queries.next_claim_id(session=seeded, after_id=3) == 4
+
+
+# --- #9 finding 10: the evidence rule, the same on every path -------------------------
+
+
+def test_a_refuting_source_alone_does_not_verify(seeded: Session) -> None:
+    cid = first_claim(seeded)
+    services.add_source(session=seeded, claim_id=cid, url=URL, stance="refutes", actor="ana")
+    before = snapshot(seeded, cid)
+    with pytest.raises(RuleViolation, match="verify needs at least one supporting source"):
+        services.review_claim(
+            session=seeded, claim_id=cid, status="verified", actor="ana", expected_version=1
+        )
+    assert snapshot(seeded, cid) == before
+
+
+@pytest.mark.parametrize("reason", ["false", "misleading"])
+def test_a_supporting_source_alone_does_not_flag_false_or_misleading(
+    seeded: Session, reason: str
+) -> None:
+    cid = first_claim(seeded)
+    services.add_source(session=seeded, claim_id=cid, url=URL, stance="supports", actor="ana")
+    before = snapshot(seeded, cid)
+    with pytest.raises(RuleViolation, match="needs at least one refuting or context source"):
+        services.review_claim(
+            session=seeded,
+            claim_id=cid,
+            status="flagged",
+            actor="ana",
+            expected_version=1,
+            reason=reason,
+            note="wrong figure",
+        )
+    assert snapshot(seeded, cid) == before
+    services.add_source(
+        session=seeded, claim_id=cid, url=URL + "/context", stance="context", actor="ana"
+    )
+    flagged = services.review_claim(
+        session=seeded,
+        claim_id=cid,
+        status="flagged",
+        actor="ana",
+        expected_version=1,
+        reason=reason,
+        note="wrong figure",
+    )
+    assert (flagged.status, flagged.flag_reason) == ("flagged", reason)
+
+
+def test_the_evidence_rule_holds_in_the_csv_import(seeded: Session) -> None:
+    from tracker.interchange.csv_export import export_csv_bytes
+
+    cid = first_claim(seeded)
+    services.add_source(session=seeded, claim_id=cid, url=URL, stance="refutes", actor="ana")
+    data = export_csv_bytes(session=seeded, filters=queries.ClaimFilter(ids=[cid])).decode()
+    edited = data.replace(",unreviewed,", ",verified,", 1).encode()
+    before = snapshot(seeded, cid)
+    with pytest.raises(ImportFailed, match="verify needs at least one supporting source"):
+        services.import_claims_csv(session=seeded, data=edited, actor="editor", source="x.csv")
+    assert snapshot(seeded, cid) == before
+
+
+def test_the_evidence_rule_holds_in_the_cli(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tracker.cli import app
+
+    from .conftest import make_accounts_via_cli
+
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", url, "init"]).exit_code == 0
+    make_accounts_via_cli(url)
+    assert runner.invoke(app, ["--db", url, "seed"]).exit_code == 0
+    added = runner.invoke(
+        app, ["--db", url, "source", "add", "1", URL, "--stance", "refutes", "--by", "ana"]
+    )
+    assert added.exit_code == 0, added.stderr
+    refused = runner.invoke(app, ["--db", url, "review", "1", "verified", "--by", "ana"])
+    assert refused.exit_code == 1
+    assert refused.stderr.strip() == (
+        "error: verify needs at least one supporting source; add one to claim 1 first"
+    )
+
+
+# --- #9 finding 11: an edit after confirmation needs a new second review ---------------
+
+
+def _confirmed(session: Session) -> int:
+    cid = first_claim(session)
+    services.add_source(session=session, claim_id=cid, url=URL, stance="supports", actor="ana")
+    services.review_claim(
+        session=session, claim_id=cid, status="verified", actor="ana", expected_version=1
+    )
+    confirmed = services.confirm_verdict(
+        session=session, claim_id=cid, actor="editor", expected_version=2
+    )
+    assert confirmed.confirmed_by == "editor" and not confirmed.pending_confirmation
+    return cid
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"claim": "Trainium 3 has 144 GB of HBM3e (reworded)"}, {"quote_start": 0, "quote_end": 1}],
+)
+def test_editing_a_confirmed_claims_text_or_quote_makes_it_pending_again(
+    seeded: Session, changes: dict[str, object]
+) -> None:
+    cid = _confirmed(seeded)
+    current = queries.get_claim(session=seeded, claim_id=cid)
+    if "quote_start" in changes:
+        article = queries.get_article(session=seeded, slug=current.article)
+        changes = {"quote": article.text[0:5], "quote_start": 0, "quote_end": 5}
+    edited = services.update_claim(
+        session=seeded,
+        claim_id=cid,
+        changes=ClaimUpdate(**changes),
+        actor="eve",
+        expected_version=current.version,
+    )
+    assert edited.pending_confirmation and edited.confirmed_by is None
+    actions = [e.action for e in queries.claim_detail(session=seeded, claim_id=cid).events]
+    assert actions[-1] == EventAction.confirmation_cleared
+
+
+def test_editing_a_confirmed_claims_section_keeps_the_confirmation(seeded: Session) -> None:
+    cid = _confirmed(seeded)
+    current = queries.get_claim(session=seeded, claim_id=cid)
+    edited = services.update_claim(
+        session=seeded,
+        claim_id=cid,
+        changes=ClaimUpdate(section="Renamed section"),
+        actor="eve",
+        expected_version=current.version,
+    )
+    assert edited.confirmed_by == "editor"
+
+
+def test_a_status_or_reason_change_of_a_confirmed_claim_needs_a_new_confirmation(
+    seeded: Session,
+) -> None:
+    cid = _confirmed(seeded)
+    services.add_source(
+        session=seeded, claim_id=cid, url=URL + "/refute", stance="refutes", actor="ana"
+    )
+    flagged = services.review_claim(
+        session=seeded,
+        claim_id=cid,
+        status="flagged",
+        actor="eve",
+        expected_version=None,
+        reason="misleading",
+        note="the baseline differs",
+    )
+    assert flagged.pending_confirmation
+    confirmed = services.confirm_verdict(
+        session=seeded, claim_id=cid, actor="editor", expected_version=None
+    )
+    reflagged = services.review_claim(
+        session=seeded,
+        claim_id=cid,
+        status="flagged",
+        actor="eve",
+        expected_version=confirmed.version,
+        reason="false",
+        note="it is plainly false",
+    )
+    assert reflagged.pending_confirmation and reflagged.flag_reason == "false"

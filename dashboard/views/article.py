@@ -17,6 +17,7 @@ from dashboard.render import (
     spans_by_line,
 )
 from tracker.intake.text import is_heading, lines
+from tracker.models import ClaimPublic
 
 
 def render() -> None:
@@ -30,7 +31,8 @@ def render() -> None:
     slug = st.selectbox("Article", slugs, key="a_slug") if len(slugs) > 1 else slugs[0]
     article_id, title, text = data.article_text(url, slug)
     claims = data.claims_in_article(url, article_id)
-    found, lost = [], []
+    found: list[ClaimPublic] = []
+    lost: list[ClaimPublic] = []
     for c in claims:
         (found if located(text, c.quote_start, c.quote_end, c.quote) else lost).append(c)
 
@@ -57,7 +59,7 @@ def render() -> None:
         "Open a highlighted claim",
         options,
         index=options.index(focus) if focus in options else None,
-        format_func=labels.get,
+        format_func=lambda cid: labels.get(cid, f"#{cid}"),
         key="a_choice",
         placeholder="Choose a claim by number or text",
     )

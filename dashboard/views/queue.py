@@ -82,10 +82,10 @@ def filter_bar(url: str, user: str | None) -> ClaimFilter:
         )
         d2.selectbox(
             "Sort by",
-            SORT_KEYS,
+            list(SORT_KEYS),
             on_change=back_to_first_page,
             key="q_sort",
-            format_func=SORT_LABELS.get,
+            format_func=lambda key: SORT_LABELS.get(key, key),
         )
         d3.toggle("Descending", on_change=back_to_first_page, key="q_desc")
     return state.current_filters(user)
