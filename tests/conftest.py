@@ -4,11 +4,21 @@ PostgreSQL comes from ``TRACKER_TEST_POSTGRES_URL`` (default: the local server,
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``). Each test gets its own
 schema, dropped afterwards. Without a reachable server the PostgreSQL cases
 are skipped on a developer machine and **fail** under CI (``CI=true``).
+
+Expensive setup is shared, not repeated: each test process (pytest-xdist
+worker) builds a database once per level (migrated; with the test accounts;
+seeded) through the real migrations and services, and every test gets a
+private copy of the level it asks for (``engine``, ``session``, ``seeded``).
+SQLite copies the file; PostgreSQL replays the migrations' DDL (Alembic's
+offline SQL) in the test's schema and copies the rows. The CLI tests still
+run ``tracker init`` and ``tracker seed`` for real.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,7 +67,7 @@ def pg_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+        yield _schema_url(schema)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -75,10 +85,132 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue(name)
 
 
+LEVELS = ("migrated", "accounts", "seeded")
+LEVEL = pytest.StashKey[str]()
+# Tables in foreign-key order, for copying a PostgreSQL template's rows.
+TABLES = ("account", "article", "claim", "source", "link_check", "note", "event")
+
+
+def _sqlite(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+class Templates:
+    """One database per level, built once per test process, copied per test."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._sqlite: dict[str, Path] = {}
+        self._pg_ddl: str | None = None
+        self._pg_schema: str | None = None
+
+    def _build_sqlite(self, level: str) -> Path:
+        if level in self._sqlite:
+            return self._sqlite[level]
+        path = self.root / f"{level}.db"
+        if level == "migrated":
+            engine = db.make_engine(_sqlite(path))
+            db.upgrade(engine)
+        else:
+            previous = LEVELS[LEVELS.index(level) - 1]
+            shutil.copyfile(self._build_sqlite(previous), path)
+            engine = db.make_engine(_sqlite(path))
+            _fill_level(engine, level)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        self._sqlite[level] = path
+        return path
+
+    def _ddl(self) -> str:
+        if self._pg_ddl is None:
+            from alembic import command
+
+            cfg = db.alembic_config(PG_URL)
+            cfg.output_buffer = io.StringIO()
+            command.upgrade(cfg, "head", sql=True)
+            self._pg_ddl = cfg.output_buffer.getvalue()
+        return self._pg_ddl
+
+    def _pg_template(self, admin: Engine) -> str:
+        if self._pg_schema is None:
+            schema = f"tmpl_{uuid.uuid4().hex[:12]}"
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+                conn.exec_driver_sql(f'SET search_path TO "{schema}"')
+                conn.exec_driver_sql(self._ddl())
+            engine = db.make_engine(_schema_url(schema))
+            _fill_level(engine, "accounts")
+            _fill_level(engine, "seeded")
+            engine.dispose()
+            self._pg_schema = schema
+        return self._pg_schema
+
+    def fill(self, url: str, level: str) -> None:
+        """Make the empty database at ``url`` a copy of the template ``level``."""
+        if url.startswith("sqlite"):
+            target = Path(url.removeprefix("sqlite:///"))
+            shutil.copyfile(self._build_sqlite(level), target)
+            return
+        admin = _pg_admin()
+        try:
+            schema = url.split("search_path%3D", 1)[1]
+            template = self._pg_template(admin) if level != "migrated" else None
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'SET search_path TO "{schema}"')
+                conn.exec_driver_sql(self._ddl())
+                if template is None:
+                    return
+                tables = ("account",) if level == "accounts" else TABLES
+                for table in tables:
+                    conn.exec_driver_sql(
+                        f'INSERT INTO "{schema}".{table} SELECT * FROM "{template}".{table}'
+                    )
+                    conn.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('\"{schema}\".{table}', 'id'), "
+                        f'coalesce((SELECT max(id) FROM "{schema}".{table}), 0) + 1, false)'
+                    )
+        finally:
+            admin.dispose()
+
+    def close(self) -> None:
+        if self._pg_schema is not None:
+            admin = _pg_admin()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP SCHEMA "{self._pg_schema}" CASCADE'))
+            admin.dispose()
+
+
+def _schema_url(schema: str) -> str:
+    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
+def _fill_level(engine: Engine, level: str) -> None:
+    if level == "accounts":
+        make_accounts(engine)
+    elif level == "seeded":
+        with Session(engine) as s:
+            seed(session=s, seeds_dir=SEEDS)
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    t = Templates(tmp_path_factory.mktemp("templates"))
+    yield t
+    t.close()
+
+
+def _level(request: pytest.FixtureRequest) -> str:
+    names = request.fixturenames
+    return "seeded" if "seeded" in names else "accounts" if "session" in names else "migrated"
+
+
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
+def engine(db_url: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    level = _level(request)
+    templates.fill(db_url, level)
+    request.node.stash[LEVEL] = level
     eng = db.make_engine(db_url)
-    db.upgrade(eng)
     yield eng
     eng.dispose()
 
@@ -137,13 +269,15 @@ def make_accounts_via_cli(db_url: str) -> None:
 
 
 @pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    make_accounts(engine)
+def session(engine: Engine, request: pytest.FixtureRequest) -> Iterator[Session]:
+    if request.node.stash[LEVEL] == "migrated":
+        make_accounts(engine)
     with Session(engine, expire_on_commit=False) as s:
         yield s
 
 
 @pytest.fixture
-def seeded(session: Session) -> Session:
-    seed(session=session, seeds_dir=SEEDS)
+def seeded(session: Session, request: pytest.FixtureRequest) -> Session:
+    if request.node.stash[LEVEL] != "seeded":
+        seed(session=session, seeds_dir=SEEDS)
     return session

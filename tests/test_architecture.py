@@ -199,3 +199,19 @@ def test_tracker_never_imports_streamlit() -> None:
             if isinstance(node, ast.Import | ast.ImportFrom):
                 names = [a.name for a in node.names] + [getattr(node, "module", "") or ""]
                 assert not any(n.split(".")[0] == "streamlit" for n in names), rel(path)
+
+
+def test_readme_permission_table_matches_the_code() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = [
+        line
+        for line in readme.splitlines()
+        if line.startswith("| `") and line.count("|") == 4 and "` | " in line
+    ]
+    documented = {}
+    for line in rows:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        documented[cells[0].strip("`")] = (cells[1], cells[2])
+    expected = {a.value: (p.least.value, p.description) for a, p in PERMISSIONS.items()}
+    assert {k: v for k, v in documented.items() if k in expected} == expected
+    assert set(expected) <= set(documented)
