@@ -281,3 +281,9 @@ def seeded(session: Session, request: pytest.FixtureRequest) -> Session:
     if request.node.stash[LEVEL] != "seeded":
         seed(session=session, seeds_dir=SEEDS)
     return session
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the slow tests first, so parallel workers finish together (xdist hands
+    out tests in collection order)."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)

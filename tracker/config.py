@@ -14,9 +14,6 @@ class Settings:
     database_url: str
     http_timeout: float
     user_agent: str
-    max_note_chars: int = 10_000
-    max_claim_chars: int = 2_000
-    max_text_field_chars: int = 500
 
 
 def default_database_url(cwd: Path | None = None) -> str:

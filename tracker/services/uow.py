@@ -17,8 +17,9 @@ from sqlmodel import Session
 
 from ..db import begin_write
 from ..errors import ValidationFailed
+from ..models import Event
 from ..permissions import forget_authorized
-from ..validation import clean_text
+from ..validation import clean_field
 
 _DEPTH = "tracker.uow_depth"
 
@@ -59,7 +60,7 @@ def in_unit_of_work(session: Session) -> bool:
 
 
 def clean_actor(actor: str | None) -> str:
-    text = clean_text(actor, "actor (--by)", max_chars=100, multiline=False)
-    if text is None:  # pragma: no cover - clean_text raises for required values
+    text = clean_field(Event, "actor", actor, label="actor (--by)", multiline=False)
+    if text is None:  # pragma: no cover - clean_field raises for required values
         raise ValidationFailed("actor (--by) is required")
     return text
