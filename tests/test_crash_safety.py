@@ -83,7 +83,7 @@ def test_sigkill_mid_import_leaves_none_or_all(tmp_path: Path) -> None:
     wal = Path(f"{path}-wal")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        if wal.exists() and wal.stat().st_size > 4 * 1024 * 1024:
+        if wal.exists() and wal.stat().st_size > 1024 * 1024:
             break
         time.sleep(0.05)
     was_running = proc.poll() is None
