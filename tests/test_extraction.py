@@ -214,3 +214,86 @@ def test_pysbd_keeps_abbreviations_that_a_regex_splitter_breaks() -> None:
         "It goes on.",
     ]
     assert len(sentences(text, segmenter="regex")) > 2  # why pysbd is the default
+
+
+def test_revision_scores_replaced_and_re_figured_sentences_as_candidates(
+    session: Session,
+) -> None:
+    loaded = load_article(str(ARTICLE))
+    import_article(session=session, source=loaded, actor="editor", slug="t3")
+
+    def find(search: str) -> int:
+        return queries.list_claims(session=session, filters=queries.ClaimFilter(search=search))[
+            0
+        ].id
+
+    replaced_id, refigured_id = find("Iran conflict has sent"), find("reducing costs by 50%")
+    old_sentence = "The Iran conflict has sent energy prices into a tailspin."
+    new_sentence = "Energy markets calmed after a ceasefire was agreed in June 2026."
+    assert old_sentence in TEXT and "reducing costs by 50%" in TEXT
+    revised = TEXT.replace(old_sentence, new_sentence).replace(
+        "reducing costs by 50%", "reducing costs by 65%"
+    )
+    loaded.text = revised
+    report = import_article(session=session, source=loaded, actor="editor", slug="t3")
+
+    assert set(report.lost) == {replaced_id, refigured_id}
+    every = queries.list_claims(
+        session=session, limit=None, filters=queries.ClaimFilter(include_below_threshold=True)
+    )
+    by_quote = {c.quote: c for c in every}
+    new = by_quote[new_sentence]
+    refigured = next(c for c in every if "reducing costs by 65%" in c.quote)
+    assert refigured.id in report.created  # a percentage: well above the threshold
+    for claim, old_id in ((new, replaced_id), (refigured, refigured_id)):
+        assert revised[claim.quote_start : claim.quote_end] == claim.quote
+        assert (claim.id, old_id) in report.replacements
+        assert f"may replace claim {old_id} (its quote is not in revision 2)" in claim.reasons
+        assert f"{claim.id} (replaces claim {old_id}?)" in report.line()
+        assert claim.id not in {m for m, _ in report.linked}
+    assert not any(q == new_sentence or "by 65%" in q for _, q in report.linked)
+
+
+def test_a_sentence_with_a_changed_figure_is_not_a_duplicate(session: Session) -> None:
+    loaded = load_article(str(ARTICLE))
+    import_article(session=session, source=loaded, actor="editor", slug="t3")
+    sixty = "Anthropic has reportedly moved 60% of its training compute for Claude 5"
+    assert sixty in TEXT
+    added = (
+        sixty.replace("60%", "85%") + " (the “Sovereign Agent”) to Amazon’s Trainium clusters.",
+        "Anthropic has reportedly moved 60% of its training compute to Amazon’s Trainium.",
+    )
+    loaded.text = TEXT + "\n" + "\n".join(added)
+    report = import_article(session=session, source=loaded, actor="editor", slug="t3")
+    assert not report.lost
+    linked = [q for _, q in report.linked]
+    assert added[0] not in linked  # 85% is not 60%: a new candidate
+    new = queries.list_claims(session=session, filters=queries.ClaimFilter(search="moved 85%"))
+    assert [c.quote for c in new] == [added[0]] and new[0].id in report.created
+    assert added[1] in linked  # leaving "Claude 5" out changes no figure
+
+
+def test_markdown_import_keeps_no_heading_markers_or_datelines(session: Session) -> None:
+    from tracker.intake.loading import LoadedArticle
+
+    text = (
+        "# Chip story\nBy Jane Doe | 14 March 2025\nPublished 14 March 2025\n\n"
+        "AWS said Trainium 3 is 40% cheaper than Trainium 2, according to a statement.\n"
+        "## Part 1: Costs\nUpdated: 3 May 2024 10:00 BST\n"
+        "NVIDIA reportedly sold 2 million chips in 2025, analysts said.\n"
+    )
+    report = import_article(
+        session=session, source=LoadedArticle(text, None, None, "story.md"), actor="editor"
+    )
+    assert report.slug == "chip-story"
+    assert queries.get_article(session=session, slug="chip-story").title == "Chip story"
+    every = queries.list_claims(
+        session=session, limit=None, filters=queries.ClaimFilter(include_below_threshold=True)
+    )
+    sections = {c.quote: c.section for c in every}
+    assert sections == {
+        "AWS said Trainium 3 is 40% cheaper than Trainium 2, according to a statement.": (
+            "Chip story"
+        ),
+        "NVIDIA reportedly sold 2 million chips in 2025, analysts said.": "Part 1: Costs",
+    }

@@ -16,7 +16,7 @@ from dashboard.render import (
     short,
     spans_by_line,
 )
-from tracker.intake.text import is_heading, lines
+from tracker.intake.text import heading_text, is_heading, lines
 from tracker.models import ClaimPublic
 
 
@@ -36,7 +36,7 @@ def render() -> None:
     for c in claims:
         (found if located(text, c.quote_start, c.quote_end, c.quote) else lost).append(c)
 
-    st.markdown(f"## {md_escape(title)}")
+    st.markdown(f"## {md_escape(heading_text(title))}")
     st.markdown(
         "Legend: "
         + " ".join(highlight(STATUS_LABELS[s], colour) for s, colour in STATUS_COLOURS.items())
@@ -74,11 +74,14 @@ def render() -> None:
         for index, line in enumerate(article_lines):
             if not line.text.strip():
                 continue
-            body = highlight_line(line.text, line.start, buckets.get(index, []))
             if is_heading(line.text):
+                # show "## Part 1" as a heading, not as a literal "## Part 1"
+                shown = heading_text(line.text)
+                at = line.text.find(shown)
+                body = highlight_line(shown, line.start + at, buckets.get(index, []))
                 st.markdown(f"#### {body}")
             else:
-                st.markdown(body)
+                st.markdown(highlight_line(line.text, line.start, buckets.get(index, [])))
 
     if lost:
         st.subheader(f"Claims whose quote is not found in the text ({len(lost)})")

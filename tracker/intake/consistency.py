@@ -4,7 +4,9 @@
 - percentages and multipliers about the same metric that cannot both hold
   ("40% lower cost" beside "1.4x performance per dollar": 1/0.6 = 1.67x);
 - the same metric given two different figures ("30% lower power" vs "0.7x power");
-- lists of percentages meant as a whole (weights, shares) that do not sum to 100.
+- lists of percentages meant as a whole (weights, shares) that do not sum to 100:
+  list items that each carry one "(N%)", or an enumeration in one sentence
+  ("split 60%, 30% and 20%").
 
 Every warning names both places (character spans) and shows the arithmetic.
 """
@@ -48,6 +50,35 @@ _MULT = re.compile(
     re.IGNORECASE,
 )
 _WEIGHT = re.compile(r"\((\d+(?:\.\d+)?)%\)")
+ROUNDING = 1.0  # percentages rounded to whole numbers may total 99 or 101
+
+_PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(?:%|per ?cent\b)", re.IGNORECASE)
+_SENTENCE = re.compile(r"(?:[^.!?]|[.!?](?=\d))+(?:[.!?]+|$)")  # "1.5%" ends no sentence
+# between two items of an enumeration: a comma, "and" or "or", and a few label words
+# ("60% cloud, 30% devices"), but no other figure and no clause break
+_JOINER = re.compile(r"[^\d%.;:!?]{0,40}")
+_JOINS = re.compile(r",|\b(?:and|or)\b|&", re.IGNORECASE)
+# shares of one whole, listed in full: they must total 100
+_WHOLE = re.compile(
+    r"\b(?:split|splits|breakdown|broken down|divided|allocat\w+|weight(?:s|ed|ing)?|"
+    r"distribut\w+)\b",
+    re.IGNORECASE,
+)
+# shares of one whole, maybe not all of them: they cannot exceed 100
+_SHARES = re.compile(
+    r"\b(?:shares?|of which|respectively|accounts? for|accounted for|makes? up|made up|"
+    r"compris\w+|consists? of|portions?|proportions?|of the total|of total)\b",
+    re.IGNORECASE,
+)
+# percentages that are changes or rates, not parts of a whole
+_NOT_SHARES = re.compile(
+    r"\b(?:grew|grow(?:s|n|th)?|rose|risen|rises?|fell|fallen|falls?|increas\w+|decreas\w+|"
+    r"declin\w+|dropp?\w*|gain\w*|jump\w*|surg\w+|climb\w*|up|down|faster|slower|cheaper|"
+    r"higher|lower|improv\w+|year-on-year|annual\w*|rates?|margins?|discounts?|interest|"
+    r"scor\w+|accuracy|efficiency|utili[sz]ation|probability|chance|likelihood|confidence|"
+    r"approval|turnout)\b",
+    re.IGNORECASE,
+)
 
 
 def _place(text: str, start: int, end: int) -> Place:
@@ -55,7 +86,12 @@ def _place(text: str, start: int, end: int) -> Place:
 
 
 def check(text: str) -> list[Warning]:
-    return [*_numbering(text), *_percent_vs_multiplier(text), *_weights(text)]
+    return [
+        *_numbering(text),
+        *_percent_vs_multiplier(text),
+        *_weights(text),
+        *_prose_shares(text),
+    ]
 
 
 def _numbering(text: str) -> list[Warning]:
@@ -155,7 +191,7 @@ def _weights(text: str) -> list[Warning]:
     def close() -> None:
         if len(run) >= 3:
             total = sum(v for v, _, _ in run)
-            if abs(total - 100) > 0.5:
+            if abs(total - 100) > ROUNDING:
                 parts = " + ".join(f"{v:g}" for v, _, _ in run)
                 out.append(
                     Warning(
@@ -174,4 +210,56 @@ def _weights(text: str) -> list[Warning]:
         elif stripped:
             close()
     close()
+    return out
+
+
+def _enumerations(sentence: str) -> list[list[re.Match[str]]]:
+    """Runs of three or more percentages listed one after another ("60%, 30% and 20%")."""
+    runs: list[list[re.Match[str]]] = []
+    run: list[re.Match[str]] = []
+    for m in _PERCENT.finditer(sentence):
+        gap = sentence[run[-1].end() : m.start()] if run else ""
+        if run and _JOINER.fullmatch(gap) and _JOINS.search(gap):
+            run.append(m)
+            continue
+        if len(run) >= 3:
+            runs.append(run)
+        run = [m]
+    if len(run) >= 3:
+        runs.append(run)
+    return runs
+
+
+def _prose_shares(text: str) -> list[Warning]:
+    """Percentages enumerated in one sentence as shares of a whole that do not total 100.
+
+    A "split"/"breakdown" must total 100; a "share"/"of which"/"respectively" list
+    may leave some out but cannot exceed 100. Growth, rates and scores are not shares.
+    """
+    out: list[Warning] = []
+    for line in lines(text):
+        stripped = line.text.strip()
+        if not stripped or stripped.startswith("|") or is_heading(line.text):
+            continue
+        for sm in _SENTENCE.finditer(line.text):
+            sentence = sm.group()
+            for run in _enumerations(sentence):
+                values = [float(m.group(1)) for m in run]
+                total = sum(values)
+                if abs(total - 100) <= ROUNDING:
+                    continue
+                whole = _WHOLE.search(sentence) is not None
+                shares = _SHARES.search(sentence) and not _NOT_SHARES.search(sentence)
+                if not (whole or (shares and total > 100)):
+                    continue
+                parts = " + ".join(f"{v:g}" for v in values)
+                start = line.start + sm.start() + run[0].start()
+                end = line.start + sm.start() + run[-1].end()
+                out.append(
+                    Warning(
+                        "total",
+                        f"the shares in this sentence add up to {parts} = {total:g}%, not 100%",
+                        (_place(text, start, end),),
+                    )
+                )
     return out

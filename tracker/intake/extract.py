@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from ..models import ClaimType
-from .text import Outline, is_heading, lines
+from .text import Outline, is_dateline, is_heading, lines
 
 DEFAULT_THRESHOLD = 0.35  # chosen by benchmarks/extraction.py: recall 0.94 at precision 0.80
 
@@ -28,7 +28,7 @@ class Sentence:
     start: int
     end: int
     text: str
-    kind: str  # sentence, list_item, table_row, heading
+    kind: str  # sentence, list_item, table_row, heading, dateline
 
 
 @dataclass
@@ -55,6 +55,17 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+_AMOUNT = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_SCALE = "billion|million|trillion|thousand|bn|mn"
+# "at least", "at most", "at best", "at first" are hedges, not superlatives
+_NOT_AFTER_AT = "(?<!\\bat )(?<!\\bat the )"
+# "steel supports", "the supports", "CT scans": the same words as nouns
+_NOUN_CUES = (
+    "the a an its their these those his her our your with on of "
+    "steel concrete timber wooden wood metal iron stone structural temporary roof bridge "
+    "extra additional new customer technical software long-term CT LED"
+)
+_NOT_NOUN = "".join(rf"(?<!\b{w} )" for w in _NOUN_CUES.split())
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 SIGNALS: tuple[Signal, ...] = (
     Signal("percentage", _rx(r"\b\d+(?:\.\d+)?\s?%|\bper ?cent\b"), 1.6, (ClaimType.statistic,)),
@@ -66,8 +77,10 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "money",
+        # the whole amount, so the reason quotes it: "£48 million", "$1.5 billion", "€250,000"
         _rx(
-            r"[$€£]\s?\d|\b\d+(?:\.\d+)?\s?(?:billion|million|trillion|bn)\b"
+            rf"(?:[$€£]|\b(?:USD|EUR|GBP)\s?){_AMOUNT}(?:\s?(?:{_SCALE}|[mkb])\b)?"
+            rf"|\b{_AMOUNT}\s?(?:{_SCALE})\b"
             r"|\b(?:multi|one|two|several)-?(?:billion|million)\b"
         ),
         1.4,
@@ -99,7 +112,7 @@ SIGNALS: tuple[Signal, ...] = (
     Signal(
         "superlative",
         _rx(
-            r"\b(?:the )?(?:first|only|largest|biggest|fastest|highest|lowest|"
+            rf"\b{_NOT_AFTER_AT}(?:the )?(?:first|only|largest|biggest|fastest|highest|lowest|"
             r"most|least|best|worst|leading)\b|\bking\b"
         ),
         0.9,
@@ -149,9 +162,12 @@ SIGNALS: tuple[Signal, ...] = (
     Signal(
         "capability",
         _rx(
-            r"\b(?:can|allows?|enables?|supports?|provides?|ensures?|includes?|"
-            r"capable|built (?:specifically )?for|designed to|optimi[sz]ed for|"
-            r"underpins|connects|scans|replaces|fuses|strips|cannot)\b"
+            r"\b(?:can|capable|built (?:specifically )?for|designed to|optimi[sz]ed for|cannot"
+            r"|(?:can|to|will|also|not|natively|fully) support)\b"
+            # verbs that are also plural nouns count only where they read as verbs
+            rf"|\b{_NOT_NOUN}(?:allows?|enables?|supports|provides?|ensures?|includes?|"
+            r"underpins|connects|scans|replaces|fuses|strips)\b"
+            r"(?!\s+(?:are|were|is|was|have|had|of)\b)"
         ),
         0.6,
         (ClaimType.capability,),
@@ -250,6 +266,9 @@ def sentences(text: str, segmenter: str = "pysbd") -> list[Sentence]:
         if is_heading(raw):
             out.append(_trimmed(text, line.start, line.end, "heading"))
             continue
+        if is_dateline(raw):
+            out.append(_trimmed(text, line.start, line.end, "dateline"))
+            continue
         if raw.lstrip().startswith("|"):
             if not re.fullmatch(r"[\s|:-]+", raw):  # skip |---|---| rules
                 out.append(_trimmed(text, line.start, line.end, "table_row"))
@@ -290,8 +309,8 @@ def is_question(sentence: str) -> bool:
 def score_sentence(sentence: Sentence) -> tuple[float, list[str], ClaimType]:
     """Check-worthiness in 0..1, the reasons behind it, and a claim type."""
     text = sentence.text
-    if sentence.kind == "heading":
-        return 0.0, ["heading"], ClaimType.other
+    if sentence.kind in ("heading", "dateline"):
+        return 0.0, [sentence.kind], ClaimType.other
     if is_question(text):
         return 0.0, ["question"], ClaimType.other
     body = re.sub(r"^[A-Z][\w\s/-]{2,40}:\s", "", text)  # drop "The Problem: " style labels

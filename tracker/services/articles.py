@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
+import difflib
 import hashlib
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,6 +19,7 @@ from ..audit import EventAction, record_event
 from ..errors import ValidationFailed
 from ..intake.extract import DEFAULT_THRESHOLD, Candidate, extract_candidates
 from ..intake.loading import LoadedArticle, first_title_line, load_article, slugify
+from ..intake.text import heading_text
 from ..linkcheck.netguard import LinkPolicy
 from ..models import Article, ArticleCreate, Claim, ClaimCreate, Origin
 from ..permissions import Action, authorize
@@ -23,6 +28,13 @@ from .claims import create_claim
 from .uow import clean_actor, unit_of_work
 
 DUPLICATE_SCORE = 90  # rapidfuzz token-set ratio at or above which a candidate is a repeat
+# a number with its unit or scale: "65%", "1.5 billion", "3x"; a sentence whose
+# figures changed is a new claim however close the wording
+_FIGURE = re.compile(
+    r"\d+(?:[.,]\d+)*(?:\s?(?:%|per ?cent\b|x\b|thousand\b|million\b|billion\b|"
+    r"trillion\b|bn\b|m\b|k\b))?",
+    re.IGNORECASE,
+)
 
 
 def sha256_text(text: str) -> str:
@@ -39,6 +51,9 @@ class ArticleImportReport:
     linked: list[tuple[int, str]] = field(default_factory=list)  # (existing claim, quote)
     relocated: int = 0
     lost: list[int] = field(default_factory=list)
+    # (new candidate, lost claim): the candidate sits where the lost quote was, or
+    # reads like it with other figures; a hint for the reviewer, not a link
+    replacements: list[tuple[int, int]] = field(default_factory=list)
 
     def line(self) -> str:
         if self.outcome == "unchanged":
@@ -52,7 +67,20 @@ class ArticleImportReport:
             text += f"; {self.relocated} claims relocated, {len(self.lost)} quotes no longer found"
             if self.lost:
                 text += " (claims " + ", ".join(map(str, self.lost)) + ")"
+            if self.replacements:
+                text += "; new candidates for changed text: " + ", ".join(
+                    f"{new} (replaces claim {old}?)" for new, old in self.replacements
+                )
         return text
+
+
+@dataclass(frozen=True)
+class _Lost:
+    """A claim whose quote is gone, and the part of the new text that replaced its line."""
+
+    claim_id: int
+    quote: str
+    region: tuple[int, int] | None  # None: its line was deleted, or it was lost before
 
 
 def _insert_article(session: Session, data: ArticleCreate) -> Article:
@@ -105,7 +133,8 @@ def import_article(
     authorize(session, actor, Action.import_article)  # before any outbound request
     session.rollback()  # end that read before the (possibly slow) fetch
     loaded = source if isinstance(source, LoadedArticle) else load_article(source, policy=policy)
-    title = title or loaded.title or first_title_line(loaded.text)
+    # a Markdown "# Title" (or a --title given that way) is stored without its markers
+    title = heading_text(title or loaded.title or first_title_line(loaded.text)) or "Untitled"
     slug = slugify(slug or title)
     digest = sha256_text(loaded.text)
     with unit_of_work(session):
@@ -127,23 +156,30 @@ def import_article(
                 ),
             )
             report = ArticleImportReport(slug, "created", 1)
+            lost: list[_Lost] = []
         else:
             report = ArticleImportReport(slug, "revised", article.revision + 1)
-            _revise(session, article, loaded.text, actor, report)
-        _add_candidates(session, article, actor, threshold, report)
+            lost = _revise(session, article, loaded.text, actor, report)
+        _add_candidates(session, article, actor, threshold, report, lost)
     return report
 
 
 def _revise(
     session: Session, article: Article, text: str, actor: str, report: ArticleImportReport
-) -> None:
+) -> list[_Lost]:
     """New text: move each claim to its quote in the new text, or report it lost."""
+    old_text = article.text
+    regions = _replaced_regions(old_text, text)
     article.text, article.sha256, article.revision = text, sha256_text(text), report.revision
     session.add(article)
+    lost: list[_Lost] = []
     for claim in session.exec(select(Claim).where(Claim.article_id == article.id)):
         positions = [m.start() for m in re.finditer(re.escape(claim.quote), text)]
         if not positions:
             report.lost.append(claim.id or 0)
+            was_here = old_text[claim.quote_start : claim.quote_end] == claim.quote
+            region = regions(claim.quote_start) if was_here else None
+            lost.append(_Lost(claim.id or 0, claim.quote, region))
             record_event(
                 session,
                 EventAction.quote_lost,
@@ -171,6 +207,34 @@ def _revise(
             )
             report.relocated += 1
     session.flush()
+    return lost
+
+
+def _replaced_regions(old: str, new: str) -> Callable[[int], tuple[int, int] | None]:
+    """For an offset in ``old``: the span of ``new`` that replaced its line, if it was edited."""
+    old_lines, new_lines = old.split("\n"), new.split("\n")
+    old_starts, new_starts = _line_starts(old_lines), _line_starts(new_lines)
+    edits = [
+        (i1, i2, new_starts[j1], new_starts[j2 - 1] + len(new_lines[j2 - 1]))
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
+            None, old_lines, new_lines, autojunk=False
+        ).get_opcodes()
+        if tag == "replace"
+    ]
+
+    def region(offset: int) -> tuple[int, int] | None:
+        index = bisect.bisect_right(old_starts, offset) - 1
+        return next(((a, b) for i1, i2, a, b in edits if i1 <= index < i2), None)
+
+    return region
+
+
+def _line_starts(text_lines: list[str]) -> list[int]:
+    starts, pos = [], 0
+    for line in text_lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    return starts
 
 
 def _add_candidates(
@@ -179,21 +243,41 @@ def _add_candidates(
     actor: str,
     threshold: float,
     report: ArticleImportReport,
+    lost: list[_Lost],
 ) -> None:
-    existing = list(
-        session.exec(
+    """Every sentence no claim covers becomes a candidate; the rest are reported as matches.
+
+    Only claims whose quote is in the text cover anything: a lost claim's old
+    offsets point into the previous revision.
+    """
+    covering: list[Any] = [
+        row
+        for row in session.exec(
             select(Claim.id, Claim.quote, Claim.quote_start, Claim.quote_end)
             .where(Claim.article_id == article.id)
             .order_by(col(Claim.id))
         )
-    )
+        if article.text[row[2] : row[3]] == row[1]
+    ]
+    fresh: list[Candidate] = []
+    matches: list[tuple[int, str]] = []  # a negative id -n is the n-th fresh candidate
     for cand in extract_candidates(article.text):
         if cand.kind == "heading" or cand.score == 0:
             continue
-        match = _duplicate_of(cand, existing)
+        match = _duplicate_of(cand, covering)
         if match is not None:
-            report.linked.append((match, cand.quote))
+            matches.append((match, cand.quote))
             continue
+        fresh.append(cand)
+        covering.append((-len(fresh), cand.quote, cand.start, cand.end))
+    hints = _replacement_hints(fresh, lost)
+    ids: list[int] = []
+    for index, cand in enumerate(fresh):
+        reasons = list(cand.reasons)
+        if index in hints:
+            reasons.append(
+                f"may replace claim {hints[index]} (its quote is not in revision {report.revision})"
+            )
         below = cand.score < threshold
         claim = create_claim(
             session=session,
@@ -210,21 +294,68 @@ def _add_candidates(
             ),
             actor=actor,
             origin=Origin.extracted,
-            reasons=cand.reasons,
+            reasons=reasons,
             below_threshold=below,
         )
-        existing.append((claim.id, cand.quote, cand.start, cand.end))
+        ids.append(claim.id or 0)
         if below:
             report.below_threshold += 1
         else:
             report.created.append(claim.id or 0)
+        if index in hints:
+            report.replacements.append((claim.id or 0, hints[index]))
+    report.linked.extend((ids[-m - 1] if m < 0 else m, quote) for m, quote in matches)
     session.flush()
 
 
+def _replacement_hints(fresh: list[Candidate], lost: list[_Lost]) -> dict[int, int]:
+    """Which new candidate (by index) may replace which lost claim: at most one each.
+
+    First the candidate most like the lost quote within the text that replaced
+    its line; failing that, one that reads the same apart from its figures.
+    """
+    hints: dict[int, int] = {}
+    for gone in lost:
+        free = [i for i in range(len(fresh)) if i not in hints]
+        if gone.region is not None:
+            a, b = gone.region
+            near = [i for i in free if a <= fresh[i].start < b]
+        else:
+            near = []
+        if not near:
+            near = [
+                i
+                for i in free
+                if fuzz.token_set_ratio(gone.quote, fresh[i].quote) >= DUPLICATE_SCORE
+            ]
+        if near:
+            best = max(near, key=lambda i: fuzz.ratio(gone.quote, fresh[i].quote))
+            hints[best] = gone.claim_id
+    return hints
+
+
+def _figures(text: str) -> Counter[str]:
+    """The numbers in ``text`` with their units, normalised: "1,000 million" -> "1000million"."""
+    return Counter(re.sub(r"\s|,", "", f).lower() for f in _FIGURE.findall(text))
+
+
+def _same_figures(a: str, b: str) -> bool:
+    """No figure changed: one quote's figures are all in the other (it may leave some out)."""
+    fa, fb = _figures(a), _figures(b)
+    return fa <= fb or fb <= fa
+
+
 def _duplicate_of(cand: Candidate, existing: list[Any]) -> int | None:
+    """The claim that already covers ``cand``: its quote overlaps the candidate's
+    place, or reads the same (token-set ratio >= DUPLICATE_SCORE) and no figure changed.
+
+    ``existing`` holds ``(claim id, quote, quote_start, quote_end)`` of claims
+    whose quote is in the current text.
+    """
     for claim_id, quote, start, end in existing:
         if start < cand.end and cand.start < end:  # overlapping quote: same place
             return int(claim_id)
-        if fuzz.token_set_ratio(quote, cand.quote) >= DUPLICATE_SCORE:
+        alike = fuzz.token_set_ratio(quote, cand.quote) >= DUPLICATE_SCORE
+        if alike and _same_figures(quote, cand.quote):
             return int(claim_id)
     return None
