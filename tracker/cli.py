@@ -26,6 +26,7 @@ from .config import get_settings
 from .errors import ImportFailed, TrackerError
 from .intake import consistency
 from .intake.extract import DEFAULT_THRESHOLD
+from .intake.loading import request_timeout
 from .interchange.csv_export import write_csv
 from .linkcheck.netguard import LinkPolicy
 from .queries import ClaimFilter
@@ -446,6 +447,11 @@ def import_csv(
     typer.echo(str(report))
 
 
+_TIMEOUT_DEFAULT = (
+    "(connecting, headers, body and redirects; default: $TRACKER_HTTP_TIMEOUT, else 10)"
+)
+
+
 @app.command("import-article")
 @handles_errors
 def import_article_cmd(
@@ -464,6 +470,10 @@ def import_article_cmd(
     allow_private: Annotated[
         bool, typer.Option("--allow-private", help="Allow fetching from private addresses.")
     ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help=f"Seconds for fetching a URL in total {_TIMEOUT_DEFAULT}."),
+    ] = None,
 ) -> None:
     """Import an article and extract candidate claims; re-importing the same text is a no-op.
 
@@ -473,7 +483,7 @@ def import_article_cmd(
         when = date.fromisoformat(published) if published else None
     except ValueError:
         fail(f"--published {published!r} is not a date (YYYY-MM-DD)")
-    with db.session_scope(_engine()) as session:
+    with db.session_scope(_engine()) as session, request_timeout(timeout):
         report = services.import_article(
             session=session,
             source=source,
@@ -547,7 +557,10 @@ def check_sources_cmd(
     ] = "0",
     concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 20,
     per_host: Annotated[int, typer.Option(help="Requests in flight to one host.")] = 2,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 10.0,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help=f"Seconds for each request in total {_TIMEOUT_DEFAULT}."),
+    ] = None,
     dead_after: Annotated[
         str, typer.Option(help="A link failing for this long (2+ checks) is dead.")
     ] = "1d",
@@ -566,6 +579,7 @@ def check_sources_cmd(
     Example: tracker check-sources --article trainium3-silicon-sovereignty --stale-after 7d --by ana
     """
     policy = LinkPolicy.from_env(allow_private=allow_private, extra=allow)
+    stale, dead = link_service.parse_duration(stale_after), link_service.parse_duration(dead_after)
     with db.session_scope(_engine()) as session:
         total = link_service.count_in_scope(session, claim_id, article)
         quiet = fmt is ShowFormat.json or total == 0
@@ -578,11 +592,11 @@ def check_sources_cmd(
                 policy=policy,
                 claim_id=claim_id,
                 article=article,
-                stale_after=link_service.parse_duration(stale_after),
+                stale_after=stale,
                 concurrency=concurrency,
                 per_host=per_host,
                 timeout=timeout,
-                dead_after=link_service.parse_duration(dead_after),
+                dead_after=dead,
                 progress=lambda _r: bar.update(1),
             )
     if fmt is ShowFormat.json:

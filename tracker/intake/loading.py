@@ -1,22 +1,63 @@
-"""Reading an article from a file or a URL into text (pure of the database)."""
+"""Reading an article from a file or a URL into text (pure of the database).
+
+What is read is bounded: a file must be a regular file of at most
+:data:`MAX_ARTICLE_BYTES` (checked on the open descriptor before reading, and
+never more than that read); a URL gets the link checker's safety rules, its
+decoded body the same cap, and the whole request one total deadline
+(``TRACKER_HTTP_TIMEOUT``, or :func:`request_timeout` around the call). Text
+is decoded by its byte-order mark, declared charset (Content-Type header, then
+an HTML ``<meta>``), else UTF-8.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import os
 import re
+import stat
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from ..config import get_settings
-from ..errors import TrackerError, ValidationFailed
-from ..linkcheck.links import FetchTooLarge, classify_exception, fetch
-from ..linkcheck.netguard import LinkPolicy, guarded_client
+from ..errors import ValidationFailed
+from ..linkcheck.bodies import decode_text, sniff_charset
+from ..linkcheck.links import (
+    FETCH_ERRORS,
+    Deadline,
+    FetchTooLarge,
+    check_timeout,
+    classify_exception,
+    fetch,
+)
+from ..linkcheck.netguard import LinkPolicy, guarded_client, shown
 
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+
+_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "tracker_fetch_timeout", default=None
+)
+
+
+@contextlib.contextmanager
+def request_timeout(seconds: float | None) -> Iterator[None]:
+    """Within this block, article fetches use ``seconds`` as their total deadline.
+
+    For entry points with a ``--timeout`` option; ``None`` keeps the setting
+    (``TRACKER_HTTP_TIMEOUT``).
+    """
+    token = _timeout.set(None if seconds is None else check_timeout(seconds))
+    try:
+        yield
+    finally:
+        _timeout.reset(token)
 
 
 @dataclass
@@ -45,53 +86,120 @@ def html_to_text(html: str) -> tuple[str, str | None]:
     return text, (meta.title if meta else None)
 
 
-def _decode(data: bytes, source: str) -> str:
+def decode_article(data: bytes, source: str, *, content_type: str = "", html: bool) -> str:
+    """``data`` as text: by its BOM, declared charset (header, HTML ``<meta>``), else UTF-8."""
+    label, where = sniff_charset(data, content_type, html=html)
     try:
-        return data.decode("utf-8-sig")
+        return decode_text(data, label)
+    except LookupError:
+        raise ValidationFailed(
+            f"{source}: unknown charset {label!r} (from the {where}); "
+            "save it as UTF-8 or declare a known charset"
+        ) from None
     except UnicodeDecodeError as exc:
-        raise ValidationFailed(f"{source}: not valid UTF-8 at byte {exc.start}") from None
+        hint = "" if where == "default" else f" (charset from the {where})"
+        raise ValidationFailed(
+            f"{source}: not valid {label} at byte {exc.start}{hint}; "
+            "declare its charset or save it as UTF-8"
+        ) from None
 
 
-def load_article(source: str, *, policy: LinkPolicy | None = None) -> LoadedArticle:
-    """Read a local .txt/.md/.html file or fetch an http(s) URL."""
-    if re.match(r"^[a-z][a-z0-9+.-]*://", source, re.IGNORECASE):
-        return _load_url(source, policy or LinkPolicy.from_env())
-    path = Path(source)
+def _looks_like_html(data: bytes) -> bool:
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
+def read_file(source: str, limit: int = MAX_ARTICLE_BYTES) -> bytes:
+    """At most ``limit`` bytes of the regular file ``source``, or :class:`ValidationFailed`.
+
+    Checked on the opened descriptor (no race with a swapped path): FIFOs,
+    devices and directories are refused before anything is read, and no more
+    than ``limit`` + 1 bytes are ever read, whatever the file claims its size is.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        data = path.read_bytes()
+        fd = os.open(source, flags)  # non-blocking: opening a FIFO must not wait for a writer
     except OSError as exc:
         raise ValidationFailed(f"cannot read {source}: {exc.strerror or exc}") from None
-    if len(data) > MAX_ARTICLE_BYTES:
-        raise ValidationFailed(f"{source} is larger than {MAX_ARTICLE_BYTES:,} bytes")
-    text = _decode(data, source)
-    if path.suffix.lower() in (".html", ".htm"):
-        body, title = html_to_text(text)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValidationFailed(f"cannot read {source}: {_kind(info.st_mode)}, not a file")
+        if info.st_size > limit:
+            raise ValidationFailed(f"{source} is larger than {limit:,} bytes")
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        chunks: list[bytes] = []
+        left = limit + 1
+        try:
+            while left > 0 and (chunk := f.read(min(left, 1 << 20))):
+                chunks.append(chunk)
+                left -= len(chunk)
+        except OSError as exc:
+            raise ValidationFailed(f"cannot read {source}: {exc.strerror or exc}") from None
+    if left <= 0:
+        raise ValidationFailed(f"{source} is larger than {limit:,} bytes")
+    return b"".join(chunks)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def load_article(
+    source: str, *, policy: LinkPolicy | None = None, timeout: float | None = None
+) -> LoadedArticle:
+    """Read a local .txt/.md/.html file or fetch an http(s) URL.
+
+    ``timeout`` is the total deadline of a fetch in seconds (default: the one
+    set by :func:`request_timeout`, else ``TRACKER_HTTP_TIMEOUT``).
+    """
+    if re.match(r"^[a-z][a-z0-9+.-]*://", source, re.IGNORECASE):
+        seconds = timeout if timeout is not None else _timeout.get()
+        return _load_url(source, policy or LinkPolicy.from_env(), seconds)
+    data = read_file(source)
+    if Path(source).suffix.lower() in HTML_SUFFIXES:
+        body, title = html_to_text(decode_article(data, source, html=True))
         return LoadedArticle(body, title, None, source)
-    return LoadedArticle(text, None, None, source)
+    return LoadedArticle(decode_article(data, source, html=False), None, None, source)
 
 
-def _load_url(url: str, policy: LinkPolicy) -> LoadedArticle:
+def _load_url(url: str, policy: LinkPolicy, timeout: float | None) -> LoadedArticle:
     settings = get_settings()
+    seconds = check_timeout(settings.http_timeout if timeout is None else timeout)
+    where = shown(url)
 
     async def go() -> tuple[bytes, str, str]:
         async with guarded_client(
-            policy, timeout=settings.http_timeout, user_agent=settings.user_agent
+            policy, timeout=seconds, user_agent=settings.user_agent
         ) as client:
-            return await fetch(client, url, policy, max_bytes=MAX_ARTICLE_BYTES)
+            return await fetch(client, url, policy, max_bytes=MAX_ARTICLE_BYTES, timeout=seconds)
 
     try:
         body, ctype, final = asyncio.run(go())
     except FetchTooLarge as exc:
         raise ValidationFailed(str(exc)) from None
     except httpx.HTTPStatusError as exc:
-        raise ValidationFailed(f"{url}: HTTP {exc.response.status_code}") from None
-    except (httpx.HTTPError, TrackerError, OSError) as exc:
+        raise ValidationFailed(f"{where}: HTTP {exc.response.status_code}") from None
+    except Deadline as exc:
+        raise ValidationFailed(f"cannot fetch (timeout): {exc}") from None
+    except FETCH_ERRORS as exc:
         kind, message = classify_exception(exc)
-        raise ValidationFailed(f"{url}: cannot fetch ({kind}): {message}") from None
-    text = _decode(body, url)
-    if any(t in ctype.lower() for t in HTML_TYPES) or text.lstrip().lower().startswith(
-        "<!doctype html"
-    ):
+        message = message.removeprefix(f"{where}: ")  # the URL is named once
+        raise ValidationFailed(f"{where}: cannot fetch ({kind}): {message}") from None
+    is_html = any(t in ctype.lower() for t in HTML_TYPES) or _looks_like_html(body)
+    text = decode_article(body, where, content_type=ctype, html=is_html)
+    if is_html:
         text, title = html_to_text(text)
         return LoadedArticle(text, title, final, url)
     return LoadedArticle(text, None, final, url)

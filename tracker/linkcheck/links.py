@@ -4,13 +4,20 @@ Pure of the database: :func:`check_url` takes an ``httpx.AsyncClient`` (see
 :func:`tracker.netguard.guarded_client`) and returns a :class:`CheckResult`;
 :func:`check_many` runs many with a global and a per-host concurrency limit
 and a short pause between requests to the same host.
+
+Every request has a total deadline (``timeout``: connecting, headers, body and
+redirects together), not only a limit per read, so a server trickling one byte
+a second cannot hold a check; and bodies are read through
+:func:`.bodies.read_capped`, which counts decoded bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import html
+import math
 import re
 import ssl
 import time
@@ -23,8 +30,16 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ..errors import UnsafeURL
-from .netguard import LinkPolicy, ResolutionFailed
+from ..errors import UnsafeURL, ValidationFailed
+from .bodies import (
+    ACCEPT_ENCODING,
+    BadBody,
+    UnsupportedEncoding,
+    drain_raw,
+    meta_charset,
+    read_capped,
+)
+from .netguard import LinkPolicy, ResolutionFailed, shown
 
 MAX_REDIRECTS = 5
 BODY_LIMIT = 64 * 1024  # the title is near the top
@@ -33,6 +48,18 @@ HEAD_UNHELPFUL = frozenset({400, 403, 404, 405, 406, 501})
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _PDF_TITLE = re.compile(rb"/Title\s*\((.*?)(?<!\\)\)", re.DOTALL)
 _CHARSET = re.compile(r"charset=([\w.:-]+)", re.IGNORECASE)
+_HEADERS = {"Accept-Encoding": ACCEPT_ENCODING}  # only what read_capped can bound
+
+
+class BadResponse(Exception):
+    """The server's answer cannot be followed (e.g. a malformed Location header)."""
+
+
+def check_timeout(seconds: float) -> float:
+    """``seconds`` if it is a usable total deadline, else :class:`ValidationFailed`."""
+    if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds > 0):
+        raise ValidationFailed(f"timeout {seconds!r} must be a positive number of seconds")
+    return float(seconds)
 
 
 class ErrorClass(StrEnum):
@@ -103,10 +130,12 @@ def next_state(
     return LinkState.failing, since, count
 
 
-def _decode_title(raw: bytes, content_type: str | None) -> str | None:
+def _decode_title(raw: bytes, content_type: str | None, page: bytes = b"") -> str | None:
     charset = "utf-8"
     if content_type and (m := _CHARSET.search(content_type)):
         charset = m.group(1)
+    elif page and (declared := meta_charset(page)):
+        charset = declared
     try:
         text = raw.decode(charset, errors="replace")
     except LookupError:
@@ -121,7 +150,7 @@ def extract_title(body: bytes, content_type: str | None) -> str | None:
         m = _PDF_TITLE.search(body)
         return _decode_title(m.group(1), "charset=latin-1") if m else None
     m = _TITLE.search(body)
-    return _decode_title(m.group(1), content_type) if m else None
+    return _decode_title(m.group(1), content_type, body) if m else None
 
 
 def _retry_after(response: httpx.Response, cap: float, fallback: float) -> float:
@@ -139,11 +168,29 @@ def _retry_after(response: httpx.Response, cap: float, fallback: float) -> float
     return max(0.0, min(seconds, cap))
 
 
+FETCH_ERRORS: tuple[type[BaseException], ...] = (
+    httpx.HTTPError,
+    httpx.InvalidURL,
+    UnsafeURL,
+    ResolutionFailed,
+    BadResponse,
+    UnsupportedEncoding,
+    BadBody,
+    TimeoutError,
+    OSError,
+)
+"""What a request to an outside server may raise; anything else is a bug."""
+
+
 def classify_exception(exc: BaseException) -> tuple[ErrorClass, str]:
-    if isinstance(exc, UnsafeURL):
+    if isinstance(exc, UnsafeURL | httpx.InvalidURL):
         return ErrorClass.blocked, str(exc)
+    if isinstance(exc, TimeoutError):  # the total deadline (asyncio.timeout)
+        return ErrorClass.timeout, str(exc) or "timed out"
     if isinstance(exc, ResolutionFailed):
         return ErrorClass.dns, str(exc)
+    if isinstance(exc, BadResponse):
+        return ErrorClass.connect, str(exc)
     if isinstance(exc, httpx.TooManyRedirects):
         return ErrorClass.too_many_redirects, str(exc)
     if isinstance(exc, httpx.TimeoutException):
@@ -155,35 +202,72 @@ def classify_exception(exc: BaseException) -> tuple[ErrorClass, str]:
     return ErrorClass.connect, text
 
 
+class Deadline(TimeoutError):
+    """A request did not complete (connect, headers, body, redirects) in time."""
+
+
+@contextlib.asynccontextmanager
+async def deadline(seconds: float, url: str) -> AsyncIterator[None]:
+    """The total deadline of one request, redirects included; raises :class:`Deadline`."""
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError:
+        raise Deadline(f"{shown(url)}: no complete answer within {seconds:g} s") from None
+
+
+def _build(client: httpx.AsyncClient, method: str, url: str, hop: int) -> httpx.Request:
+    try:
+        return client.build_request(method, url, headers=_HEADERS)
+    except httpx.InvalidURL as exc:
+        if hop == 0:
+            raise UnsafeURL(f"{shown(url)}: {exc}") from None
+        raise BadResponse(f"redirect to {shown(url)}: {exc}") from None
+
+
+def _redirect_target(current: str, response: httpx.Response) -> str:
+    """The absolute URL of the Location header, or :class:`BadResponse`."""
+    location = response.headers["location"]
+    try:
+        target = urljoin(current, location)
+        httpx.URL(target)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise BadResponse(
+            f"{shown(current)} redirects to a malformed Location {shown(location)} ({exc})"
+        ) from None
+    return target
+
+
 async def _send(
     client: httpx.AsyncClient,
     method: str,
     url: str,
     policy: LinkPolicy,
     result: CheckResult,
+    timeout: float,
 ) -> tuple[httpx.Response, bytes]:
-    """One request with redirects followed by hand, each hop checked by the policy."""
-    current = url
-    for _hop in range(MAX_REDIRECTS + 1):
-        policy.check_url(current)
-        request = client.build_request(method, current)
-        response = await client.send(request, stream=True)
-        try:
-            # Read (a bounded part of) every body: a response read to its end
-            # lets the connection be reused; a cut-off one is closed.
-            body = b""
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) >= BODY_LIMIT:
-                    break
-            if response.is_redirect and "location" in response.headers:
-                target = urljoin(current, response.headers["location"])
-                result.redirects.append(target)
-                current = target
-                continue
-            return response, body[:BODY_LIMIT]
-        finally:
-            await response.aclose()
+    """One request with redirects followed by hand, each hop checked by the policy,
+    all within ``timeout`` seconds."""
+    async with deadline(timeout, url):
+        current = url
+        for hop in range(MAX_REDIRECTS + 1):
+            policy.check_url(current)
+            response = await client.send(_build(client, method, current, hop), stream=True)
+            try:
+                # Read (a bounded part of) every body: a response read to its end
+                # lets the connection be reused; a cut-off one is closed.
+                if response.is_redirect and "location" in response.headers:
+                    await drain_raw(response, BODY_LIMIT)
+                    current = _redirect_target(current, response)
+                    result.redirects.append(current)
+                    continue
+                try:
+                    body, _more = await read_capped(response, BODY_LIMIT)
+                except (UnsupportedEncoding, BadBody):
+                    body = b""  # the link answered; only its title is unknown
+                return response, body
+            finally:
+                await response.aclose()
     raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects from {url}")
 
 
@@ -208,7 +292,7 @@ async def check_url(
         for attempt in range(options.max_retries + 1):
             result.attempts = attempt + 1
             result.redirects.clear()
-            response, _ = await _send(client, "HEAD", url, policy, result)
+            response, _ = await _send(client, "HEAD", url, policy, result, options.timeout)
             ctype = response.headers.get("content-type", "")
             wants_body = want_title and (
                 "html" in ctype.lower() or "pdf" in ctype.lower() or not ctype
@@ -216,7 +300,7 @@ async def check_url(
             body = b""
             if response.status_code in HEAD_UNHELPFUL or (response.is_success and wants_body):
                 result.redirects.clear()
-                response, body = await _send(client, "GET", url, policy, result)
+                response, body = await _send(client, "GET", url, policy, result, options.timeout)
                 ctype = response.headers.get("content-type", "")
             if response.status_code in RETRY_STATUSES and attempt < options.max_retries:
                 await sleep(
@@ -233,7 +317,7 @@ async def check_url(
             result.error_class, result.error = ErrorClass.http_5xx, f"HTTP {response.status_code}"
         elif response.status_code >= 400:
             result.error_class, result.error = ErrorClass.http_4xx, f"HTTP {response.status_code}"
-    except (httpx.HTTPError, UnsafeURL, ResolutionFailed, OSError) as exc:
+    except FETCH_ERRORS as exc:
         result.error_class, result.error = classify_exception(exc)
         if result.redirects:
             result.final_url = result.redirects[-1]
@@ -246,31 +330,32 @@ class FetchTooLarge(Exception):
 
 
 async def fetch(
-    client: httpx.AsyncClient, url: str, policy: LinkPolicy, *, max_bytes: int
+    client: httpx.AsyncClient, url: str, policy: LinkPolicy, *, max_bytes: int, timeout: float
 ) -> tuple[bytes, str, str]:
     """GET ``url`` (redirects checked hop by hop); returns (body, content type, final URL).
 
-    Raises :class:`FetchTooLarge` past ``max_bytes`` and ``httpx.HTTPStatusError``
-    for an error status.
+    The whole request, redirects and body included, must finish within
+    ``timeout`` seconds (else :class:`Deadline`). Raises :class:`FetchTooLarge`
+    past ``max_bytes`` decoded bytes and ``httpx.HTTPStatusError`` for an
+    error status; any other failure is one of :data:`FETCH_ERRORS`.
     """
-    current = url
-    for _hop in range(MAX_REDIRECTS + 1):
-        policy.check_url(current)
-        response = await client.send(client.build_request("GET", current), stream=True)
-        try:
-            if response.is_redirect and "location" in response.headers:
-                current = urljoin(current, response.headers["location"])
-                continue
-            response.raise_for_status()
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > max_bytes:
-                    raise FetchTooLarge(f"{url} is larger than {max_bytes:,} bytes")
-            return bytes(body), response.headers.get("content-type", ""), str(response.url)
-        finally:
-            await response.aclose()
-    raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects from {url}")
+    async with deadline(timeout, url):
+        current = url
+        for hop in range(MAX_REDIRECTS + 1):
+            policy.check_url(current)
+            response = await client.send(_build(client, "GET", current, hop), stream=True)
+            try:
+                if response.is_redirect and "location" in response.headers:
+                    current = _redirect_target(current, response)
+                    continue
+                response.raise_for_status()
+                body, more = await read_capped(response, max_bytes)
+                if more:
+                    raise FetchTooLarge(f"{shown(url)} is larger than {max_bytes:,} bytes")
+                return body, response.headers.get("content-type", ""), str(response.url)
+            finally:
+                await response.aclose()
+    raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects from {shown(url)}")
 
 
 def host_of(url: str) -> str:

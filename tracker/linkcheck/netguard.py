@@ -12,6 +12,10 @@ hop, see :mod:`tracker.links`), and on the address actually connected to, by
 connection if any resolved address is not allowed, and connects to the
 address it checked. TLS still verifies the certificate against the host name.
 
+Host names made only of numbers (``0177.0.0.1``, ``0x7f.1``, ``2130706433``)
+are refused rather than guessed at: resolvers read them as octal, hex or
+short IPv4 forms, and libraries disagree on which.
+
 ``TRACKER_LINKCHECK_ALLOW`` (comma-separated CIDRs and host names) or
 ``allow_private=True`` opens this deliberately, e.g. for tests and intranet
 sources; hosts and networks in the allow list may also use any port.
@@ -22,6 +26,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import os
+import re
 import socket
 import ssl
 import typing
@@ -37,6 +42,15 @@ from ..errors import UnsafeURL
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEFAULT_PORTS = frozenset({80, 443})
+MAX_URL_CHARS = 8192  # what common servers accept; httpx itself stops at 65536
+_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+))*\.?$", re.IGNORECASE)
+
+
+def shown(value: str, width: int = 100) -> str:
+    """``value`` quoted for a one-line message, shortened when long."""
+    if len(value) <= width:
+        return repr(value)
+    return f"{value[:width]!r}... ({len(value):,} characters)"
 
 
 class BlockedAddress(UnsafeURL):
@@ -114,30 +128,40 @@ class LinkPolicy:
 
     def check_url(self, url: str) -> tuple[str, int]:
         """Static checks before any request: scheme, credentials, port, literal IPs."""
-        parts = urlsplit(url)
+        if len(url) > MAX_URL_CHARS:
+            raise UnsafeURL(f"{shown(url)}: URLs longer than {MAX_URL_CHARS:,} are not fetched")
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+        except ValueError as exc:
+            raise UnsafeURL(f"{shown(url)}: malformed URL ({exc})") from None
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https"):
             raise UnsafeURL(
-                f"{url!r}: only http and https URLs are checked, not {scheme or 'none'}"
+                f"{shown(url)}: only http and https URLs are checked, not {scheme or 'none'}"
             )
         if parts.username is not None or parts.password is not None:
-            raise UnsafeURL(f"{url!r}: URLs with credentials are not fetched")
-        host = parts.hostname
+            raise UnsafeURL(f"{shown(url)}: URLs with credentials are not fetched")
         if not host:
-            raise UnsafeURL(f"{url!r}: no host")
+            raise UnsafeURL(f"{shown(url)}: no host")
         try:
             port = parts.port or (443 if scheme == "https" else 80)
         except ValueError:
-            raise UnsafeURL(f"{url!r}: invalid port") from None
+            raise UnsafeURL(f"{shown(url)}: invalid port") from None
         try:
             literal = ipaddress.ip_address(host.strip("[]"))
         except ValueError:
             literal = None
         if literal is not None:
             self.check_address(host, str(literal))
+        elif _NUMERIC_HOST.match(host):
+            raise UnsafeURL(
+                f"{shown(url)}: host {host!r} is not a plain IP address (octal, hex and "
+                "short IPv4 forms are refused); write it as four decimal numbers"
+            )
         listed = self.allow_private or self.host_listed(host)
         if port not in DEFAULT_PORTS and not listed:
-            raise UnsafeURL(f"{url!r}: port {port} is not allowed (only 80 and 443)")
+            raise UnsafeURL(f"{shown(url)}: port {port} is not allowed (only 80 and 443)")
         return host, port
 
 

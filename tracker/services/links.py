@@ -7,6 +7,7 @@ anything is fetched; a viewer cannot make the server fetch a URL.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -21,8 +22,15 @@ from ..audit import EventAction, record_event
 from ..config import get_settings
 from ..errors import ValidationFailed
 from ..linkcheck.archive import Snapshot, WaybackError, closest_snapshot, request_capture
-from ..linkcheck.links import CheckOptions, CheckResult, LinkState, check_many, next_state
-from ..linkcheck.netguard import LinkPolicy, guarded_client
+from ..linkcheck.links import (
+    CheckOptions,
+    CheckResult,
+    LinkState,
+    check_many,
+    check_timeout,
+    next_state,
+)
+from ..linkcheck.netguard import LinkPolicy, guarded_client, shown
 from ..models import Article, Claim, LinkCheck, Source, as_utc
 from ..permissions import Action, authorize
 from .uow import clean_actor, unit_of_work
@@ -31,16 +39,23 @@ WRITE_BATCH = 50
 
 
 def parse_duration(text: str) -> timedelta:
-    """'7d', '12h', '30m', '45s' or '0' as a timedelta."""
+    """'7d', '12h', '30m', '45s' or '0' as a timedelta (0 up to :data:`timedelta.max`)."""
     text = text.strip().lower()
     units = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+    if text in ("0", ""):
+        return timedelta(0)
     try:
-        if text in ("0", ""):
-            return timedelta(0)
-        return timedelta(**{units[text[-1]]: float(text[:-1])})
+        unit, number = units[text[-1]], float(text[:-1])
     except (KeyError, ValueError):
+        hint = "use a number and d, h, m or s (e.g. 7d)"
+        raise ValidationFailed(f"duration {shown(text, 40)} is not understood; {hint}") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValidationFailed(f"duration {shown(text, 40)} must be a finite number, at least 0")
+    try:
+        return timedelta(**{unit: number})
+    except OverflowError:
         raise ValidationFailed(
-            f"duration {text!r} is not understood; use a number and d, h, m or s (e.g. 7d)"
+            f"duration {shown(text, 40)} is too long; at most {timedelta.max.days:,} days"
         ) from None
 
 
@@ -145,13 +160,18 @@ def check_sources(
     progress: Callable[[CheckResult], None] | None = None,
     now: datetime | None = None,
 ) -> LinkSummary:
-    """Check every source in scope not checked within ``stale_after``; record each result."""
+    """Check every source in scope not checked within ``stale_after``; record each result.
+
+    ``timeout`` (default ``TRACKER_HTTP_TIMEOUT``) is the total deadline of
+    each request: connecting, headers, body and redirects together.
+    """
     actor = clean_actor(actor)
     authorize(session, actor, Action.check_links)  # before any outbound request
     if concurrency < 1 or per_host < 1:
         raise ValidationFailed("--concurrency and --per-host must be at least 1")
     policy = policy or LinkPolicy.from_env()
     settings = get_settings()
+    seconds = check_timeout(settings.http_timeout if timeout is None else timeout)
     now = now or datetime.now(UTC)
     sources = list(session.exec(sources_in_scope(claim_id, article)))
     due = [
@@ -169,7 +189,7 @@ def check_sources(
     def guarded(size: int) -> httpx.AsyncClient:
         return guarded_client(
             policy,
-            timeout=timeout or settings.http_timeout,
+            timeout=seconds,
             user_agent=settings.user_agent,
             max_connections=size,
         )
@@ -183,7 +203,7 @@ def check_sources(
             concurrency=concurrency,
             per_host=per_host,
             host_delay=host_delay,
-            options=CheckOptions(timeout=timeout or settings.http_timeout),
+            options=CheckOptions(timeout=seconds),
         ):
             batch.append(result)
             if progress:
