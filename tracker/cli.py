@@ -26,7 +26,6 @@ from .config import get_settings
 from .errors import ImportFailed, TrackerError
 from .intake import consistency
 from .intake.extract import DEFAULT_THRESHOLD
-from .intake.loading import request_timeout
 from .interchange.csv_export import write_csv
 from .linkcheck.netguard import LinkPolicy
 from .queries import ClaimFilter
@@ -483,7 +482,7 @@ def import_article_cmd(
         when = date.fromisoformat(published) if published else None
     except ValueError:
         fail(f"--published {published!r} is not a date (YYYY-MM-DD)")
-    with db.session_scope(_engine()) as session, request_timeout(timeout):
+    with db.session_scope(_engine()) as session:
         report = services.import_article(
             session=session,
             source=source,
@@ -495,6 +494,7 @@ def import_article_cmd(
             url=url,
             published=when,
             threshold=threshold,
+            timeout=timeout,
         )
     typer.echo(report.line())
 

@@ -4,7 +4,7 @@ What is read is bounded: a file must be a regular file of at most
 :data:`MAX_ARTICLE_BYTES` (checked on the open descriptor before reading, and
 never more than that read); a URL gets the link checker's safety rules, its
 decoded body the same cap, and the whole request one total deadline
-(``TRACKER_HTTP_TIMEOUT``, or :func:`request_timeout` around the call). Text
+(``TRACKER_HTTP_TIMEOUT``, or the caller's ``timeout``). Text
 is decoded by its byte-order mark, declared charset (Content-Type header, then
 an HTML ``<meta>``), else UTF-8.
 """
@@ -12,13 +12,10 @@ an HTML ``<meta>``), else UTF-8.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import contextvars
 import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,28 +33,11 @@ from ..linkcheck.links import (
     fetch,
 )
 from ..linkcheck.netguard import LinkPolicy, guarded_client, shown
+from .text import heading_text, is_dateline
 
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-
-_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "tracker_fetch_timeout", default=None
-)
-
-
-@contextlib.contextmanager
-def request_timeout(seconds: float | None) -> Iterator[None]:
-    """Within this block, article fetches use ``seconds`` as their total deadline.
-
-    For entry points with a ``--timeout`` option; ``None`` keeps the setting
-    (``TRACKER_HTTP_TIMEOUT``).
-    """
-    token = _timeout.set(None if seconds is None else check_timeout(seconds))
-    try:
-        yield
-    finally:
-        _timeout.reset(token)
 
 
 @dataclass
@@ -161,12 +141,11 @@ def load_article(
 ) -> LoadedArticle:
     """Read a local .txt/.md/.html file or fetch an http(s) URL.
 
-    ``timeout`` is the total deadline of a fetch in seconds (default: the one
-    set by :func:`request_timeout`, else ``TRACKER_HTTP_TIMEOUT``).
+    ``timeout`` is the total deadline of a fetch in seconds (default:
+    ``TRACKER_HTTP_TIMEOUT``).
     """
     if re.match(r"^[a-z][a-z0-9+.-]*://", source, re.IGNORECASE):
-        seconds = timeout if timeout is not None else _timeout.get()
-        return _load_url(source, policy or LinkPolicy.from_env(), seconds)
+        return _load_url(source, policy or LinkPolicy.from_env(), timeout)
     data = read_file(source)
     if Path(source).suffix.lower() in HTML_SUFFIXES:
         body, title = html_to_text(decode_article(data, source, html=True))
@@ -212,7 +191,8 @@ def slugify(text: str) -> str:
 
 
 def first_title_line(text: str) -> str:
+    """The first line that is neither blank nor a dateline or byline, without ``#``."""
     for line in text.splitlines():
-        if line.strip():
-            return line.strip().lstrip("#").strip()[:200]
+        if line.strip() and not is_dateline(line):
+            return heading_text(line.strip())[:200] or "Untitled"
     return "Untitled"

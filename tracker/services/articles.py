@@ -114,6 +114,7 @@ def import_article(
     source: str | LoadedArticle,
     actor: str,
     policy: LinkPolicy | None = None,
+    timeout: float | None = None,
     slug: str | None = None,
     title: str | None = None,
     publisher: str | None = None,
@@ -124,15 +125,20 @@ def import_article(
     """Create or revise an article and extract its candidate claims, in one transaction.
 
     ``source`` is a file path or an http(s) URL (read with the link checker's
-    safety rules), or text already loaded. The permission is checked before
-    anything is read or fetched.
+    safety rules and ``timeout`` as its total deadline, default
+    ``TRACKER_HTTP_TIMEOUT``), or text already loaded. The permission is
+    checked before anything is read or fetched.
     """
     actor = clean_actor(actor)
     if not 0 <= threshold <= 1:
         raise ValidationFailed(f"threshold {threshold} is outside 0..1")
     authorize(session, actor, Action.import_article)  # before any outbound request
     session.rollback()  # end that read before the (possibly slow) fetch
-    loaded = source if isinstance(source, LoadedArticle) else load_article(source, policy=policy)
+    loaded = (
+        source
+        if isinstance(source, LoadedArticle)
+        else load_article(source, policy=policy, timeout=timeout)
+    )
     # a Markdown "# Title" (or a --title given that way) is stored without its markers
     title = heading_text(title or loaded.title or first_title_line(loaded.text)) or "Untitled"
     slug = slugify(slug or title)
