@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from rapidfuzz import fuzz
 from sqlmodel import Session, col, select
 
 from ..audit import EventAction, record_event
@@ -19,10 +18,8 @@ from ..linkcheck.netguard import LinkPolicy
 from ..models import Article, ArticleCreate, Claim, ClaimCreate, Origin
 from ..permissions import Action, authorize
 from ..validation import build, clean_field, max_length, validate_url
-from .claims import create_claim
+from .claims import create_claim, duplicate_of
 from .uow import clean_actor, unit_of_work
-
-DUPLICATE_SCORE = 90  # rapidfuzz token-set ratio at or above which a candidate is a repeat
 
 
 def sha256_text(text: str) -> str:
@@ -222,9 +219,4 @@ def _add_candidates(
 
 
 def _duplicate_of(cand: Candidate, existing: list[Any]) -> int | None:
-    for claim_id, quote, start, end in existing:
-        if start < cand.end and cand.start < end:  # overlapping quote: same place
-            return int(claim_id)
-        if fuzz.token_set_ratio(quote, cand.quote) >= DUPLICATE_SCORE:
-            return int(claim_id)
-    return None
+    return duplicate_of(cand.quote, cand.start, cand.end, existing)

@@ -9,8 +9,10 @@ service layer.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
+from rapidfuzz import fuzz
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
@@ -170,6 +172,26 @@ def locate_quote(article: Article, quote: str) -> tuple[int, int]:
     if start < 0:
         raise ValidationFailed(f"quote {quote[:60]!r} is not found in article {article.slug!r}")
     return start, start + len(quote)
+
+
+DUPLICATE_SCORE = 90  # rapidfuzz token-set ratio at or above which a quote is a repeat
+
+
+def duplicate_of(
+    quote: str, start: int, end: int, existing: Iterable[tuple[Any, str, int, int]]
+) -> int | None:
+    """The first existing claim ``(id, quote, start, end)`` this quote repeats, or None.
+
+    A repeat overlaps an existing quote in the same article text, or matches it
+    with a token-set ratio of :data:`DUPLICATE_SCORE` or more. Pure; shared by
+    the article import (candidates) and the CSV import (new rows).
+    """
+    for claim_id, other, other_start, other_end in existing:
+        if other_start < end and start < other_end:  # overlapping quote: same place
+            return int(claim_id)
+        if fuzz.token_set_ratio(other, quote) >= DUPLICATE_SCORE:
+            return int(claim_id)
+    return None
 
 
 def _insert_claim(
