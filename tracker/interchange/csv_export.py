@@ -74,6 +74,23 @@ def iter_export_rows(
         yield from _rows_for_batch(session, batch)
 
 
+def current_rows(
+    *, session: Session, claim_ids: Iterable[int], chunk: int = 500
+) -> dict[int, dict[str, str]]:
+    """The export's rows (plain strings) of these claims, by id, below-threshold ones too.
+
+    An import compares a file's cells with these, so "unchanged" and "edited"
+    mean exactly "equal to / different from what an export writes now".
+    """
+    ids = sorted(set(claim_ids))
+    rows: dict[int, dict[str, str]] = {}
+    for i in range(0, len(ids), chunk):  # bounded IN lists on every backend
+        filters = ClaimFilter(ids=ids[i : i + chunk], include_below_threshold=True)
+        for row in iter_export_rows(session=session, filters=filters, batch_size=chunk):
+            rows[int(row["claim_id"])] = row
+    return rows
+
+
 def _rows_for_batch(session: Session, batch: list[ClaimPublic]) -> Iterable[dict[str, str]]:
     ids = [c.id for c in batch]
     sources: dict[int, list[Source]] = defaultdict(list)

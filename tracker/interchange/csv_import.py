@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ..errors import ImportFailed, RowProblem
 from .csv_export import CSV_COLUMNS, DERIVED_COLUMNS
@@ -26,6 +29,47 @@ REQUIRED_COLUMNS = (
     "assignee",
 )
 KNOWN_COLUMNS = frozenset(CSV_COLUMNS)
+# What the import does with an edit to each read-only column: it ignores it and says how
+# to make that change instead.
+_SOURCES_HINT = "add sources with `tracker source add`"
+READ_ONLY_HINTS = {
+    "origin": "set when the claim is created",
+    "score": "set by the article import",
+    "source_count": _SOURCES_HINT,
+    "supporting": _SOURCES_HINT,
+    "refuting": _SOURCES_HINT,
+    "source_urls": _SOURCES_HINT,
+    "archived_urls": "archive sources with `tracker archive-sources`",
+    "notes": "add notes with `tracker note`",
+    "last_reviewed_by": "set by a status change (the status column or `tracker review`)",
+    "last_reviewed_at": "set by a status change (the status column or `tracker review`)",
+    "confirmation": "confirm a verdict with `tracker confirm`",
+    "confirmed_by": "confirm a verdict with `tracker confirm`",
+    "confirmed_at": "confirm a verdict with `tracker confirm`",
+    "created_at": "set by the tracker",
+    "updated_at": "set by the tracker",
+}
+
+_field_limit_lock = threading.Lock()
+
+
+@contextmanager
+def _field_size_limit(at_least: int) -> Iterator[None]:
+    """Let the csv module read cells of ``at_least`` characters, for this read only.
+
+    Its default limit (131,072) is below what the export writes: the notes
+    cell holds every note of a claim, and neither the number of notes nor the
+    sources is bounded. The whole file is already in memory, so no cell can be
+    longer than the file itself, which is the bound used. The limit is
+    process-wide, hence the lock and the restore.
+    """
+    with _field_limit_lock:
+        previous = csv.field_size_limit()
+        csv.field_size_limit(max(previous, at_least))
+        try:
+            yield
+        finally:
+            csv.field_size_limit(previous)
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -89,6 +133,11 @@ def _check_header(header: list[str], source: str) -> None:
 def read_rows(data: bytes, source: str) -> list[tuple[int, dict[str, str]]]:
     """Parse and unescape; returns (line number where the record starts, row)."""
     text = _decode(data, source)
+    with _field_size_limit(len(text) + 1):
+        return _parse(text, source)
+
+
+def _parse(text: str, source: str) -> list[tuple[int, dict[str, str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
@@ -126,4 +175,4 @@ def read_rows(data: bytes, source: str) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-__all__ = ["DERIVED_COLUMNS", "KNOWN_COLUMNS", "REQUIRED_COLUMNS", "read_rows"]
+__all__ = ["DERIVED_COLUMNS", "KNOWN_COLUMNS", "READ_ONLY_HINTS", "REQUIRED_COLUMNS", "read_rows"]

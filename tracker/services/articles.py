@@ -6,7 +6,6 @@ import bisect
 import difflib
 import hashlib
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,17 +23,8 @@ from ..linkcheck.netguard import LinkPolicy
 from ..models import Article, ArticleCreate, Claim, ClaimCreate, Origin
 from ..permissions import Action, authorize
 from ..validation import build, clean_field, max_length, validate_url
-from .claims import create_claim
+from .claims import DUPLICATE_SCORE, create_claim, duplicate_of
 from .uow import clean_actor, unit_of_work
-
-DUPLICATE_SCORE = 90  # rapidfuzz token-set ratio at or above which a candidate is a repeat
-# a number with its unit or scale: "65%", "1.5 billion", "3x"; a sentence whose
-# figures changed is a new claim however close the wording
-_FIGURE = re.compile(
-    r"\d+(?:[.,]\d+)*(?:\s?(?:%|per ?cent\b|x\b|thousand\b|million\b|billion\b|"
-    r"trillion\b|bn\b|m\b|k\b))?",
-    re.IGNORECASE,
-)
 
 
 def sha256_text(text: str) -> str:
@@ -340,28 +330,6 @@ def _replacement_hints(fresh: list[Candidate], lost: list[_Lost]) -> dict[int, i
     return hints
 
 
-def _figures(text: str) -> Counter[str]:
-    """The numbers in ``text`` with their units, normalised: "1,000 million" -> "1000million"."""
-    return Counter(re.sub(r"\s|,", "", f).lower() for f in _FIGURE.findall(text))
-
-
-def _same_figures(a: str, b: str) -> bool:
-    """No figure changed: one quote's figures are all in the other (it may leave some out)."""
-    fa, fb = _figures(a), _figures(b)
-    return fa <= fb or fb <= fa
-
-
 def _duplicate_of(cand: Candidate, existing: list[Any]) -> int | None:
-    """The claim that already covers ``cand``: its quote overlaps the candidate's
-    place, or reads the same (token-set ratio >= DUPLICATE_SCORE) and no figure changed.
-
-    ``existing`` holds ``(claim id, quote, quote_start, quote_end)`` of claims
-    whose quote is in the current text.
-    """
-    for claim_id, quote, start, end in existing:
-        if start < cand.end and cand.start < end:  # overlapping quote: same place
-            return int(claim_id)
-        alike = fuzz.token_set_ratio(quote, cand.quote) >= DUPLICATE_SCORE
-        if alike and _same_figures(quote, cand.quote):
-            return int(claim_id)
-    return None
+    """The claim that already covers ``cand`` (see :func:`duplicate_of`)."""
+    return duplicate_of(cand.quote, cand.start, cand.end, existing)

@@ -8,9 +8,14 @@ service layer.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
+from rapidfuzz import fuzz, process
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
@@ -170,6 +175,56 @@ def locate_quote(article: Article, quote: str) -> tuple[int, int]:
     if start < 0:
         raise ValidationFailed(f"quote {quote[:60]!r} is not found in article {article.slug!r}")
     return start, start + len(quote)
+
+
+DUPLICATE_SCORE = 90  # rapidfuzz token-set ratio at or above which a quote is a repeat
+# a number with its unit or scale: "65%", "1.5 billion", "3x"; a sentence whose
+# figures changed is a new claim however close the wording
+_FIGURE = re.compile(
+    r"\d+(?:[.,]\d+)*(?:\s?(?:%|per ?cent\b|x\b|thousand\b|million\b|billion\b|"
+    r"trillion\b|bn\b|m\b|k\b))?",
+    re.IGNORECASE,
+)
+
+
+@functools.lru_cache(maxsize=65_536)
+def figures(text: str) -> Counter[str]:
+    """The numbers in ``text`` with their units, normalised: "1,000 million" -> "1000million"."""
+    return Counter(re.sub(r"\s|,", "", f).lower() for f in _FIGURE.findall(text))
+
+
+def same_figures(a: str, b: str) -> bool:
+    """No figure changed: one quote's figures are all in the other (it may leave some out)."""
+    fa, fb = figures(a), figures(b)
+    return fa <= fb or fb <= fa
+
+
+def duplicate_of(
+    quote: str, start: int, end: int, existing: Sequence[tuple[Any, str, int, int]]
+) -> int | None:
+    """The first existing claim ``(id, quote, start, end)`` this quote repeats, or None.
+
+    A repeat overlaps an existing quote in the same article text, or reads the
+    same (token-set ratio of :data:`DUPLICATE_SCORE` or more) with no figure
+    changed ("65%" and "85%" are different claims). ``existing`` holds claims
+    whose quote is in the current text. Pure; shared by the article import
+    (candidates) and the CSV import (new rows).
+    """
+    for claim_id, _other, other_start, other_end in existing:
+        if other_start < end and start < other_end:  # overlapping quote: same place
+            return int(claim_id)
+    # rapidfuzz scores every pair in C; only the close ones get the figure check
+    close = process.extract(
+        quote,
+        [other for _id, other, _s, _e in existing],
+        scorer=fuzz.token_set_ratio,
+        score_cutoff=DUPLICATE_SCORE,
+        limit=None,
+    )
+    for _text, _score, index in sorted(close, key=lambda hit: hit[2]):
+        if same_figures(existing[index][1], quote):
+            return int(existing[index][0])
+    return None
 
 
 def _insert_claim(
