@@ -23,6 +23,7 @@ def run() -> None:
     st.set_page_config(page_title="tracker · fact-check desk", page_icon="🔎", layout="wide")
     state.keep_widget_state(*state.FILTER_KEYS, "q_sort", "q_desc", "q_page")
     auth.resolve_oidc()
+    auth.end_stale_session()  # a password, role or access change elsewhere signs out here
     if auth.current_user() is None:
         # Only the sign-in form renders without an account. It answers at every
         # page's address, so a link such as /claim?id=12 still opens after sign-in.

@@ -655,14 +655,17 @@ def _password(password_stdin: bool, no_password: bool) -> str | None:
     return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
+_ADD_BY_HELP = (
+    "The admin adding it (needed once any account exists; only the first admin is added without)."
+)
+
+
 @users_app.command("add")
 @handles_errors
 def users_add(
     name: Annotated[str, typer.Argument(help="Account name (what --by refers to).")],
     role: Annotated[str, typer.Option(help="viewer, reviewer, editor or admin.")],
-    by: Annotated[
-        str | None, typer.Option("--by", help="The admin adding it (not needed for the first).")
-    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help=_ADD_BY_HELP)] = None,
     email: Annotated[str | None, typer.Option(help="E-mail for OIDC sign-in.")] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin.")
@@ -675,6 +678,9 @@ def users_add(
 
     Example: tracker users add ana --role reviewer --email ana@example.org --by admin
     """
+    with db.session_scope(_engine()) as session:
+        if by is None and services.list_users(session=session):
+            fail(services.accounts.NEEDS_AN_ADMIN)  # before asking for a password
     password = _password(password_stdin, no_password)
     with db.session_scope(_engine()) as session:
         user = services.create_user(
@@ -703,13 +709,121 @@ def users_set_role(
     role: Annotated[str, typer.Argument(help="viewer, reviewer, editor or admin.")],
     by: ByOpt,
 ) -> None:
-    """Change an account's role (admins only).
+    """Change an account's role (admins only; the last active admin stays admin).
+
+    Ends the account's dashboard sessions.
 
     Example: tracker users set-role ana editor --by admin
     """
     with db.session_scope(_engine()) as session:
         user = services.set_role(session=session, name=name, role=role, actor=by)
     typer.echo(f"account {user.name} is now {user.role}")
+
+
+def _read_secret(label: str, *, confirm: bool) -> str:
+    if not sys.stdin.isatty():
+        fail("no terminal to ask on; give the passwords with --password-stdin")
+    return str(typer.prompt(label, hide_input=True, confirmation_prompt=confirm))
+
+
+@users_app.command("passwd")
+@handles_errors
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="The account whose password changes.")],
+    by: ByOpt,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read from stdin: the current password, then the new one, one per line "
+            "(only the new one when an admin sets another account's).",
+        ),
+    ] = False,
+) -> None:
+    """Change a password: your own (asks for the current one) or, as an admin, another's.
+
+    The new password is asked twice at a prompt, or read from stdin with
+    --password-stdin. The account's other dashboard sessions end.
+
+    Example: tracker users passwd ana --by ana
+    """
+    own = name == by
+    if password_stdin:
+        current = sys.stdin.readline().rstrip("\n") if own else None
+        new = sys.stdin.readline().rstrip("\n")
+    else:
+        current = _read_secret("Current password", confirm=False) if own else None
+        new = _read_secret("New password", confirm=True)
+    with db.session_scope(_engine()) as session:
+        services.accounts.set_password(
+            session=session, name=name, password=new, actor=by, current=current
+        )
+    typer.echo(f"password of {name} changed; its other dashboard sessions are signed out")
+
+
+@users_app.command("reset-password")
+@handles_errors
+def users_reset_password(
+    name: Annotated[str, typer.Argument(help="The account to reset.")],
+    by: ByOpt,
+) -> None:
+    """Give an account a new random password and print it once (admins only).
+
+    Lifts a sign-in lock and ends the account's dashboard sessions; pass the
+    password on privately.
+
+    Example: tracker users reset-password ana --by admin
+    """
+    with db.session_scope(_engine()) as session:
+        password = services.accounts.reset_password(session=session, name=name, actor=by)
+    typer.echo(f"new password for {name}: {password}  (shown once; not stored in clear)")
+
+
+@users_app.command("disable")
+@handles_errors
+def users_disable(
+    name: Annotated[str, typer.Argument(help="The account to disable.")],
+    by: ByOpt,
+) -> None:
+    """Disable an account: it can no longer sign in or act (admins only).
+
+    Its dashboard sessions end; the last active admin cannot be disabled.
+
+    Example: tracker users disable ana --by admin
+    """
+    with db.session_scope(_engine()) as session:
+        services.accounts.disable_user(session=session, name=name, actor=by)
+    typer.echo(f"account {name} disabled")
+
+
+@users_app.command("enable")
+@handles_errors
+def users_enable(
+    name: Annotated[str, typer.Argument(help="The account to enable again.")],
+    by: ByOpt,
+) -> None:
+    """Enable a disabled account again (admins only).
+
+    Example: tracker users enable ana --by admin
+    """
+    with db.session_scope(_engine()) as session:
+        services.accounts.enable_user(session=session, name=name, actor=by)
+    typer.echo(f"account {name} enabled")
+
+
+@users_app.command("unlock")
+@handles_errors
+def users_unlock(
+    name: Annotated[str, typer.Argument(help="The account whose sign-in lock is lifted.")],
+    by: ByOpt,
+) -> None:
+    """Forget an account's failed sign-ins, lifting its lock now (admins only).
+
+    Example: tracker users unlock ana --by admin
+    """
+    with db.session_scope(_engine()) as session:
+        services.accounts.unlock_user(session=session, name=name, actor=by)
+    typer.echo(f"account {name} unlocked")
 
 
 @users_app.command("demo")
@@ -729,7 +843,10 @@ def users_demo() -> None:
             session=session, name="admin", role="admin", actor=None, password=password
         )
     shown = "from TRACKER_DEMO_PASSWORD" if os.environ.get("TRACKER_DEMO_PASSWORD") else password
-    typer.echo(f"demo account: admin / {shown}  (shown once; change it or add accounts)")
+    typer.echo(
+        f"demo account: admin / {shown}  (shown once; change it with "
+        "`tracker users passwd admin --by admin` or the dashboard's Change password)"
+    )
 
 
 @app.command()

@@ -336,11 +336,32 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=20)
     password_hash: str | None = Field(default=None, max_length=200)
     active: bool = Field(default=True)
-    failed_logins: int = Field(default=0)
+    # Bumped by a password change, a disable or a role change: dashboard
+    # sessions signed in under an older epoch are signed out.
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    created_at: datetime = _ts(nullable=False)
+
+
+class SignInAttempt(SQLModel, table=True):
+    """Failed sign-ins per name, for every name typed (known or not).
+
+    Keyed by the normalised name, never by the account, so an unknown name is
+    counted and locked exactly like a known one and the sign-in page cannot be
+    used to find out which names exist. Changed only by single atomic
+    statements (see :func:`tracker.services.accounts.authenticate`).
+    """
+
+    __tablename__ = "signin_attempt"
+
+    key: str = Field(primary_key=True, max_length=100)
+    failures: int = Field(default=0)
     locked_until: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
-    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, index=True),
+    )
 
 
 class UserPublic(SQLModel):
@@ -349,3 +370,4 @@ class UserPublic(SQLModel):
     email: str | None
     role: str
     active: bool
+    session_epoch: int = 0
