@@ -6,7 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import ValidationFailed
+
 DEFAULT_DB_FILE = "tracker.db"
+DEFAULT_SQLITE_BUSY_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -14,6 +17,8 @@ class Settings:
     database_url: str
     http_timeout: float
     user_agent: str
+    # Seconds a SQLite writer waits for another writer's lock before giving up.
+    sqlite_busy_timeout: float = DEFAULT_SQLITE_BUSY_TIMEOUT
     max_note_chars: int = 10_000
     max_claim_chars: int = 2_000
     max_text_field_chars: int = 500
@@ -34,4 +39,18 @@ def get_settings(database_url: str | None = None) -> Settings:
         user_agent=os.environ.get(
             "TRACKER_USER_AGENT", "tracker-factcheck/0.1 (+https://example.org/tracker)"
         ),
+        sqlite_busy_timeout=_seconds("TRACKER_SQLITE_BUSY_TIMEOUT", DEFAULT_SQLITE_BUSY_TIMEOUT),
     )
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86_400:  # also refuses nan and inf
+        raise ValidationFailed(f"{name}={raw!r} is not a number of seconds from 0 to 86400")
+    return value
