@@ -86,7 +86,7 @@ def public_url(url: URL | str) -> str:
     return (make_url(url) if isinstance(url, str) else url).render_as_string(hide_password=True)
 
 
-# SQLite's messages (sqlite3 has no error codes before Python 3.11's extended ones).
+# SQLite's own messages (sqlite3_errstr), the same in every version and driver.
 _SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked")
 _SQLITE_READ_ONLY = "attempt to write a readonly database"
 _SQLITE_FULL = "database or disk is full"
