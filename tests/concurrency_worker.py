@@ -1,8 +1,20 @@
-"""Worker for the concurrency test; a module of its own so spawned processes can import it."""
+"""Workers for the concurrency tests; a module of its own so spawned processes can import it.
+
+``python -m tests.concurrency_worker URL OUT_DIR ROUNDS ACTOR:CLAIM...`` is a
+room of reviewers' shells: it imports the command line once, then forks one
+process per ``ACTOR:CLAIM``, all at the same moment. Each runs ``tracker
+review`` ROUNDS times on its claim through the real command line
+(``tracker.cli.app``: arguments, exit codes, stdout and stderr as in a shell,
+into ``OUT_DIR/N.out`` and ``N.err``) and exits with how many commands failed.
+"""
 
 from __future__ import annotations
 
+import os
 import random
+import sys
+import traceback
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -48,3 +60,51 @@ def work(url: str, worker: int, claim_ids: list[int], changes: int, notes: int) 
     finally:
         engine.dispose()
     return {"accepted": accepted, "rejected": rejected, "notes": written}
+
+
+def cli_reviews(url: str, actor: str, claim_id: int, rounds: int) -> int:
+    """Alternate the claim between in_review and unreviewed; how many commands failed."""
+    from tracker.cli import app
+
+    failed = 0
+    for i in range(rounds):
+        status = "in_review" if i % 2 == 0 else "unreviewed"
+        try:
+            app(["--db", url, "review", str(claim_id), status, "--by", actor], prog_name="tracker")
+        except SystemExit as done:
+            failed += done.code not in (0, None)
+        except Exception:  # a traceback is the finding: show it, count it, go on
+            traceback.print_exc()
+            failed += 1
+    return failed
+
+
+def shells(url: str, out_dir: Path, rounds: int, reviewers: list[tuple[str, int]]) -> int:
+    """Fork one process per reviewer (the import paid once); how many of them failed."""
+    import tracker.cli  # noqa: F401  - before forking: every child starts ready to run
+
+    children = []
+    for n, (actor, claim_id) in enumerate(reviewers):
+        pid = os.fork()
+        if pid == 0:  # the child: one shell
+            code = 100
+            try:
+                with (
+                    (out_dir / f"{n}.out").open("w") as out,
+                    (out_dir / f"{n}.err").open("w") as err,
+                ):
+                    os.dup2(out.fileno(), 1)
+                    os.dup2(err.fileno(), 2)
+                    code = min(cli_reviews(url, actor, claim_id, rounds), 99)
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+            finally:
+                os._exit(code)
+        children.append(pid)
+    return sum(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0 for pid in children)
+
+
+if __name__ == "__main__":
+    url, out_dir, rounds, *pairs = sys.argv[1:]
+    reviewers = [(actor, int(claim)) for actor, claim in (p.split(":") for p in pairs)]
+    sys.exit(shells(url, Path(out_dir), int(rounds), reviewers))

@@ -1,24 +1,37 @@
-"""No lost update: many reviewers at once, on SQLite and PostgreSQL, threads and processes.
+"""No lost update, no lock error: many reviewers at once, on SQLite and PostgreSQL.
 
 8 workers each make 200 conflicting status changes and add 200 notes on the
 same 20 claims. Every accepted change appears exactly once in the audit
 trail, every rejected one was reported to its caller, each claim ends in the
 state of its last accepted change, and no note is missing.
+
+8 shells each run ``tracker review`` 6 times without ``--version`` (the
+writes that used to read first and upgrade their lock): every one waits its
+turn and lands. A writer that holds the SQLite lock past the busy timeout
+gets one ``error:`` line, never a traceback.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import sqlite3
+import subprocess
+import sys
+import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
 
 from tracker.models import Claim, Event, Note
+from tracker.services.seeding import seed
 
 from .concurrency_worker import work
+from .conftest import ROOT, SEEDS, make_accounts
 
 pytestmark = pytest.mark.slow
 WORKERS, CHANGES, NOTES, CLAIMS = 8, 200, 200, 20
@@ -64,3 +77,68 @@ def test_no_lost_update(seeded: Session, engine: Engine, db_url: str, mode: str)
     written = [b for r in results for b in r["notes"]]
     assert len(written) == WORKERS * NOTES
     assert all(bodies[b] == 1 for b in written)
+
+
+SHELLS, REVIEWS = 8, 6
+
+
+def test_shells_reviewing_without_version_all_wait_their_turn(
+    seeded: Session, engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    reviewers = [f"{('ana', 'bob', 'carol')[n % 3]}:{n + 1}" for n in range(SHELLS)]
+    room = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.concurrency_worker",
+            db_url,
+            str(tmp_path),
+            str(REVIEWS),
+            *reviewers,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert room.returncode == 0 and room.stderr == "", room.stderr
+    for n in range(SHELLS):
+        err = (tmp_path / f"{n}.err").read_text()
+        assert err == "", err  # no "database is locked", no traceback
+        assert (tmp_path / f"{n}.out").read_text().count(f"claim {n + 1} is now") == REVIEWS
+    with Session(engine) as s:
+        claims = s.exec(select(Claim).where(col(Claim.id) <= SHELLS)).all()
+        events = s.exec(
+            select(Event).where(Event.action == "review", col(Event.claim_id) <= SHELLS)
+        ).all()
+    assert len(events) == SHELLS * REVIEWS  # all 48 status changes landed
+    assert {(c.status, c.version) for c in claims} == {("unreviewed", 1 + REVIEWS)}
+
+
+def test_a_writer_that_waits_too_long_gets_one_line(sqlite_engine: Engine, sqlite_url: str) -> None:
+    make_accounts(sqlite_engine)
+    with Session(sqlite_engine) as s:
+        seed(session=s, seeds_dir=SEEDS)
+    env = {**os.environ, "TRACKER_SQLITE_BUSY_TIMEOUT": "1", "TRACKER_DATABASE_URL": sqlite_url}
+    holder = sqlite3.connect(make_url(sqlite_url).database or "", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another change, in the middle of a long import
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "tracker.cli", "review", "1", "in_review", "--by", "ana"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        took = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (
+        "error: the database is busy: another change has held it for 1 s; try again\n"
+    )
+    assert took < 30  # the configured second, not the default half minute
+    with Session(sqlite_engine) as s:
+        assert s.exec(select(Claim.status).where(Claim.id == 1)).one() == "unreviewed"

@@ -1,7 +1,9 @@
 """The ``tracker`` command line: parse arguments, call services, print results.
 
 A domain error (:class:`tracker.errors.TrackerError`) prints one line on
-stderr and exits with status 1; usage errors exit with status 2.
+stderr and exits with status 1; usage errors exit with status 2. A database
+or file error no domain error covers still prints one line (and exits 1);
+``TRACKER_DEBUG=1`` shows its traceback instead.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError, OperationalError
 
 from . import db, queries, services
 from .config import get_settings
@@ -70,7 +73,11 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def handles_errors(func: F) -> F:
-    """Turn a TrackerError into one clean line on stderr and exit status 1."""
+    """Turn a TrackerError into one clean line on stderr and exit status 1.
+
+    Last resort: a database or OS error that no domain error covers is still
+    one line, with a hint to re-run with ``TRACKER_DEBUG=1`` for the traceback.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -81,11 +88,33 @@ def handles_errors(func: F) -> F:
             raise typer.Exit(1) from None
         except TrackerError as exc:
             fail(str(exc))
+        except BrokenPipeError:  # `tracker claims | head`: the reader has all it wanted
+            _silence_stdout()
+            raise typer.Exit(1) from None
+        except (OperationalError, DataError, OSError) as exc:
+            if os.environ.get("TRACKER_DEBUG"):
+                raise
+            fail(f"{_unexpected(exc)} (run again with TRACKER_DEBUG=1 for a traceback)")
 
     return wrapper  # type: ignore[return-value]
 
 
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
+    except (OSError, ValueError):  # pragma: no cover - stdout is not a file (test runner)
+        pass
+
+
+def _unexpected(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc  # the driver's words, not the SQL
+    text = " ".join(str(original).split()) or type(original).__name__
+    return f"{type(original).__name__}: {text[:300]}"
+
+
 @app.callback()
+@handles_errors
 def main(
     database: Annotated[
         str | None,
@@ -420,14 +449,25 @@ def export_csv(
             write_csv(sys.stdout, session=session, filters=filters)
             return
         target = Path(out)
-        tmp = target.with_name(f".{target.name}.partial")
         try:
-            with tmp.open("w", encoding="utf-8", newline="") as fh:
-                count = write_csv(fh, session=session, filters=filters)
-            tmp.replace(target)  # readers never see half a file
-        finally:
-            tmp.unlink(missing_ok=True)
+            count = _write_export(target, session=session, filters=filters)
+        except OSError as exc:
+            fail(f"cannot write {target}: {exc.strerror or exc}")
     typer.echo(f"wrote {count} claims to {target}", err=True)
+
+
+def _write_export(target: Path, **query: Any) -> int:
+    if target.exists() and not target.is_file():  # a device or a pipe: never replace it
+        with target.open("w", encoding="utf-8", newline="") as fh:
+            return write_csv(fh, **query)
+    tmp = target.with_name(f".{target.name}.partial")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            count = write_csv(fh, **query)
+        tmp.replace(target)  # readers never see half a file
+    finally:
+        tmp.unlink(missing_ok=True)
+    return count
 
 
 @import_app.command("csv")

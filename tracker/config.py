@@ -6,7 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import ValidationFailed
+
 DEFAULT_DB_FILE = "tracker.db"
+DEFAULT_SQLITE_BUSY_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -14,6 +17,8 @@ class Settings:
     database_url: str
     http_timeout: float
     user_agent: str
+    # Seconds a SQLite writer waits for another writer's lock before giving up.
+    sqlite_busy_timeout: float = DEFAULT_SQLITE_BUSY_TIMEOUT
 
 
 def default_database_url(cwd: Path | None = None) -> str:
@@ -27,8 +32,22 @@ def get_settings(database_url: str | None = None) -> Settings:
         database_url=database_url
         or os.environ.get("TRACKER_DATABASE_URL")
         or default_database_url(),
-        http_timeout=float(os.environ.get("TRACKER_HTTP_TIMEOUT", "10")),
+        http_timeout=_seconds("TRACKER_HTTP_TIMEOUT", 10.0, low=0.001),
         user_agent=os.environ.get(
             "TRACKER_USER_AGENT", "tracker-factcheck/0.1 (+https://example.org/tracker)"
         ),
+        sqlite_busy_timeout=_seconds("TRACKER_SQLITE_BUSY_TIMEOUT", DEFAULT_SQLITE_BUSY_TIMEOUT),
     )
+
+
+def _seconds(name: str, default: float, *, low: float = 0.0) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not low <= value <= 86_400:  # also refuses nan and inf
+        raise ValidationFailed(f"{name}={raw!r} is not a number of seconds from {low:g} to 86400")
+    return value

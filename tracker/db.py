@@ -4,6 +4,12 @@ SQLite gets foreign keys, WAL journaling and a busy timeout on every
 connection. Writes on SQLite take the database lock when their transaction
 begins (``BEGIN IMMEDIATE``), so two writers never deadlock on a lock upgrade;
 reads stay plain deferred transactions and never block writers under WAL.
+
+The driver errors that are about the database rather than the code (busy,
+unreachable, missing, read-only, full) leave the engine as
+:class:`~tracker.errors.DatabaseBusy` or
+:class:`~tracker.errors.DatabaseUnavailable`, naming the URL without its
+password, so every entry point shows them as one line.
 """
 
 from __future__ import annotations
@@ -14,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, ExceptionContext, make_url
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
 
 from .config import get_settings
+from .errors import DatabaseBusy, DatabaseUnavailable
 
 WRITE_OPTION = "tracker_write"
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -32,11 +39,13 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(False))
         parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        busy_timeout = get_settings(url).sqlite_busy_timeout
         kwargs.setdefault("connect_args", {})
         kwargs["connect_args"].setdefault("check_same_thread", False)
-        kwargs["connect_args"].setdefault("timeout", 30)
+        kwargs["connect_args"].setdefault("timeout", busy_timeout)
         engine = create_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_timeout)
+        _translate_errors(engine, busy_timeout)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     if parsed.get_backend_name() == "postgresql":
@@ -48,26 +57,78 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         merged = f"{in_url} {connect_args.get('options', '')} -c timezone=UTC"
         connect_args["options"] = " ".join(merged.split())
         url = parsed.difference_update_query(["options"]).render_as_string(hide_password=False)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _translate_errors(engine, None)
+    return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")  # first: WAL may wait
         cur.execute("PRAGMA foreign_keys=ON")
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get(WRITE_OPTION)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def public_url(url: URL | str) -> str:
+    """``url`` as it may be shown to people: the password masked."""
+    return (make_url(url) if isinstance(url, str) else url).render_as_string(hide_password=True)
+
+
+# SQLite's own messages (sqlite3_errstr), the same in every version and driver.
+_SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked")
+_SQLITE_READ_ONLY = "attempt to write a readonly database"
+_SQLITE_FULL = "database or disk is full"
+_SQLITE_CANNOT_OPEN = "unable to open database file"
+
+
+def _translate_errors(engine: Engine, busy_timeout: float | None) -> None:
+    """Driver errors about the database itself become the project's own errors."""
+    sqlite = engine.dialect.name == "sqlite"
+    where = (engine.url.database or ":memory:") if sqlite else public_url(engine.url)
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(ctx: ExceptionContext) -> Exception | None:
+        if ctx.is_pre_ping:  # the pool reconnects on its own
+            return None
+        original = ctx.original_exception
+        message = " ".join(str(original).split())
+        if sqlite:
+            lowered = message.lower()
+            if busy_timeout is not None and any(m in lowered for m in _SQLITE_BUSY):
+                return DatabaseBusy(busy_timeout)
+            if _SQLITE_READ_ONLY in lowered:
+                return DatabaseUnavailable(
+                    f"the database {where} is read-only; check the file's and its folder's "
+                    "permissions, or use a writable copy"
+                )
+            if _SQLITE_FULL in lowered:
+                return DatabaseUnavailable(
+                    f"the database {where} is full (no space left on the disk, or its size "
+                    "limit reached); free some space and try again"
+                )
+            if _SQLITE_CANNOT_OPEN in lowered:
+                return DatabaseUnavailable(
+                    f"cannot open the database {where}: does its folder exist and may "
+                    "tracker read and write it?"
+                )
+            return None
+        if ctx.connection is None and ctx.sqlalchemy_exception is not None:
+            # Connecting failed: server down, wrong port, no such database, refused login.
+            reason = message.removeprefix("connection failed: ") or type(original).__name__
+            return DatabaseUnavailable(f"cannot connect to the database {where}: {reason}")
+        return None
 
 
 def begin_write(session: Session) -> None:

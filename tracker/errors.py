@@ -1,7 +1,9 @@
 """The exceptions tracker raises, all rooted at :class:`TrackerError`.
 
 Entry points (the CLI and the dashboard) catch ``TrackerError`` and show its
-message as one line; anything else is a bug and keeps its traceback.
+message as one line; anything else is a bug and keeps its traceback (the CLI
+still prints one line for an unexpected database or file error and keeps the
+traceback for ``TRACKER_DEBUG=1``).
 
     TrackerError
     ├── NotFound            an id or slug that does not exist
@@ -11,7 +13,10 @@ message as one line; anything else is a bug and keeps its traceback.
     ├── RuleViolation       a review rule is not met (e.g. verify without a source)
     ├── EditConflict        a write carried a stale ``version``
     ├── PermissionDenied    the actor's role does not allow the action
-    └── ImportFailed        an import with bad rows; carries every problem found
+    ├── ImportFailed        an import with bad rows; carries every problem found
+    └── DatabaseUnavailable the database cannot take the request: unreachable,
+        │                   missing, read-only or full (names the URL, never a password)
+        └── DatabaseBusy    another change held the write lock longer than the busy timeout
 """
 
 from __future__ import annotations
@@ -71,6 +76,20 @@ class EditConflict(TrackerError):
             f"claim {claim_id} was changed by {who}{when} since you opened it "
             f"(you had version {expected_version}, it is now {current_version}); "
             "reload and apply your change again"
+        )
+
+
+class DatabaseUnavailable(TrackerError):
+    """The database could not be reached or cannot store the change; nothing was written."""
+
+
+class DatabaseBusy(DatabaseUnavailable):
+    """Another writer held the lock for the whole busy timeout; trying again may succeed."""
+
+    def __init__(self, waited: float) -> None:
+        self.waited = waited
+        super().__init__(
+            f"the database is busy: another change has held it for {waited:g} s; try again"
         )
 
 

@@ -54,6 +54,25 @@ class ClaimFilter:
             parse_enum(Origin, self.origin, "origin")
 
 
+# Ids are INTEGER (SQLite) / int4 (PostgreSQL) serials: one range on both backends,
+# so an id beyond it is simply not there (instead of an overflow in the driver).
+MAX_ID = 2_147_483_647
+# LIMIT and OFFSET are bound as int4 on PostgreSQL.
+MAX_ROWS = 2_147_483_647
+
+
+def check_claim_id(claim_id: int) -> int:
+    """``claim_id`` if it can name a claim at all, else :class:`NotFound` naming it."""
+    if not 1 <= claim_id <= MAX_ID:
+        raise NotFound(f"claim {claim_id} does not exist (claim ids run from 1 to {MAX_ID:,})")
+    return claim_id
+
+
+def _check_count(value: int | None, name: str) -> None:
+    if value is not None and not 0 <= value <= MAX_ROWS:
+        raise ValidationFailed(f"{name} must be from 0 to {MAX_ROWS:,}, got {value}")
+
+
 SORT_KEYS = ("id", "status", "claim_type", "section", "assignee", "updated_at", "score", "sources")
 
 
@@ -123,6 +142,8 @@ def list_claims(
     filters = filters or ClaimFilter()
     if sort not in SORT_KEYS:
         raise ValidationFailed(f"unknown sort key {sort!r}; allowed: {', '.join(SORT_KEYS)}")
+    _check_count(limit, "limit")
+    _check_count(offset, "offset")
     order: Any = _source_count() if sort == "sources" else getattr(Claim, sort)
     order = order.desc() if descending else order.asc()
     stmt = _claim_select().where(and_(True, *_conditions(filters)))
@@ -167,6 +188,7 @@ def assignees(*, session: Session) -> list[str]:
 
 
 def get_claim(*, session: Session, claim_id: int) -> ClaimPublic:
+    check_claim_id(claim_id)
     row = session.exec(_claim_select().where(Claim.id == claim_id)).first()
     if row is None:
         raise NotFound(f"claim {claim_id} does not exist")

@@ -44,7 +44,7 @@ from ..models import (
     utcnow,
 )
 from ..permissions import Action, authorize, get_user
-from ..queries import get_article, get_claim, last_change
+from ..queries import check_claim_id, get_article, get_claim, last_change
 from ..validation import clean_field, parse_enum, validate_url
 from .uow import clean_actor, unit_of_work
 
@@ -77,7 +77,7 @@ JUDGED_FIELDS = frozenset({"claim", "quote", "quote_start", "quote_end"})
 
 
 def _load(session: Session, claim_id: int) -> Claim:
-    claim = session.get(Claim, claim_id)
+    claim = session.get(Claim, check_claim_id(claim_id))
     if claim is None:
         raise NotFound(f"claim {claim_id} does not exist")
     return claim
