@@ -29,7 +29,6 @@ from .conftest import PG_URL, SEEDS, _pg_admin, make_accounts
 
 SLUG = "trainium3-silicon-sovereignty"
 HEADER = "claim_id,article,section,claim,quote,claim_type,status,flag_reason,assignee,version"
-HTTP_LAYER = "fetching and durations belong to the HTTP layer (import-article, check-sources)"
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,6 @@ CASES = [
         ("import", "csv", "{dir}/huge_id.csv", "--by", "editor"),
         "line 2, field 'claim_id', value '99999999999999999999999'",
         listed=True,
-        xfail="tracker/services/imports.py looks the id up unchecked (the CSV import's owner)",
     ),
     Case(
         "csv section longer than the model allows",
@@ -115,31 +113,26 @@ CASES = [
         "article host that does not resolve",
         ("import-article", "http://no-such-host.invalid/", "--by", "editor"),
         "no-such-host.invalid",
-        xfail=HTTP_LAYER,
     ),
     Case(
         "article on an octal loopback address",
         ("import-article", "http://0177.0.0.1/", "--by", "editor"),
         "0177.0.0.1",
-        xfail=HTTP_LAYER,
     ),
     Case(
         "article URL of 100,000 characters",
         ("import-article", "http://example.org/" + "a" * 100_000, "--by", "editor"),
         "http://example.org/aaa",
-        xfail=HTTP_LAYER,
     ),
     Case(
         "infinite --stale-after",
         ("check-sources", "--stale-after", "1e999d", "--by", "ana"),
         "1e999d",
-        xfail=HTTP_LAYER,
     ),
     Case(
         "--dead-after beyond any date",
         ("check-sources", "--dead-after", "99999999999d", "--by", "ana"),
         "99999999999d",
-        xfail=HTTP_LAYER,
     ),
 ]
 

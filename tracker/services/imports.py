@@ -30,6 +30,7 @@ from ..interchange.csv_import import READ_ONLY_HINTS, read_rows
 from ..models import Article, Claim, ClaimCreate, ClaimStatus, ClaimType, ClaimUpdate, FlagReason
 from ..models import Origin as ClaimOrigin
 from ..permissions import Action, authorize
+from ..queries import MAX_ID
 from ..validation import build, clean_field
 from .claims import (
     assign_claim,
@@ -188,7 +189,7 @@ def _claim_ids(rows: list[tuple[int, dict[str, str]]]) -> set[int]:
     ids = set()
     for _, row in rows:
         raw = (row.get("claim_id") or "").strip()
-        if raw.isdigit():
+        if raw.isdigit() and 0 < int(raw) <= MAX_ID:  # the rest are reported per row
             ids.add(int(raw))
     return ids
 
@@ -239,10 +240,14 @@ def _int(row: dict[str, str], name: str, line: int, problems: list[RowProblem]) 
     if not raw:
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         problems.append(RowProblem(line, name, raw, "must be a whole number"))
         return None
+    if not 0 <= value <= MAX_ID:  # what a column of the database can hold
+        problems.append(RowProblem(line, name, raw, f"must be from 0 to {MAX_ID:,}"))
+        return None
+    return value
 
 
 def _enum_problem(line: int, name: str, value: str, enum_cls: type[StrEnum]) -> RowProblem:
