@@ -132,6 +132,7 @@ def _public_use_cases() -> list[tuple[str, object]]:
             "unit_of_work",
             "verdict_blocker",
             "user_by_email",
+            "session_epoch",
             "authenticate",  # signs in: no actor yet; the rate limit is its rule
         }
     ]

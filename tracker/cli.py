@@ -795,7 +795,7 @@ def users_passwd(
         current = _read_secret("Current password", confirm=False) if own else None
         new = _read_secret("New password", confirm=True)
     with db.session_scope(_engine()) as session:
-        services.accounts.set_password(
+        services.set_password(
             session=session, name=name, password=new, actor=by, current=current
         )
     typer.echo(f"password of {name} changed; its other dashboard sessions are signed out")
@@ -815,7 +815,7 @@ def users_reset_password(
     Example: tracker users reset-password ana --by admin
     """
     with db.session_scope(_engine()) as session:
-        password = services.accounts.reset_password(session=session, name=name, actor=by)
+        password = services.reset_password(session=session, name=name, actor=by)
     typer.echo(f"new password for {name}: {password}  (shown once; not stored in clear)")
 
 
@@ -832,7 +832,7 @@ def users_disable(
     Example: tracker users disable ana --by admin
     """
     with db.session_scope(_engine()) as session:
-        services.accounts.disable_user(session=session, name=name, actor=by)
+        services.disable_user(session=session, name=name, actor=by)
     typer.echo(f"account {name} disabled")
 
 
@@ -847,7 +847,7 @@ def users_enable(
     Example: tracker users enable ana --by admin
     """
     with db.session_scope(_engine()) as session:
-        services.accounts.enable_user(session=session, name=name, actor=by)
+        services.enable_user(session=session, name=name, actor=by)
     typer.echo(f"account {name} enabled")
 
 
@@ -862,7 +862,7 @@ def users_unlock(
     Example: tracker users unlock ana --by admin
     """
     with db.session_scope(_engine()) as session:
-        services.accounts.unlock_user(session=session, name=name, actor=by)
+        services.unlock_user(session=session, name=name, actor=by)
     typer.echo(f"account {name} unlocked")
 
 

@@ -46,8 +46,12 @@ check_sources              check_links, checked    SSRF policy; per-request dead
                                                    dead, blocked)
 archive_sources            archive_sources         closest snapshot to when added
 create_user, set_role,     manage_users (own       name rules; password length; the last
-set_password, ...          password:               active admin stays; audited
-                           change_own_password)
+set_password,              password:               active admin is never demoted or
+reset_password,            change_own_password,    disabled; a password, role or
+disable_user, enable_user, with the current one)   status change ends the account's
+unlock_user                                        other sessions; audited
+authenticate               (signing in)            one atomic attempt counter per name,
+                                                   known or not: five failures lock it
 seed                       seed (system actor)     idempotent; same text or refuse
 =========================  ======================  =====================================
 """
@@ -57,10 +61,15 @@ from __future__ import annotations
 from .accounts import (
     authenticate,
     create_user,
+    disable_user,
+    enable_user,
     list_users,
     new_password,
+    reset_password,
+    session_epoch,
     set_password,
     set_role,
+    unlock_user,
     user_by_email,
 )
 from .articles import ArticleImportReport, import_article, sha256_text
@@ -96,18 +105,23 @@ __all__ = [
     "confirm_verdict",
     "create_claim",
     "create_user",
+    "disable_user",
+    "enable_user",
     "import_article",
     "import_claims_csv",
     "list_users",
     "locate_quote",
     "new_password",
     "promote_candidate",
+    "reset_password",
     "review_claim",
     "seed",
+    "session_epoch",
     "set_password",
     "set_role",
     "sha256_text",
     "unit_of_work",
+    "unlock_user",
     "update_claim",
     "user_by_email",
     "verdict_blocker",
