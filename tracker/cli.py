@@ -795,9 +795,7 @@ def users_passwd(
         current = _read_secret("Current password", confirm=False) if own else None
         new = _read_secret("New password", confirm=True)
     with db.session_scope(_engine()) as session:
-        services.set_password(
-            session=session, name=name, password=new, actor=by, current=current
-        )
+        services.set_password(session=session, name=name, password=new, actor=by, current=current)
     typer.echo(f"password of {name} changed; its other dashboard sessions are signed out")
 
 
