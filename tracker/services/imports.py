@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from ..errors import ImportFailed, RowProblem, TrackerError
-from ..interchange.csv_export import DERIVED_COLUMNS, current_rows
+from ..interchange.csv_export import DERIVED_COLUMNS, EDITABLE_COLUMNS, current_rows
 from ..interchange.csv_import import READ_ONLY_HINTS, read_rows
 from ..models import Article, Claim, ClaimCreate, ClaimStatus, ClaimType, ClaimUpdate, FlagReason
 from ..models import Origin as ClaimOrigin
@@ -43,17 +43,7 @@ from .claims import (
 from .uow import clean_actor, unit_of_work
 
 # The columns a row may change, in the order they are applied.
-_EDITED = (
-    "section",
-    "claim",
-    "quote",
-    "quote_start",
-    "quote_end",
-    "claim_type",
-    "status",
-    "flag_reason",
-    "assignee",
-)
+_EDITED = tuple(c for c in EDITABLE_COLUMNS if c not in ("claim_id", "article", "version"))
 _BLANK_KEEPS = frozenset({"quote_start", "quote_end", "claim_type", "status"})
 _SHOWN_WARNINGS = 50
 
