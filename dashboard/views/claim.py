@@ -275,7 +275,10 @@ def sources(d: ClaimDetail, user: str | None) -> None:
                 state.flash("info", summary.line())
         st.rerun()
     if not d.sources:
-        st.caption("No sources yet. Verifying needs at least one.")
+        st.caption(
+            "No sources yet. Verifying needs a supporting source; flagging as false or "
+            "misleading needs a refuting or context one."
+        )
     for s in d.sources:
         link_label, link_colour = LINK_STATES.get(s.link_state, (s.link_state or "?", "gray"))
         with st.container(border=True):
