@@ -83,9 +83,13 @@ def enrich(session: Session) -> None:
 
 
 def dump(engine: Engine, path: Path) -> bytes:
-    with engine.connect() as conn, conn.begin():
-        with path.open("w", encoding="utf-8", newline="\n") as fh:
-            write_dump(conn, fh, schema_revision=db.current_revision(engine))
+    revision = db.current_revision(engine)
+    with (
+        engine.connect() as conn,
+        conn.begin(),
+        path.open("w", encoding="utf-8", newline="\n") as fh,
+    ):
+        write_dump(conn, fh, schema_revision=revision)
     return path.read_bytes()
 
 

@@ -582,7 +582,7 @@ def import_mapped_csv(
             if target is None:
                 target = _new_collection(session, article)
             if not report.problems:
-                _apply_mapped(session, actor, target, rows, report, progress)
+                _write_mapped(session, actor, target, rows, report, progress)
             if report.problems:
                 if dry_run:
                     raise _Rollback
@@ -704,7 +704,7 @@ def _mapped_to(verdict: Verdict | None, looked_up: bool) -> str:
     return out
 
 
-def _apply_mapped(
+def _write_mapped(
     session: Session,
     actor: str,
     article: Article,
@@ -723,8 +723,13 @@ def _apply_mapped(
     done = 0
     for row in rows:
         done += 1
-        if progress and done % 500 == 0:
-            progress(500)
+        if done % 500 == 0:
+            # Written rows need not stay in the identity map: every flush and autoflush
+            # would walk them all (quadratic over a large file).
+            session.flush()
+            session.expunge_all()
+            if progress:
+                progress(500)
         key = (row.claim, row.claimant, row.claim_date)
         if key in existing:
             report.skipped += 1
