@@ -40,6 +40,9 @@ class EventAction(StrEnum):
     account_disabled = "account_disabled"
     account_enabled = "account_enabled"
     account_unlocked = "account_unlocked"
+    # whole databases (recorded on the acting admin's account)
+    database_restored = "database_restored"
+    database_copied = "database_copied"
 
     @property
     def label(self) -> str:
@@ -60,6 +63,8 @@ ACCOUNT_ACTIONS = frozenset(
         EventAction.account_disabled,
         EventAction.account_enabled,
         EventAction.account_unlocked,
+        EventAction.database_restored,
+        EventAction.database_copied,
     }
 )
 
@@ -77,6 +82,8 @@ _LABELS = {
     EventAction.archived: "archived a source",
     EventAction.quote_lost: "quote lost in a revision",
     EventAction.relocated: "quote moved in a revision",
+    EventAction.database_restored: "restored the database from a dump",
+    EventAction.database_copied: "copied the database here",
 }
 
 

@@ -30,6 +30,8 @@ from .errors import ImportFailed, TrackerError
 from .intake import consistency
 from .intake.extract import DEFAULT_THRESHOLD
 from .interchange.csv_export import write_csv
+from .interchange.json_dump import count_rows, write_dump
+from .interchange.mapping import parse_delimiter, parse_map, read_labels
 from .linkcheck.netguard import LinkPolicy
 from .queries import ClaimFilter
 from .services import links as link_service
@@ -473,17 +475,204 @@ def _write_export(target: Path, **query: Any) -> int:
 @import_app.command("csv")
 @handles_errors
 def import_csv(
-    file: Annotated[Path, typer.Argument(help="CSV in the export's format.")],
+    file: Annotated[Path, typer.Argument(help="CSV in the export's format (or mapped: --map).")],
     by: ByOpt,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only validate.")] = False,
+    # --- #13: another tracker's CSV/TSV through a column mapping -----------------------
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="FIELD=COLUMN",
+            help="Read another tracker's file: a field (claim, label, source, claimant, date, "
+            "context, quote, section, claim_type) from a column, by name or 1-based position. "
+            "Repeatable.",
+        ),
+    ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="With --map: CSV label,status,flag_reason,rating[,stance]."),
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="With --map: TAB, ',', ';' or '|' (default ',').")
+    ] = None,
+    no_header: Annotated[
+        bool, typer.Option("--no-header", help="With --map: the first line is a row.")
+    ] = False,
+    article: Annotated[
+        str | None,
+        typer.Option(
+            help="With --map: the article (slug) the claims belong to; created as a collection "
+            "(no text, no quotes) if there is none."
+        ),
+    ] = None,
 ) -> None:
     """Import claims from CSV: update existing ones, create new ones; all rows or none.
 
     Example: tracker import csv claims.csv --by ana --dry-run
+
+    Example: tracker import csv other.tsv --delimiter TAB --map claim=statement
+    --map label=rating --map source=url --labels labels.csv --article politifact --by ana
     """
-    with db.session_scope(_engine()) as session:
-        report = services.import_claims_csv(session=session, path=file, actor=by, dry_run=dry_run)
+    if not mapping:
+        if labels or delimiter or no_header or article:
+            fail("--labels, --delimiter, --no-header and --article go with --map")
+        with db.session_scope(_engine()) as session:
+            report = services.import_claims_csv(
+                session=session, path=file, actor=by, dry_run=dry_run
+            )
+        typer.echo(str(report))
+        return
+    _import_mapped(file, by, dry_run, mapping, labels, delimiter, no_header, article)
+
+
+def _import_mapped(
+    file: Path,
+    by: str,
+    dry_run: bool,
+    mapping: list[str],
+    labels: Path | None,
+    delimiter: str | None,
+    no_header: bool,
+    article: str | None,
+) -> None:
+    if not article:
+        fail("--map needs --article SLUG: the article or collection the claims go into")
+    assert article is not None
+    fields = parse_map(mapping)
+    verdicts = None
+    if labels is not None:
+        try:
+            verdicts = read_labels(labels.read_bytes(), str(labels))
+        except OSError as exc:
+            fail(f"cannot read {labels}: {exc.strerror or exc}")
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror or exc}")
+    with (
+        db.session_scope(_engine()) as session,
+        typer.progressbar(
+            length=max(1, data.count(b"\n")), label="importing", file=sys.stderr
+        ) as bar,
+    ):
+        report = services.import_mapped_csv(
+            session=session,
+            actor=by,
+            mapping=fields,
+            article=article,
+            data=data,
+            source=str(file),
+            labels=verdicts,
+            delimiter=parse_delimiter(delimiter),
+            header=not no_header,
+            dry_run=dry_run,
+            progress=bar.update,
+        )
     typer.echo(str(report))
+    if report.problems:
+        raise typer.Exit(1)
+
+
+# --- #13: full-fidelity JSON dump, restore, and copying whole databases -------------------
+
+
+@export_app.command("json")
+@handles_errors
+def export_json(
+    out: Annotated[str, typer.Option("--out", help="File to write, or - for stdout.")] = "-",
+) -> None:
+    """Dump the whole database as JSON Lines (format in the README); restore with import json.
+
+    Example: tracker export json --out tracker-dump.jsonl
+    """
+    engine = _engine()
+    revision = db.current_revision(engine)
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            if out == "-":
+                write_dump(conn, sys.stdout, schema_revision=revision)
+                return
+            target = Path(out)
+            tmp = target.with_name(f".{target.name}.partial")
+            try:
+                with tmp.open("w", encoding="utf-8", newline="\n") as fh:
+                    counts = write_dump(conn, fh, schema_revision=revision)
+                tmp.replace(target)
+            except OSError as exc:
+                fail(f"cannot write {target}: {exc.strerror or exc}")
+            finally:
+                tmp.unlink(missing_ok=True)
+    typer.echo(f"wrote {sum(counts.values())} rows of {len(counts)} tables to {target}", err=True)
+
+
+@import_app.command("json")
+@handles_errors
+def import_json(
+    file: Annotated[Path, typer.Argument(help="A dump written by `tracker export json`.")],
+    by: Annotated[
+        str, typer.Option("--by", help="An admin account of the dump (recorded as restorer).")
+    ],
+) -> None:
+    """Restore a JSON dump into an empty database (the schema is created first); all or nothing.
+
+    Example: tracker --db postgresql://me@db/newsroom import json tracker-dump.jsonl --by admin
+    """
+    engine = _engine(need_schema=False)
+    db.upgrade(engine)
+    with (
+        db.session_scope(engine) as session,
+        typer.progressbar(
+            length=max(1, _line_count(file)), label="restoring", file=sys.stderr
+        ) as bar,
+    ):
+        report = services.restore_json(session=session, actor=by, path=file, progress=bar.update)
+    typer.echo(str(report))
+
+
+def _line_count(path: Path) -> int:
+    try:
+        with path.open("rb") as fh:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    except OSError:
+        return 0  # the restore reports the file's error
+
+
+@app.command("copy")
+@handles_errors
+def copy_cmd(
+    source: Annotated[str, typer.Option("--from", help="Database URL to copy from.")],
+    target: Annotated[str, typer.Option("--to", help="Database URL to copy into.")],
+    by: Annotated[str, typer.Option("--by", help="An admin account of the source database.")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Empty a target that has rows first (refused if it has audit events, "
+            "which are never deleted).",
+        ),
+    ] = False,
+) -> None:
+    """Copy a whole database into another (schema via Alembic), verified by counts and sha256.
+
+    Example: tracker copy --from sqlite:///tracker.db --to postgresql://me@db/newsroom --by admin
+    """
+    src = db.make_engine(source)
+    dst = db.make_engine(target)
+    try:
+        with src.connect() as conn:
+            total = count_rows(conn) if db.current_revision(src) else 0
+        with typer.progressbar(length=max(1, total), label="copying", file=sys.stderr) as bar:
+            report = services.copy_database(
+                source=src, target=dst, actor=by, force=force, progress=bar.update
+            )
+    finally:
+        src.dispose()
+        dst.dispose()
+    for line in report.lines():
+        typer.echo(line)
 
 
 _TIMEOUT_DEFAULT = (

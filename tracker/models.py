@@ -82,6 +82,11 @@ def _ts(*, nullable: bool) -> Any:
 # --- Article ---------------------------------------------------------------
 
 
+class ArticleKind(StrEnum):
+    article = "article"  # a text its claims quote
+    collection = "collection"  # no text: claims imported from elsewhere, without quotes
+
+
 class ArticleBase(SQLModel):
     slug: str = Field(max_length=120)
     title: str = Field(max_length=500)
@@ -98,6 +103,12 @@ class Article(ArticleBase, table=True):
     sha256: str = Field(max_length=64)
     revision: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = _ts(nullable=False)
+    # A collection has an empty text; its claims have an empty quote at 0:0.
+    kind: str = Field(
+        default=ArticleKind.article.value,
+        max_length=20,
+        sa_column_kwargs={"server_default": ArticleKind.article.value},
+    )
 
 
 class ArticleCreate(ArticleBase):
@@ -151,6 +162,14 @@ class Claim(ClaimBase, table=True):
     created_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
     version: int = Field(default=1)
+    # Imported from another tracker (``tracker import csv --map``): who said it,
+    # when, around what, and that tracker's own verdict label as it was.
+    claimant: str | None = Field(default=None, max_length=300)
+    claim_date: date | None = None
+    context: str | None = Field(
+        default=None, sa_column=Column(Text, nullable=True), max_length=10_000
+    )
+    foreign_label: str | None = Field(default=None, max_length=100)
 
 
 class ClaimCreate(ClaimBase):

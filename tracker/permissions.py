@@ -44,6 +44,8 @@ class Action(StrEnum):
     manage_users = "manage_users"
     change_own_password = "change_own_password"  # noqa: S105 (an action name)
     seed = "seed"
+    restore_database = "restore_database"
+    copy_database = "copy_database"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ PERMISSIONS: MappingProxyType[Action, Permission] = MappingProxyType(
         Action.manage_users: Permission(Role.admin, "manage accounts"),
         Action.change_own_password: Permission(Role.viewer, "change their own password"),
         Action.seed: Permission(Role.admin, "load the seed articles"),
+        Action.restore_database: Permission(Role.admin, "restore a database from a JSON dump"),
+        Action.copy_database: Permission(Role.admin, "copy the whole database"),
     }
 )
 

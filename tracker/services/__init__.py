@@ -38,6 +38,18 @@ add_source                 add_source              http(s) URL without credentia
 add_note                   add_note                limit declared on Note.body
 import_claims_csv          import_claims (+ each   all-or-nothing; every row through the
                            row's own permissions)  use cases above
+import_mapped_csv          import_claims +         all-or-nothing; every row checked
+                           edit_claim (+ each      before any write; labels through the
+                           verdict's review and    label file; verdicts through
+                           add_source)             review_claim and add_source; no
+                                                   quote in a collection (0:0)
+restore_json               restore_database,       empty database only; all-or-nothing;
+                           checked against the     rows and events as they were; id
+                           restored accounts       sequences advanced; one event
+copy_database              copy_database (admin    schema via Alembic; empty target (or
+                           of the source)          --force without events); counts and
+                                                   sha256 per table verified before
+                                                   commit; sequences advanced; one event
 import_article             import_article, checked size and safety of what is read;
                            before any fetch        revisions relocate or report quotes;
                                                    candidates through create_claim
@@ -86,15 +98,19 @@ from .claims import (
     update_claim,
     verdict_blocker,
 )
-from .imports import ImportReport, import_claims_csv
+from .imports import ImportReport, MappedImportReport, import_claims_csv, import_mapped_csv
 from .links import archive_sources, check_sources
 from .seeding import SeedReport, seed
+from .transfer import CopyReport, RestoreReport, copy_database, restore_json
 from .uow import unit_of_work
 
 __all__ = [
     "TRANSITIONS",
     "ArticleImportReport",
+    "CopyReport",
     "ImportReport",
+    "MappedImportReport",
+    "RestoreReport",
     "SeedReport",
     "add_note",
     "add_source",
@@ -103,17 +119,20 @@ __all__ = [
     "authenticate",
     "check_sources",
     "confirm_verdict",
+    "copy_database",
     "create_claim",
     "create_user",
     "disable_user",
     "enable_user",
     "import_article",
     "import_claims_csv",
+    "import_mapped_csv",
     "list_users",
     "locate_quote",
     "new_password",
     "promote_candidate",
     "reset_password",
+    "restore_json",
     "review_claim",
     "seed",
     "session_epoch",

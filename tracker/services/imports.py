@@ -18,22 +18,40 @@ decides) is skipped with a warning instead of creating the claim twice.
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from ..errors import ImportFailed, RowProblem, TrackerError
+from ..audit import EventAction, record_event
+from ..errors import ImportFailed, RowProblem, TrackerError, ValidationFailed
 from ..interchange.csv_export import DERIVED_COLUMNS, EDITABLE_COLUMNS, current_rows
 from ..interchange.csv_import import READ_ONLY_HINTS, read_rows
-from ..models import Article, Claim, ClaimCreate, ClaimStatus, ClaimType, ClaimUpdate, FlagReason
+from ..interchange.mapping import Verdict, label_key, read_mapped
+from ..models import (
+    Article,
+    ArticleKind,
+    Claim,
+    ClaimCreate,
+    ClaimStatus,
+    ClaimType,
+    ClaimUpdate,
+    FlagReason,
+)
 from ..models import Origin as ClaimOrigin
 from ..permissions import Action, authorize
 from ..queries import MAX_ID
 from ..validation import build, clean_field
+from .articles import sha256_text
 from .claims import (
+    add_source,
     assign_claim,
+    check_quote,
     create_claim,
     duplicate_of,
     locate_quote,
@@ -456,3 +474,346 @@ def _create_row(
     ctx.report.created.append(claim.id)
     ctx.report.warnings += _read_only_warnings(line, row, None)
     return []
+
+
+# --- claims from another tracker: a column mapping and a label file -------------------------
+
+_SHOWN_PROBLEMS = 20
+
+
+@dataclass
+class MappedImportReport:
+    """What a mapped import did (or, in a dry run, would do)."""
+
+    source: str
+    article: str
+    rows: int = 0
+    created: int = 0
+    reviewed: int = 0
+    sources_added: int = 0
+    skipped: int = 0  # the same claim, claimant and date already in the article
+    unreviewed_for_lack_of_source: int = 0
+    labels: dict[str, int] = field(default_factory=dict)  # foreign label -> rows
+    mapped: dict[str, str] = field(default_factory=dict)  # foreign label -> what it became
+    problems: list[RowProblem] = field(default_factory=list)
+    dry_run: bool = False
+
+    def __str__(self) -> str:
+        would = "would " if self.dry_run else ""
+        lines = [
+            f"{self.source}: {self.rows} rows into {self.article!r}; {would}create "
+            f"{self.created}, {would}review {self.reviewed}, {would}add {self.sources_added} "
+            f"source(s), {would}skip {self.skipped} already imported; "
+            f"{self.unreviewed_for_lack_of_source} verdict(s) left unreviewed for want of a "
+            "source (label kept)"
+        ]
+        for label, n in sorted(self.labels.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"  {label or '(no label)'!s:<30} {n:>7}  -> {self.mapped[label]}")
+        if self.problems:
+            lines.append(f"{len(self.problems)} bad row(s), nothing imported:")
+            lines += [f"  {p}" for p in self.problems[:_SHOWN_PROBLEMS]]
+            if len(self.problems) > _SHOWN_PROBLEMS:
+                lines.append(f"  ... and {len(self.problems) - _SHOWN_PROBLEMS} more")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _MappedRow:
+    line: int
+    claim: str
+    quote: str | None
+    section: str | None
+    claim_type: str
+    claimant: str | None
+    claim_date: date | None
+    context: str | None
+    label: str | None
+    verdict: Verdict | None
+    source: str | None
+
+
+def import_mapped_csv(
+    *,
+    session: Session,
+    actor: str,
+    mapping: dict[str, str],
+    article: str,
+    path: Path | None = None,
+    data: bytes | None = None,
+    labels: dict[str, Verdict] | None = None,
+    delimiter: str = ",",
+    header: bool = True,
+    dry_run: bool = False,
+    source: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> MappedImportReport:
+    """Import claims from another tracker's CSV/TSV through ``mapping``; all rows or none.
+
+    Claims go into ``article``: an article with text (a ``quote`` column must
+    then give each claim's words in it), or a *collection* (no text; created
+    if there is no article of that slug), whose claims have an empty quote at
+    0:0. A label mapped by ``labels`` becomes a review through
+    :func:`review_claim` (same rules: a verdict needs a source, so one comes
+    from the ``source`` column through :func:`add_source`; without it the
+    claim stays unreviewed), a flag with a note that names the label. The
+    foreign label is kept on the claim either way. A dry run returns the
+    report with the bad rows instead of raising.
+    """
+    source = source or (str(path) if path else "<csv>")
+    actor = clean_actor(actor)
+    authorize(session, actor, Action.import_claims)  # before reading the file
+    session.rollback()
+    if data is None:
+        if path is None:
+            raise ValueError("give path or data")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImportFailed(source, [RowProblem(0, None, None, str(exc))]) from None
+    raw = read_mapped(data, source, mapping, delimiter=delimiter, header=header)
+    report = MappedImportReport(source=source, article=article, rows=len(raw), dry_run=dry_run)
+    try:
+        with unit_of_work(session):
+            authorize(session, actor, Action.import_claims)
+            authorize(session, actor, Action.edit_claim)
+            target = session.exec(select(Article).where(Article.slug == article)).first()
+            collection = target is None or target.kind == ArticleKind.collection
+            rows, report.problems = _check_mapped(raw, labels, collection=collection, report=report)
+            if target is None:
+                target = _new_collection(session, article)
+            if not report.problems:
+                _write_mapped(session, actor, target, rows, report, progress)
+            if report.problems:
+                if dry_run:
+                    raise _Rollback
+                raise ImportFailed(source, report.problems)
+            if dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    return report
+
+
+def _new_collection(session: Session, slug: str) -> Article:
+    slug_clean = clean_field(Article, "slug", slug, label="--article", multiline=False) or ""
+    if not _SLUG.fullmatch(slug_clean):
+        raise ValidationFailed(
+            f"--article {slug!r}: a slug is lower-case letters, digits and hyphens"
+        )
+    article = Article(
+        slug=slug_clean,
+        title=slug_clean,
+        text="",
+        sha256=sha256_text(""),
+        kind=ArticleKind.collection.value,
+    )
+    session.add(article)
+    session.flush()
+    return article
+
+
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _check_mapped(
+    raw: list[tuple[int, dict[str, str]]],
+    labels: dict[str, Verdict] | None,
+    *,
+    collection: bool,
+    report: MappedImportReport,
+) -> tuple[list[_MappedRow], list[RowProblem]]:
+    """Every row checked before anything is written; problems per line and field."""
+    rows: list[_MappedRow] = []
+    problems: list[RowProblem] = []
+    for line, cells in raw:
+        bad: list[RowProblem] = []
+        text = functools.partial(_cell_text, cells, line, bad)
+        claim = text("claim")
+        if claim is None and not bad:
+            bad.append(RowProblem(line, "claim", "", "the claim's text is empty"))
+        claimant = text("claimant")
+        context = text("context")
+        section = text("section")
+        label = " ".join((cells.get("label") or "").split()) or None
+        if label is not None and len(label) > 100:
+            bad.append(RowProblem(line, "label", label, "longer than 100 characters"))
+        ctype = (cells.get("claim_type") or "").strip() or ClaimType.other.value
+        if ctype not in ClaimType.__members__:
+            bad.append(_enum_problem(line, "claim_type", ctype, ClaimType))
+        when = None
+        raw_date = (cells.get("date") or "").strip()
+        if raw_date:
+            try:
+                when = date.fromisoformat(raw_date[:10])
+            except ValueError:
+                bad.append(RowProblem(line, "date", raw_date, "not a date (YYYY-MM-DD)"))
+        quote = cells.get("quote") if "quote" in cells else None
+        if not collection and not quote:
+            bad.append(
+                RowProblem(line, "quote", quote or "", "the article has a text: map a quote in it")
+            )
+        verdict = None
+        if label is not None and labels is not None:
+            verdict = labels.get(label_key(label))
+            if verdict is None:
+                bad.append(RowProblem(line, "label", label, "not in the label file"))
+        url = (cells.get("source") or "").strip() or None
+        key = label or ""
+        report.labels[key] = report.labels.get(key, 0) + 1
+        if key not in report.mapped:
+            report.mapped[key] = _mapped_to(verdict, labels is not None and label is not None)
+        if bad:
+            problems += bad
+            continue
+        rows.append(
+            _MappedRow(
+                line=line,
+                claim=claim or "",
+                quote=None if collection else quote,
+                section=section,
+                claim_type=ctype,
+                claimant=claimant,
+                claim_date=when,
+                context=context,
+                label=label,
+                verdict=verdict,
+                source=url,
+            )
+        )
+    return rows, problems
+
+
+def _cell_text(cells: dict[str, str], line: int, bad: list[RowProblem], name: str) -> str | None:
+    """A text cell cleaned under the claim column's limit; a problem is noted in ``bad``."""
+    value = cells.get(name)
+    try:
+        return clean_field(Claim, name, value, label=name, required=False)
+    except TrackerError as exc:
+        bad.append(RowProblem(line, name, value, str(exc)))
+        return None
+
+
+def _mapped_to(verdict: Verdict | None, looked_up: bool) -> str:
+    if verdict is None:
+        return "not in the label file" if looked_up else "unreviewed, label kept"
+    out = verdict.status.value
+    if verdict.flag_reason:
+        out += f" ({verdict.flag_reason.value})"
+    if verdict.rating:
+        out += f", rating {verdict.rating!r} (kept as the label)"
+    return out
+
+
+def _write_mapped(
+    session: Session,
+    actor: str,
+    article: Article,
+    rows: list[_MappedRow],
+    report: MappedImportReport,
+    progress: Callable[[int], None] | None,
+) -> None:
+    existing = {
+        (c, who, when)
+        for c, who, when in session.exec(
+            select(Claim.claim, col(Claim.claimant), col(Claim.claim_date)).where(
+                Claim.article_id == article.id
+            )
+        )
+    }
+    done = 0
+    for row in rows:
+        done += 1
+        if done % 500 == 0:
+            # Written rows need not stay in the identity map: every flush and autoflush
+            # would walk them all (quadratic over a large file).
+            session.flush()
+            session.expunge_all()
+            if progress:
+                progress(500)
+        key = (row.claim, row.claimant, row.claim_date)
+        if key in existing:
+            report.skipped += 1
+            continue
+        existing.add(key)
+        try:
+            claim = _insert_mapped_claim(session, actor, article, row)
+        except TrackerError as exc:
+            report.problems.append(RowProblem(row.line, "quote", row.quote, str(exc)))
+            continue
+        report.created += 1
+        verdict = row.verdict
+        if verdict is None or verdict.status is ClaimStatus.unreviewed:
+            continue
+        if row.source:
+            try:
+                add_source(
+                    session=session,
+                    claim_id=claim.id or 0,
+                    url=row.source,
+                    stance=verdict.stance.value,
+                    actor=actor,
+                )
+            except TrackerError as exc:
+                report.problems.append(RowProblem(row.line, "source", row.source, str(exc)))
+                continue
+            report.sources_added += 1
+        elif verdict.needs_source:
+            report.unreviewed_for_lack_of_source += 1
+            continue
+        try:
+            review_claim(
+                session=session,
+                claim_id=claim.id or 0,
+                status=verdict.status.value,
+                actor=actor,
+                expected_version=claim.version,
+                reason=verdict.flag_reason.value if verdict.flag_reason else None,
+                note=(
+                    f"Imported verdict {row.label!r} from {Path(report.source).name}, "
+                    f"line {row.line}."
+                    if verdict.status is ClaimStatus.flagged
+                    else None
+                ),
+            )
+        except TrackerError as exc:
+            report.problems.append(RowProblem(row.line, "label", row.label, str(exc)))
+            continue
+        report.reviewed += 1
+    if progress and done % 500:
+        progress(done % 500)
+
+
+def _insert_mapped_claim(session: Session, actor: str, article: Article, row: _MappedRow) -> Claim:
+    """The claim and its ``created`` event; a collection's claims quote nothing (0:0)."""
+    if row.quote is None:
+        quote, start, end = "", 0, 0
+    else:
+        quote = row.quote
+        start, end = locate_quote(article, quote)
+        check_quote(article, quote, start, end)
+    claim = Claim(
+        article_id=article.id or 0,
+        claim=row.claim,
+        quote=quote,
+        quote_start=start,
+        quote_end=end,
+        section=row.section,
+        claim_type=row.claim_type,
+        origin=ClaimOrigin.imported.value,
+        claimant=row.claimant,
+        claim_date=row.claim_date,
+        context=row.context,
+        foreign_label=row.label,
+    )
+    session.add(claim)
+    session.flush()
+    record_event(
+        session,
+        EventAction.created,
+        actor=actor,
+        claim_id=claim.id,
+        new=claim.claim,
+        detail=f"imported from another tracker (label {row.label!r})" if row.label else None,
+        version=claim.version,
+    )
+    return claim
