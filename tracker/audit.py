@@ -12,9 +12,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
-from .models import Event
+from .models import Event, utcnow
 
 
 class EventAction(StrEnum):
@@ -102,7 +103,8 @@ def record_event(
 ) -> None:
     """Add one audit event to the current transaction.
 
-    ``claim_id`` names the claim changed, ``account`` the account changed;
+    The row is inserted at once, so the claim it names must already be
+    flushed. ``claim_id`` names the claim changed, ``account`` the account changed;
     ``version`` is the claim's version after a versioned change (None for
     notes and sources, which never conflict with a status change).
     """
@@ -110,8 +112,10 @@ def record_event(
         raise ValueError("an event is about exactly one claim or one account")
     if action.is_account_event != (account is not None):
         raise ValueError(f"{action} is not an event about {'an account' if account else 'a claim'}")
-    session.add(
-        Event(
+    # A Core INSERT, not an ORM object: an import records thousands of events,
+    # and nothing reads them back in the same transaction as objects.
+    session.execute(
+        insert(Event).values(
             claim_id=claim_id,
             account=account,
             actor=actor,
@@ -121,5 +125,6 @@ def record_event(
             new_value=None if new is None else str(new),
             detail=detail,
             claim_version=version,
+            at=utcnow(),
         )
     )
