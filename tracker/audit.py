@@ -32,6 +32,8 @@ class EventAction(StrEnum):
     archived = "archived"
     quote_lost = "quote_lost"
     relocated = "relocated"
+    rated = "rated"
+    summary_edited = "summary_edited"
     # accounts
     account_added = "account_added"
     role_changed = "role_changed"
@@ -77,6 +79,8 @@ _LABELS = {
     EventAction.archived: "archived a source",
     EventAction.quote_lost: "quote lost in a revision",
     EventAction.relocated: "quote moved in a revision",
+    EventAction.rated: "changed the rating",
+    EventAction.summary_edited: "edited the verdict summary",
 }
 
 
