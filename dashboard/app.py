@@ -16,6 +16,7 @@ PAGE_FILES = {
     "article": ("Article", ":material/article:"),
     "overview": ("Overview", ":material/monitoring:"),
     "export": ("Export", ":material/download:"),
+    "report": ("Report", ":material/description:"),
 }
 
 

@@ -33,6 +33,8 @@ class EventAction(StrEnum):
     archived = "archived"
     quote_lost = "quote_lost"
     relocated = "relocated"
+    rated = "rated"
+    summary_edited = "summary_edited"
     # accounts
     account_added = "account_added"
     role_changed = "role_changed"
@@ -85,6 +87,8 @@ _LABELS = {
     EventAction.relocated: "quote moved in a revision",
     EventAction.database_restored: "restored the database from a dump",
     EventAction.database_copied: "copied the database here",
+    EventAction.rated: "changed the rating",
+    EventAction.summary_edited: "edited the verdict summary",
 }
 
 

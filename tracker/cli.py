@@ -24,15 +24,18 @@ import typer
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, OperationalError
 
-from . import db, queries, services
+from . import db, publishing, queries, services
 from .config import get_settings
 from .errors import ImportFailed, TrackerError
 from .intake import consistency
 from .intake.extract import DEFAULT_THRESHOLD
+from .interchange import claimreview
 from .interchange.csv_export import write_csv
 from .interchange.json_dump import count_rows, write_dump
 from .interchange.mapping import parse_delimiter, parse_map, read_labels
+from .interchange.pdf import html_to_pdf
 from .linkcheck.netguard import LinkPolicy
+from .models import RatingUpdate
 from .queries import ClaimFilter
 from .services import links as link_service
 
@@ -1132,6 +1135,149 @@ def dashboard(
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)
+
+
+# --- publishing: rate, report, export claimreview (#13) ------------------------------
+
+
+class ReportFormat(StrEnum):
+    html = "html"
+    pdf = "pdf"
+
+
+class Paper(StrEnum):
+    a4 = "a4"
+    letter = "letter"
+
+
+@app.command()
+@handles_errors
+def rate(
+    claim_id: Annotated[int, typer.Argument(metavar="ID")],
+    rating: Annotated[
+        str,
+        typer.Argument(
+            help="A label of the desk's scale (TRACKER_RATING_SCALE; case and punctuation "
+            "ignored, e.g. mostly-false), its number (1 = worst), Unverifiable, or - to clear."
+        ),
+    ],
+    by: ByOpt,
+    summary: Annotated[
+        str | None,
+        typer.Option(help="The verdict summary readers see (one or two sentences; '' clears)."),
+    ] = None,
+    version: Annotated[int | None, typer.Option(help="The version you looked at.")] = None,
+) -> None:
+    """Rate a claim on the desk's scale and write its public verdict summary (editors).
+
+    A claim is published once its verdict is confirmed and it has both.
+
+    Example: tracker rate 12 mostly-false --summary "Only for training, says AWS." --by editor
+    """
+    fields: dict[str, str | None] = {"rating": None if rating.strip() == "-" else rating}
+    if summary is not None:
+        fields["verdict_summary"] = summary
+    changes = RatingUpdate(**fields)
+    with db.session_scope(_engine()) as session:
+        c = services.rate_claim(
+            session=session,
+            claim_id=claim_id,
+            changes=changes,
+            actor=by,
+            expected_version=version,
+        )
+    missing = publishing.publication_blockers(c)
+    state = "published" if not missing else "not published yet: needs " + ", ".join(missing)
+    typer.echo(f"claim {c.id} rated {c.rating or '-'} (version {c.version}); {state}")
+
+
+def _write_file(target: Path, content: bytes) -> None:
+    """Write ``content`` whole (readers never see half a file); never replace a device."""
+    if target.exists() and not target.is_file():
+        target.write_bytes(content)
+        return
+    tmp = target.with_name(f".{target.name}.partial")
+    try:
+        tmp.write_bytes(content)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@app.command()
+@handles_errors
+def report(
+    slug: Annotated[str, typer.Argument(help="The article's slug.")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="html or pdf.")] = (
+        ReportFormat.html
+    ),
+    out: Annotated[
+        str | None,
+        typer.Option("--out", help="File to write (default SLUG.html / SLUG.pdf; - = stdout)."),
+    ] = None,
+    paper: Annotated[Paper, typer.Option(help="Page size for printing: a4 or letter.")] = (
+        Paper.a4
+    ),
+) -> None:
+    """Write the article's fact-check report: its published claims, ratings and sources.
+
+    Self-contained HTML (inline CSS, print-ready) or a PDF printed by headless
+    Chromium. Embeds ClaimReview JSON-LD when TRACKER_REPORT_BASE_URL and
+    TRACKER_ORG_NAME are set.
+
+    Example: tracker report trainium3-silicon-sovereignty --format pdf --out report.pdf
+    """
+    settings = get_settings()
+    with db.session_scope(_engine()) as session:
+        page = publishing.report_html(
+            session=session, slug=slug, settings=settings, paper=paper.value
+        )
+        published = len(publishing.published_report(session=session, slug=slug).claims)
+    if not publishing.claimreview_configured(settings):
+        typer.echo(
+            "note: no ClaimReview markup embedded; set TRACKER_REPORT_BASE_URL and "
+            "TRACKER_ORG_NAME to add it",
+            err=True,
+        )
+    content = page.encode("utf-8") if fmt is ReportFormat.html else html_to_pdf(page)
+    if out == "-":
+        if fmt is ReportFormat.pdf:
+            fail("a PDF is not written to the terminal; give --out FILE")
+        sys.stdout.write(page)
+        return
+    target = Path(out or f"{slug}.{fmt.value}")
+    try:
+        _write_file(target, content)
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}")
+    typer.echo(f"wrote the report of {slug} ({published} published claims) to {target}", err=True)
+
+
+@export_app.command("claimreview")
+@handles_errors
+def export_claimreview(
+    article: ArticleOpt = None,
+    out: Annotated[str, typer.Option("--out", help="File to write, or - for stdout.")] = "-",
+) -> None:
+    """Export schema.org ClaimReview JSON-LD, one object per published claim.
+
+    Needs TRACKER_REPORT_BASE_URL (where reports are published) and
+    TRACKER_ORG_NAME (optionally TRACKER_ORG_URL).
+
+    Example: tracker export claimreview --article trainium3-silicon-sovereignty --out claims.jsonld
+    """
+    with db.session_scope(_engine()) as session:
+        items = publishing.claimreview_items(session=session, article=article)
+    text = claimreview.dumps(items)
+    if out == "-":
+        sys.stdout.write(text)
+        return
+    target = Path(out)
+    try:
+        _write_file(target, text.encode("utf-8"))
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}")
+    typer.echo(f"wrote {len(items)} ClaimReview objects to {target}", err=True)
 
 
 if __name__ == "__main__":

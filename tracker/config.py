@@ -10,6 +10,10 @@ from .errors import ValidationFailed
 
 DEFAULT_DB_FILE = "tracker.db"
 DEFAULT_SQLITE_BUSY_TIMEOUT = 30.0
+# The desk's published rating scale, worst to best (#13). Unverifiable is outside it.
+DEFAULT_RATING_SCALE = ("False", "Mostly false", "Misleading / Half true", "Mostly true", "True")
+UNVERIFIABLE = "Unverifiable"
+RATING_MAX_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,11 @@ class Settings:
     user_agent: str
     # Seconds a SQLite writer waits for another writer's lock before giving up.
     sqlite_busy_timeout: float = DEFAULT_SQLITE_BUSY_TIMEOUT
+    # Publishing (#13): the rating scale, who publishes, and where reports live.
+    rating_scale: tuple[str, ...] = DEFAULT_RATING_SCALE
+    org_name: str | None = None
+    org_url: str | None = None
+    report_base_url: str | None = None
 
 
 def default_database_url(cwd: Path | None = None) -> str:
@@ -37,7 +46,38 @@ def get_settings(database_url: str | None = None) -> Settings:
             "TRACKER_USER_AGENT", "tracker-factcheck/0.1 (+https://example.org/tracker)"
         ),
         sqlite_busy_timeout=_seconds("TRACKER_SQLITE_BUSY_TIMEOUT", DEFAULT_SQLITE_BUSY_TIMEOUT),
+        rating_scale=rating_scale(os.environ.get("TRACKER_RATING_SCALE")),
+        org_name=os.environ.get("TRACKER_ORG_NAME", "").strip() or None,
+        org_url=os.environ.get("TRACKER_ORG_URL", "").strip() or None,
+        report_base_url=os.environ.get("TRACKER_REPORT_BASE_URL", "").strip() or None,
     )
+
+
+def rating_scale(raw: str | None) -> tuple[str, ...]:
+    """The labels of ``TRACKER_RATING_SCALE`` ("False|Mostly false|...|True", worst first).
+
+    Unset or blank means :data:`DEFAULT_RATING_SCALE`. Two to ten distinct
+    labels of at most 60 characters; "Unverifiable" is always available and
+    is never on the scale.
+    """
+    if raw is None or not raw.strip():
+        return DEFAULT_RATING_SCALE
+    labels = tuple(" ".join(part.split()) for part in raw.split("|"))
+    problem = None
+    folded = [label.casefold() for label in labels]
+    if not 2 <= len(labels) <= 10:
+        problem = f"has {len(labels)} label(s); give 2 to 10, worst first, separated by |"
+    elif "" in labels:
+        problem = "has an empty label"
+    elif len(set(folded)) != len(folded):
+        problem = "repeats a label"
+    elif UNVERIFIABLE.casefold() in folded:
+        problem = f"lists {UNVERIFIABLE!r}, which is always available outside the scale"
+    elif any(len(label) > RATING_MAX_CHARS for label in labels):
+        problem = f"has a label longer than {RATING_MAX_CHARS} characters"
+    if problem:
+        raise ValidationFailed(f"TRACKER_RATING_SCALE={raw!r} {problem}")
+    return labels
 
 
 def _seconds(name: str, default: float, *, low: float = 0.0) -> float:

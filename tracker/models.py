@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic import field_validator
 from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
@@ -159,6 +160,16 @@ class Claim(ClaimBase, table=True):
     confirmed_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    # The published fact-check (#13): a label of the desk's rating scale (or
+    # Unverifiable) and the verdict summary readers see. Notes stay internal.
+    rating: str | None = Field(default=None, max_length=60)
+    verdict_summary: str | None = Field(
+        default=None, sa_column=Column(Text, nullable=True), max_length=600
+    )
+    rated_by: str | None = Field(default=None, max_length=100)
+    rated_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     created_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
     version: int = Field(default=1)
@@ -187,6 +198,18 @@ class ClaimUpdate(SQLModel):
     quote_end: int | None = None
 
 
+class RatingUpdate(SQLModel):
+    """An editor's change to the published fact-check; unset fields stay as they are.
+
+    ``rating`` is a label of the desk's scale (or Unverifiable), None to clear it;
+    ``verdict_summary`` is the one or two sentences readers see, None to clear it.
+    """
+
+    # Limits are Claim's, checked by the use case (so an overlong text is the project's error).
+    rating: str | None = None
+    verdict_summary: str | None = None
+
+
 class ClaimPublic(SQLModel):
     id: int
     article: str
@@ -209,8 +232,17 @@ class ClaimPublic(SQLModel):
     last_reviewed_at: datetime | None
     confirmed_by: str | None = None
     confirmed_at: datetime | None = None
+    rating: str | None = None
+    verdict_summary: str | None = None
+    rated_by: str | None = None
+    rated_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
+
+    @field_validator("rated_at")
+    @classmethod
+    def _rated_at_utc(cls, value: datetime | None) -> datetime | None:
+        return as_utc(value)
 
     @property
     def pending_confirmation(self) -> bool:

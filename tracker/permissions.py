@@ -41,6 +41,7 @@ class Action(StrEnum):
     edit_claim = "edit_claim"
     import_claims = "import_claims"
     import_article = "import_article"
+    rate = "rate"
     manage_users = "manage_users"
     change_own_password = "change_own_password"  # noqa: S105 (an action name)
     seed = "seed"
@@ -71,6 +72,7 @@ PERMISSIONS: MappingProxyType[Action, Permission] = MappingProxyType(
         Action.edit_claim: Permission(Role.editor, "edit claims"),
         Action.import_claims: Permission(Role.editor, "import claims"),
         Action.import_article: Permission(Role.editor, "import articles"),
+        Action.rate: Permission(Role.editor, "rate claims and write verdict summaries"),
         Action.manage_users: Permission(Role.admin, "manage accounts"),
         Action.change_own_password: Permission(Role.viewer, "change their own password"),
         Action.seed: Permission(Role.admin, "load the seed articles"),

@@ -21,9 +21,11 @@ from dashboard.render import (
 )
 from tracker import queries, services
 from tracker.audit import EventAction
+from tracker.config import get_settings
 from tracker.errors import EditConflict, NotFound, TrackerError
 from tracker.intake.text import Outline
-from tracker.models import ClaimStatus, EventPublic, FlagReason, Stance
+from tracker.models import ClaimStatus, EventPublic, FlagReason, RatingUpdate, Stance
+from tracker.publishing import publication_blockers, rating_choices
 from tracker.queries import ClaimDetail
 from tracker.services import links as link_service
 
@@ -252,6 +254,53 @@ def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
                 st.rerun()
 
 
+def publication(d: ClaimDetail, user: str | None, seen: int) -> None:
+    """The published fact-check: rating and verdict summary (editors edit them)."""
+    c = d.claim
+    st.subheader("Published fact-check")
+    missing = publication_blockers(c)
+    if missing:
+        st.caption("Not published yet: needs " + md_escape(", ".join(missing)) + ".")
+    else:
+        st.caption("Published in the article's report and its ClaimReview markup.")
+    if c.rating or c.verdict_summary:
+        st.markdown(
+            join_nonempty(
+                [badge(c.rating, "blue") if c.rating else None, md_escape(c.verdict_summary)], " "
+            )
+        )
+        if c.rated_by and c.rated_at:
+            st.caption(f"Rated by {md_escape(c.rated_by)} on {c.rated_at:%Y-%m-%d %H:%M} UTC")
+    if not auth.can("rate"):
+        st.caption("Editors set the rating and write the verdict summary.")
+        return
+    choices = rating_choices(get_settings().rating_scale)
+    with st.form("c_rate_form", border=True):
+        rating = st.selectbox(
+            "Rating (the desk's scale)",
+            choices,
+            index=choices.index(c.rating) if c.rating in choices else None,
+            placeholder="Choose a rating",
+            key="c_rating",
+        )
+        summary = st.text_area(
+            "Verdict summary for readers (one or two sentences; notes stay internal)",
+            value=c.verdict_summary or "",
+            key="c_summary",
+            max_chars=600,
+        )
+        if st.form_submit_button("Save rating and summary", type="primary"):
+            act(
+                "Rating and summary saved.",
+                services.rate_claim,
+                claim_id=c.id,
+                changes=RatingUpdate(rating=rating, verdict_summary=summary),
+                actor=user or "",
+                expected_version=seen,
+            )
+            st.rerun()
+
+
 def sources(d: ClaimDetail, user: str | None) -> None:
     head = st.columns([3, 1], vertical_alignment="bottom")
     head[0].subheader(f"Sources ({len(d.sources)})")
@@ -397,6 +446,7 @@ def render() -> None:
     header(d, text)
     conflict_banner(d, seen)
     actions(d, user, seen)
+    publication(d, user, seen)
     st.divider()
     left, right = st.columns([3, 2], gap="large")
     with left:

@@ -33,6 +33,11 @@ update_claim               edit_claim              limits; quote matches the art
 confirm_verdict            confirm                 only verdicts; not by their reviewer;
                                                    evidence rule still holds; once
 promote_candidate          promote                 only below-threshold candidates
+rate_claim                 rate                    rating on the desk's scale or
+                                                   Unverifiable; summary within its
+                                                   limit; not a dismissed claim; version
+                                                   compare-and-set; published only once
+                                                   confirmed, rated and summarised
 add_source                 add_source              http(s) URL without credentials; no
                                                    duplicate URL on the claim; stance
 add_note                   add_note                limit declared on Note.body
@@ -100,6 +105,7 @@ from .claims import (
 )
 from .imports import ImportReport, MappedImportReport, import_claims_csv, import_mapped_csv
 from .links import archive_sources, check_sources
+from .publishing import rate_claim
 from .seeding import SeedReport, seed
 from .transfer import CopyReport, RestoreReport, copy_database, restore_json
 from .uow import unit_of_work
@@ -131,6 +137,7 @@ __all__ = [
     "locate_quote",
     "new_password",
     "promote_candidate",
+    "rate_claim",
     "reset_password",
     "restore_json",
     "review_claim",

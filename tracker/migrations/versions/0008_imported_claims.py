@@ -6,7 +6,7 @@
 tracker's verdict label, kept as it was) (#13).
 
 Revision ID: 0008
-Revises: 0006 (re-chained onto 0007 when the ClaimReview branch merges)
+Revises: 0007 (re-chained onto 0007 when the ClaimReview branch merges)
 Create Date: 2026-12-10
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
