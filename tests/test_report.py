@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from tracker import publishing, services
 from tracker.cli import app
-from tracker.interchange.pdf import PdfFailed, find_chromium, html_to_pdf
+from tracker.errors import PdfFailed
+from tracker.interchange.pdf import find_chromium, html_to_pdf
 from tracker.models import ClaimUpdate, Source
 
 from .conftest import missing

@@ -12,10 +12,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table
 from sqlmodel import Session
 
 from .models import Event, utcnow
+
+_TABLE: Table = Event.__table__  # type: ignore[attr-defined]
+_INSERT = _TABLE.insert()  # one compiled statement, reused with new parameters
 
 
 class EventAction(StrEnum):
@@ -118,17 +121,18 @@ def record_event(
         raise ValueError(f"{action} is not an event about {'an account' if account else 'a claim'}")
     # A Core INSERT, not an ORM object: an import records thousands of events,
     # and nothing reads them back in the same transaction as objects.
-    session.execute(
-        insert(Event).values(
-            claim_id=claim_id,
-            account=account,
-            actor=actor,
-            action=action.value,
-            field=field,
-            old_value=None if old is None else str(old),
-            new_value=None if new is None else str(new),
-            detail=detail,
-            claim_version=version,
-            at=utcnow(),
-        )
+    session.connection().execute(
+        _INSERT,
+        {
+            "claim_id": claim_id,
+            "account": account,
+            "actor": actor,
+            "action": action.value,
+            "field": field,
+            "old_value": None if old is None else str(old),
+            "new_value": None if new is None else str(new),
+            "detail": detail,
+            "claim_version": version,
+            "at": utcnow(),
+        },
     )

@@ -22,7 +22,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 
 from . import db, publishing, queries, services
 from .config import get_settings
@@ -96,7 +96,7 @@ def handles_errors(func: F) -> F:
         except BrokenPipeError:  # `tracker claims | head`: the reader has all it wanted
             _silence_stdout()
             raise typer.Exit(1) from None
-        except (OperationalError, DataError, OSError) as exc:
+        except (OperationalError, DataError, ProgrammingError, OSError) as exc:
             if os.environ.get("TRACKER_DEBUG"):
                 raise
             fail(f"{_unexpected(exc)} (run again with TRACKER_DEBUG=1 for a traceback)")

@@ -14,6 +14,7 @@ traceback for ``TRACKER_DEBUG=1``).
     ├── EditConflict        a write carried a stale ``version``
     ├── PermissionDenied    the actor's role does not allow the action
     ├── ImportFailed        an import with bad rows; carries every problem found
+    ├── PdfFailed           no PDF engine, or it produced no PDF; nothing written
     └── DatabaseUnavailable the database cannot take the request: unreachable,
         │                   missing, read-only or full (names the URL, never a password)
         └── DatabaseBusy    another change held the write lock longer than the busy timeout
@@ -121,3 +122,7 @@ class ImportFailed(TrackerError):
         if len(self.problems) > 50:
             lines.append(f"... and {len(self.problems) - 50} more")
         super().__init__("\n".join([head, *("  " + line for line in lines)]))
+
+
+class PdfFailed(TrackerError):
+    """No PDF engine, or it did not produce a PDF; nothing was written."""

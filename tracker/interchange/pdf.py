@@ -19,14 +19,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..errors import TrackerError
+from ..errors import PdfFailed
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 TIMEOUT = 120.0  # seconds; a long article prints in a few
-
-
-class PdfFailed(TrackerError):
-    """No PDF engine, or it did not produce a PDF; nothing was written."""
 
 
 def find_chromium() -> str:

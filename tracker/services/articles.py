@@ -20,7 +20,7 @@ from ..intake.extract import DEFAULT_THRESHOLD, Candidate, extract_candidates
 from ..intake.loading import LoadedArticle, first_title_line, load_article, slugify
 from ..intake.text import heading_text
 from ..linkcheck.netguard import LinkPolicy
-from ..models import Article, ArticleCreate, Claim, ClaimCreate, Origin
+from ..models import Article, ArticleCreate, ArticleKind, Claim, ClaimCreate, Origin
 from ..permissions import Action, authorize
 from ..validation import build, clean_field, max_length, validate_url
 from .claims import DUPLICATE_SCORE, create_claim, duplicate_of
@@ -136,6 +136,11 @@ def import_article(
     with unit_of_work(session):
         authorize(session, actor, Action.import_article)
         article = session.exec(select(Article).where(Article.slug == slug)).first()
+        if article is not None and article.kind == ArticleKind.collection:
+            raise ValidationFailed(
+                f"{slug!r} is a collection of imported claims without text; "
+                "import the article under another slug (--slug)"
+            )
         if article is not None and article.sha256 == digest:
             return ArticleImportReport(slug, "unchanged", article.revision)
         if article is None:
