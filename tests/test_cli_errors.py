@@ -8,6 +8,7 @@ writing anything, so they share one seeded database per backend.
 
 from __future__ import annotations
 
+import os
 import stat
 import uuid
 from collections.abc import Iterator
@@ -134,6 +135,47 @@ CASES = [
         ("check-sources", "--dead-after", "99999999999d", "--by", "ana"),
         "99999999999d",
     ),
+    # found by the review of #9: every path that reads a file or names a claim
+    Case("import csv from a device", ("import", "csv", "/dev/zero", "--by", "editor"), "a device"),
+    Case(
+        "import csv from a named pipe",
+        ("import", "csv", "{dir}/pipe.csv", "--by", "editor"),
+        "a named pipe",
+    ),
+    Case(
+        "import csv from a directory", ("import", "csv", "{dir}", "--by", "editor"), "a directory"
+    ),
+    Case("import json from a device", ("import", "json", "/dev/zero", "--by", "admin"), "a device"),
+    Case(
+        "check-sources of an id beyond any integer",
+        ("check-sources", "--by", "ana", "--claim", "99999999999999999999"),
+        "claim 99999999999999999999 does not exist",
+    ),
+    Case(
+        "archive-sources of a claim that does not exist",
+        ("archive-sources", "--by", "ana", "--claim", "2147483647"),
+        "claim 2147483647 does not exist",
+    ),
+    Case(
+        "check-sources of an article that does not exist",
+        ("check-sources", "--by", "ana", "--article", "no-such-article"),
+        "article 'no-such-article' does not exist",
+    ),
+    Case("not a URL", ("claims",), "is not a database URL", backends=("sqlite",), url="bogus"),
+    Case(
+        "another kind of database",
+        ("claims",),
+        "tracker runs on SQLite or PostgreSQL, not 'mysql'",
+        backends=("sqlite",),
+        url="mysql://x@127.0.0.1/test",
+    ),
+    Case(
+        "a file that is not a database",
+        ("claims",),
+        "is not a SQLite database",
+        backends=("sqlite",),
+        url="sqlite:///{dir}/huge_id.csv",
+    ),
 ]
 
 
@@ -160,6 +202,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     section = "S" * 400
     new = f",{SLUG},{section},A new claim.,NVIDIA,other,unreviewed,,,"
     (folder / "long_section.csv").write_text(f"{HEADER}\n{new}\n")
+    os.mkfifo(folder / "pipe.csv")
     return folder
 
 

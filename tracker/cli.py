@@ -35,6 +35,7 @@ from .interchange.json_dump import count_rows, write_dump
 from .interchange.mapping import parse_delimiter, parse_map, read_labels
 from .interchange.pdf import html_to_pdf
 from .linkcheck.netguard import LinkPolicy
+from .localfiles import count_lines, read_file
 from .models import RatingUpdate
 from .queries import ClaimFilter
 from .services import links as link_service
@@ -545,14 +546,8 @@ def _import_mapped(
     fields = parse_map(mapping)
     verdicts = None
     if labels is not None:
-        try:
-            verdicts = read_labels(labels.read_bytes(), str(labels))
-        except OSError as exc:
-            fail(f"cannot read {labels}: {exc.strerror or exc}")
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror or exc}")
+        verdicts = read_labels(read_file(str(labels)), str(labels))
+    data = read_file(str(file))
     with (
         db.session_scope(_engine()) as session,
         typer.progressbar(
@@ -636,11 +631,7 @@ def import_json(
 
 
 def _line_count(path: Path) -> int:
-    try:
-        with path.open("rb") as fh:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
-    except OSError:
-        return 0  # the restore reports the file's error
+    return count_lines(str(path))  # a regular file, or one clear error line
 
 
 @app.command("copy")

@@ -21,11 +21,12 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
 
 from .config import get_settings
-from .errors import DatabaseBusy, DatabaseUnavailable
+from .errors import DatabaseBusy, DatabaseUnavailable, ValidationFailed
 
 WRITE_OPTION = "tracker_write"
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -34,7 +35,18 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (default: settings), tuned for the backend."""
     url = url or get_settings().database_url
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValidationFailed(
+            f"{url!r} is not a database URL; use sqlite:///PATH or "
+            "postgresql://USER@HOST:PORT/DBNAME"
+        ) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValidationFailed(
+            f"tracker runs on SQLite or PostgreSQL, not {parsed.get_backend_name()!r} "
+            f"({public_url(parsed)})"
+        )
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(False))
         parsed = make_url(url)
@@ -91,6 +103,7 @@ _SQLITE_BUSY = ("database is locked", "database is busy", "database table is loc
 _SQLITE_READ_ONLY = "attempt to write a readonly database"
 _SQLITE_FULL = "database or disk is full"
 _SQLITE_CANNOT_OPEN = "unable to open database file"
+_SQLITE_NOT_A_DATABASE = "file is not a database"
 
 
 def _translate_errors(engine: Engine, busy_timeout: float | None) -> None:
@@ -117,6 +130,11 @@ def _translate_errors(engine: Engine, busy_timeout: float | None) -> None:
                 return DatabaseUnavailable(
                     f"the database {where} is full (no space left on the disk, or its size "
                     "limit reached); free some space and try again"
+                )
+            if _SQLITE_NOT_A_DATABASE in lowered:
+                return DatabaseUnavailable(
+                    f"{where} is not a SQLite database (or it is encrypted or damaged); "
+                    "check --db / TRACKER_DATABASE_URL"
                 )
             if _SQLITE_CANNOT_OPEN in lowered:
                 return DatabaseUnavailable(

@@ -12,9 +12,7 @@ an HTML ``<meta>``), else UTF-8.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +31,7 @@ from ..linkcheck.links import (
     fetch,
 )
 from ..linkcheck.netguard import LinkPolicy, guarded_client, shown
+from ..localfiles import read_file
 from .text import heading_text, is_dateline
 
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
@@ -89,53 +88,6 @@ def _looks_like_html(data: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html"))
 
 
-def read_file(source: str, limit: int = MAX_ARTICLE_BYTES) -> bytes:
-    """At most ``limit`` bytes of the regular file ``source``, or :class:`ValidationFailed`.
-
-    Checked on the opened descriptor (no race with a swapped path): FIFOs,
-    devices and directories are refused before anything is read, and no more
-    than ``limit`` + 1 bytes are ever read, whatever the file claims its size is.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(source, flags)  # non-blocking: opening a FIFO must not wait for a writer
-    except OSError as exc:
-        raise ValidationFailed(f"cannot read {source}: {exc.strerror or exc}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ValidationFailed(f"cannot read {source}: {_kind(info.st_mode)}, not a file")
-        if info.st_size > limit:
-            raise ValidationFailed(f"{source} is larger than {limit:,} bytes")
-    except BaseException:
-        os.close(fd)
-        raise
-    with os.fdopen(fd, "rb", buffering=0) as f:
-        chunks: list[bytes] = []
-        left = limit + 1
-        try:
-            while left > 0 and (chunk := f.read(min(left, 1 << 20))):
-                chunks.append(chunk)
-                left -= len(chunk)
-        except OSError as exc:
-            raise ValidationFailed(f"cannot read {source}: {exc.strerror or exc}") from None
-    if left <= 0:
-        raise ValidationFailed(f"{source} is larger than {limit:,} bytes")
-    return b"".join(chunks)
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
 def load_article(
     source: str, *, policy: LinkPolicy | None = None, timeout: float | None = None
 ) -> LoadedArticle:
@@ -146,7 +98,7 @@ def load_article(
     """
     if re.match(r"^[a-z][a-z0-9+.-]*://", source, re.IGNORECASE):
         return _load_url(source, policy or LinkPolicy.from_env(), timeout)
-    data = read_file(source)
+    data = read_file(source, MAX_ARTICLE_BYTES)
     if Path(source).suffix.lower() in HTML_SUFFIXES:
         body, title = html_to_text(decode_article(data, source, html=True))
         return LoadedArticle(body, title, None, source)

@@ -33,6 +33,7 @@ from ..errors import ImportFailed, RowProblem, TrackerError, ValidationFailed
 from ..interchange.csv_export import DERIVED_COLUMNS, EDITABLE_COLUMNS, current_rows
 from ..interchange.csv_import import READ_ONLY_HINTS, read_rows
 from ..interchange.mapping import Verdict, label_key, read_mapped
+from ..localfiles import read_file
 from ..models import (
     Article,
     ArticleKind,
@@ -131,10 +132,7 @@ def import_claims_csv(
     if data is None:
         if path is None:
             raise ValueError("give path or data")
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ImportFailed(source, [RowProblem(0, None, None, str(exc))]) from None
+        data = read_file(str(path))
     rows = read_rows(data, source)
     report = ImportReport(source=source, rows=len(rows), dry_run=dry_run)
     problems: list[RowProblem] = []
@@ -566,10 +564,7 @@ def import_mapped_csv(
     if data is None:
         if path is None:
             raise ValueError("give path or data")
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ImportFailed(source, [RowProblem(0, None, None, str(exc))]) from None
+        data = read_file(str(path))
     raw = read_mapped(data, source, mapping, delimiter=delimiter, header=header)
     report = MappedImportReport(source=source, article=article, rows=len(raw), dry_run=dry_run)
     try:

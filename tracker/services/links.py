@@ -33,6 +33,7 @@ from ..linkcheck.links import (
 from ..linkcheck.netguard import LinkPolicy, guarded_client, shown
 from ..models import Article, Claim, LinkCheck, Source, as_utc
 from ..permissions import Action, authorize
+from ..queries import check_claim_id, get_article, get_claim
 from .uow import clean_actor, unit_of_work
 
 WRITE_BATCH = 50
@@ -59,11 +60,19 @@ def parse_duration(text: str) -> timedelta:
         ) from None
 
 
+def _check_scope(session: Session, claim_id: int | None, article: str | None) -> None:
+    """A named claim or article must exist: "checked 0" would hide a typo."""
+    if claim_id is not None:
+        get_claim(session=session, claim_id=claim_id)
+    if article:
+        get_article(session=session, slug=article)
+
+
 def sources_in_scope(claim_id: int | None, article: str | None) -> Any:
     """A select of the sources of one claim, one article, or all."""
     stmt = select(Source).join(Claim, col(Claim.id) == Source.claim_id)
     if claim_id is not None:
-        stmt = stmt.where(Source.claim_id == claim_id)
+        stmt = stmt.where(Source.claim_id == check_claim_id(claim_id))
     if article:
         stmt = stmt.join(Article, col(Article.id) == Claim.article_id).where(
             Article.slug == article
@@ -167,6 +176,7 @@ def check_sources(
     """
     actor = clean_actor(actor)
     authorize(session, actor, Action.check_links)  # before any outbound request
+    _check_scope(session, claim_id, article)
     if concurrency < 1 or per_host < 1:
         raise ValidationFailed("--concurrency and --per-host must be at least 1")
     policy = policy or LinkPolicy.from_env()
@@ -287,6 +297,7 @@ def archive_sources(
     """Find each source's closest Wayback snapshot (at the time it was added) and store it."""
     actor = clean_actor(actor)
     authorize(session, actor, Action.archive_sources)  # before any outbound request
+    _check_scope(session, claim_id, article)
     settings = get_settings()
     summary = ArchiveSummary()
     creds = wayback_credentials()

@@ -31,6 +31,7 @@ from ..audit import EventAction, record_event
 from ..errors import ImportFailed, RowProblem, TrackerError
 from ..interchange import json_dump
 from ..interchange.json_dump import Header, Row, TableEnd, TableSpec, TableStart
+from ..localfiles import open_text
 from ..permissions import Action, authorize
 from .uow import clean_actor, unit_of_work
 
@@ -142,10 +143,7 @@ def restore_json(
     try:
         if lines is None:
             assert path is not None
-            try:
-                fh = path.open(encoding="utf-8", newline="\n")
-            except OSError as exc:
-                raise ImportFailed(source, [RowProblem(0, None, None, str(exc))]) from None
+            fh = open_text(str(path))  # a regular file, or one clear error
             lines = fh
         with unit_of_work(session):
             busy = _tables_with_rows(session.connection())
