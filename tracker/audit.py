@@ -38,6 +38,9 @@ class EventAction(StrEnum):
     relocated = "relocated"
     rated = "rated"
     summary_edited = "summary_edited"
+    # articles
+    article_created = "article_created"
+    article_revised = "article_revised"
     # accounts
     account_added = "account_added"
     role_changed = "role_changed"
@@ -59,6 +62,10 @@ class EventAction(StrEnum):
     def is_account_event(self) -> bool:
         return self in ACCOUNT_ACTIONS
 
+    @property
+    def is_article_event(self) -> bool:
+        return self in ARTICLE_ACTIONS
+
 
 ACCOUNT_ACTIONS = frozenset(
     {
@@ -74,7 +81,11 @@ ACCOUNT_ACTIONS = frozenset(
     }
 )
 
+ARTICLE_ACTIONS = frozenset({EventAction.article_created, EventAction.article_revised})
+
 _LABELS = {
+    EventAction.article_created: "imported the article",
+    EventAction.article_revised: "imported a new revision of the article",
     EventAction.created: "created the claim",
     EventAction.review: "changed the status",
     EventAction.assign: "changed the assignee",
@@ -102,6 +113,7 @@ def record_event(
     actor: str,
     claim_id: int | None = None,
     account: str | None = None,
+    article_id: int | None = None,
     field: str | None = None,
     old: Any = None,
     new: Any = None,
@@ -111,14 +123,18 @@ def record_event(
     """Add one audit event to the current transaction.
 
     The row is inserted at once, so the claim it names must already be
-    flushed. ``claim_id`` names the claim changed, ``account`` the account changed;
+    flushed. ``claim_id`` names the claim changed, ``account`` the account changed,
+    ``article_id`` the article (imported or revised);
     ``version`` is the claim's version after a versioned change (None for
     notes and sources, which never conflict with a status change).
     """
-    if (claim_id is None) == (account is None):
-        raise ValueError("an event is about exactly one claim or one account")
-    if action.is_account_event != (account is not None):
-        raise ValueError(f"{action} is not an event about {'an account' if account else 'a claim'}")
+    subjects = [x for x in (claim_id, account, article_id) if x is not None]
+    if len(subjects) != 1:
+        raise ValueError("an event is about exactly one claim, one account or one article")
+    if action.is_account_event != (account is not None) or action.is_article_event != (
+        article_id is not None
+    ):
+        raise ValueError(f"{action} is not an event about what it names")
     # A Core INSERT, not an ORM object: an import records thousands of events,
     # and nothing reads them back in the same transaction as objects.
     session.connection().execute(
@@ -126,6 +142,7 @@ def record_event(
         {
             "claim_id": claim_id,
             "account": account,
+            "article_id": article_id,
             "actor": actor,
             "action": action.value,
             "field": field,

@@ -122,6 +122,21 @@ class ArticlePublic(ArticleBase):
     claim_count: int = 0
 
 
+class ArticleRevision(SQLModel, table=True):
+    """Every text an article has had: revision 1 when imported, then each revision."""
+
+    __tablename__ = "article_revision"
+    __table_args__ = (UniqueConstraint("article_id", "revision", name="uq_article_revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    revision: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64)
+    created_by: str = Field(max_length=100)
+    created_at: datetime = _ts(nullable=False)
+
+
 # --- Claim -----------------------------------------------------------------
 
 
@@ -348,6 +363,7 @@ class Event(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int | None = Field(default=None, foreign_key="claim.id", index=True)
     account: str | None = Field(default=None, max_length=100, index=True)
+    article_id: int | None = Field(default=None, foreign_key="article.id", index=True)
     actor: str = Field(max_length=100)
     action: str = Field(max_length=40)
     field: str | None = Field(default=None, max_length=40)
@@ -364,6 +380,7 @@ class EventPublic(SQLModel):
     id: int
     claim_id: int | None
     account: str | None = None
+    article_id: int | None = None
     actor: str
     action: str
     field: str | None

@@ -19,6 +19,7 @@ A password change, a disable and a role change bump the account's
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import unicodedata
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,8 @@ from ..validation import clean_field, parse_enum
 from .uow import unit_of_work
 
 MIN_PASSWORD = 10
+_NAME = re.compile(r"[A-Za-z0-9._-]+")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=5)
 FORGET_FAILURES_AFTER = timedelta(days=1)  # a name's count is dropped after a quiet day
@@ -75,18 +78,24 @@ def create_user(
                 raise PermissionDenied(NEEDS_AN_ADMIN)
             authorize(session, actor, Action.manage_users)
         clean = clean_field(User, "name", name, label="account name", multiline=False) or ""
-        if (
-            clean in SYSTEM_ACTORS
-            or not clean.replace("-", "").replace("_", "").replace(".", "").isalnum()
-        ):
+        key = _throttle_key(clean)
+        if key in {_throttle_key(s) for s in SYSTEM_ACTORS} or not _NAME.fullmatch(clean):
             raise ValidationFailed(
-                f"account name {clean!r} is not allowed; use letters, digits, '.', '-' or '_'"
+                f"account name {clean!r} is not allowed; use ASCII letters, digits, '.', '-' "
+                "or '_' (and not a system name)"
             )
-        if session.exec(select(User.id).where(User.name == clean)).first() is not None:
-            raise ValidationFailed(f"account {clean!r} already exists")
+        # "Ed" and "ed" would be two accounts to the audit trail but one to a reader.
+        for existing in session.exec(select(User.name)):
+            if _throttle_key(existing) == key:
+                raise ValidationFailed(
+                    f"account {clean!r} already exists"
+                    + (f" (as {existing!r})" if existing != clean else "")
+                )
         if password is not None:
             _check_password(password)
         mail = clean_field(User, "email", email, required=False, multiline=False)
+        if mail and not _EMAIL.fullmatch(mail):
+            raise ValidationFailed(f"e-mail {mail!r} is not an address like name@example.org")
         user = User(
             name=clean,
             role=role_value.value,

@@ -20,10 +20,18 @@ from ..intake.extract import DEFAULT_THRESHOLD, Candidate, extract_candidates
 from ..intake.loading import LoadedArticle, first_title_line, load_article, slugify
 from ..intake.text import heading_text
 from ..linkcheck.netguard import LinkPolicy
-from ..models import Article, ArticleCreate, ArticleKind, Claim, ClaimCreate, Origin
+from ..models import (
+    Article,
+    ArticleCreate,
+    ArticleKind,
+    ArticleRevision,
+    Claim,
+    ClaimCreate,
+    Origin,
+)
 from ..permissions import Action, authorize
 from ..validation import build, clean_field, max_length, validate_url
-from .claims import DUPLICATE_SCORE, create_claim, duplicate_of
+from .claims import DUPLICATE_SCORE, _compare_and_set, create_claim, duplicate_of
 from .uow import clean_actor, unit_of_work
 
 
@@ -73,8 +81,31 @@ class _Lost:
     region: tuple[int, int] | None  # None: its line was deleted, or it was lost before
 
 
-def _insert_article(session: Session, data: ArticleCreate) -> Article:
-    """The article row; the caller has checked the permission."""
+def _keep_revision(session: Session, article: Article, actor: str, *, old_sha: str | None) -> None:
+    """Store the article's current text as its revision and record the event."""
+    session.add(
+        ArticleRevision(
+            article_id=article.id or 0,
+            revision=article.revision,
+            text=article.text,
+            sha256=article.sha256,
+            created_by=actor,
+        )
+    )
+    record_event(
+        session,
+        EventAction.article_revised if old_sha else EventAction.article_created,
+        actor=actor,
+        article_id=article.id,
+        field="text",
+        old=old_sha,
+        new=article.sha256,
+        detail=f"revision {article.revision}, {len(article.text):,} characters",
+    )
+
+
+def _insert_article(session: Session, data: ArticleCreate, actor: str) -> Article:
+    """The article row, its first revision and its event; the caller checked the permission."""
     slug = clean_field(Article, "slug", data.slug, multiline=False)
     if session.exec(select(Article.id).where(Article.slug == slug)).first() is not None:
         raise ValidationFailed(f"article {slug!r} already exists")
@@ -95,6 +126,7 @@ def _insert_article(session: Session, data: ArticleCreate) -> Article:
     )
     session.add(article)
     session.flush()
+    _keep_revision(session, article, actor, old_sha=None)
     return article
 
 
@@ -155,6 +187,7 @@ def import_article(
                     published=published,
                     text=loaded.text,
                 ),
+                actor,
             )
             report = ArticleImportReport(slug, "created", 1)
             lost: list[_Lost] = []
@@ -169,18 +202,28 @@ def _revise(
     session: Session, article: Article, text: str, actor: str, report: ArticleImportReport
 ) -> list[_Lost]:
     """New text: move each claim to its quote in the new text, or report it lost."""
-    old_text = article.text
+    old_text, old_sha = article.text, article.sha256
     regions = _replaced_regions(old_text, text)
     article.text, article.sha256, article.revision = text, sha256_text(text), report.revision
     session.add(article)
+    session.flush()
+    _keep_revision(session, article, actor, old_sha=old_sha)
     lost: list[_Lost] = []
-    for claim in session.exec(select(Claim).where(Claim.article_id == article.id)):
+    claims = list(session.exec(select(Claim).where(Claim.article_id == article.id)))
+    for claim in claims:
         positions = [m.start() for m in re.finditer(re.escape(claim.quote), text)]
         if not positions:
             report.lost.append(claim.id or 0)
             was_here = old_text[claim.quote_start : claim.quote_end] == claim.quote
             region = regions(claim.quote_start) if was_here else None
             lost.append(_Lost(claim.id or 0, claim.quote, region))
+            if not was_here:
+                continue  # lost in an earlier revision: said then
+            # A verdict about words the article no longer has needs a second look.
+            confirmed_by = claim.confirmed_by
+            version = _compare_and_set(
+                session, claim, None, {"confirmed_by": None, "confirmed_at": None}
+            )
             record_event(
                 session,
                 EventAction.quote_lost,
@@ -189,13 +232,30 @@ def _revise(
                 field="quote",
                 old=f"{claim.quote_start}:{claim.quote_end}",
                 detail=f"not found in revision {report.revision}",
+                version=version,
             )
+            if confirmed_by:
+                record_event(
+                    session,
+                    EventAction.confirmation_cleared,
+                    actor=actor,
+                    claim_id=claim.id,
+                    field="confirmed_by",
+                    old=confirmed_by,
+                    detail=f"its quote is not in revision {report.revision}",
+                    version=version,
+                )
             continue
         start = min(positions, key=lambda p: abs(p - claim.quote_start))
         if start != claim.quote_start:
             old = f"{claim.quote_start}:{claim.quote_end}"
-            claim.quote_start, claim.quote_end = start, start + len(claim.quote)
-            session.add(claim)
+            new = f"{start}:{start + len(claim.quote)}"
+            version = _compare_and_set(
+                session,
+                claim,
+                None,  # a move is a change: an export taken before it is stale
+                {"quote_start": start, "quote_end": start + len(claim.quote)},
+            )
             record_event(
                 session,
                 EventAction.relocated,
@@ -203,8 +263,9 @@ def _revise(
                 claim_id=claim.id,
                 field="quote",
                 old=old,
-                new=f"{claim.quote_start}:{claim.quote_end}",
+                new=new,
                 detail=f"revision {report.revision}",
+                version=version,
             )
             report.relocated += 1
     session.flush()

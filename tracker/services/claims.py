@@ -36,6 +36,7 @@ from ..models import (
     ClaimStatus,
     ClaimType,
     ClaimUpdate,
+    Event,
     FlagReason,
     Note,
     Origin,
@@ -540,6 +541,11 @@ def confirm_verdict(
             raise PermissionDenied(
                 f"{actor} gave this verdict; another editor must confirm it (second review)"
             )
+        if _edited_since_verdict(session, claim, actor):
+            raise PermissionDenied(
+                f"{actor} edited this claim after its verdict; another editor must confirm "
+                "it (second review)"
+            )
         _check_evidence(
             session,
             claim_id,
@@ -564,6 +570,19 @@ def confirm_verdict(
     return state
 
 
+def _edited_since_verdict(session: Session, claim: Claim, actor: str) -> bool:
+    """Whether ``actor`` changed what was judged (text or quote) since the verdict."""
+    stmt = select(Event.id).where(
+        Event.claim_id == claim.id,
+        Event.action == EventAction.edit.value,
+        col(Event.field).in_(sorted(JUDGED_FIELDS)),
+        Event.actor == actor,
+    )
+    if claim.last_reviewed_at is not None:
+        stmt = stmt.where(col(Event.at) >= claim.last_reviewed_at)
+    return session.exec(stmt.limit(1)).first() is not None
+
+
 def promote_candidate(*, session: Session, claim_id: int, actor: str) -> ClaimPublic:
     """Make a below-threshold extracted candidate a claim in the review queue."""
     with unit_of_work(session):
@@ -572,8 +591,7 @@ def promote_candidate(*, session: Session, claim_id: int, actor: str) -> ClaimPu
         claim = _load(session, claim_id)
         if not claim.below_threshold:
             raise InvalidTransition(f"claim {claim_id} is already in the review queue")
-        claim.below_threshold = False
-        session.add(claim)
+        version = _compare_and_set(session, claim, None, {"below_threshold": False})
         record_event(
             session,
             EventAction.promoted,
@@ -582,8 +600,8 @@ def promote_candidate(*, session: Session, claim_id: int, actor: str) -> ClaimPu
             field="below_threshold",
             old="true",
             new="false",
+            version=version,
         )
-        session.flush()
         state = _state(session, claim_id)
     return state
 

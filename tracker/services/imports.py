@@ -48,7 +48,7 @@ from ..models import Origin as ClaimOrigin
 from ..permissions import Action, authorize
 from ..queries import MAX_ID
 from ..validation import build, clean_field
-from .articles import sha256_text
+from .articles import _keep_revision, sha256_text
 from .claims import (
     add_source,
     assign_claim,
@@ -575,7 +575,7 @@ def import_mapped_csv(
             collection = target is None or target.kind == ArticleKind.collection
             rows, report.problems = _check_mapped(raw, labels, collection=collection, report=report)
             if target is None:
-                target = _new_collection(session, article)
+                target = _new_collection(session, article, actor)
             if not report.problems:
                 _write_mapped(session, actor, target, rows, report, progress)
             if report.problems:
@@ -589,7 +589,7 @@ def import_mapped_csv(
     return report
 
 
-def _new_collection(session: Session, slug: str) -> Article:
+def _new_collection(session: Session, slug: str, actor: str) -> Article:
     slug_clean = clean_field(Article, "slug", slug, label="--article", multiline=False) or ""
     if not _SLUG.fullmatch(slug_clean):
         raise ValidationFailed(
@@ -604,6 +604,7 @@ def _new_collection(session: Session, slug: str) -> Article:
     )
     session.add(article)
     session.flush()
+    _keep_revision(session, article, actor, old_sha=None)
     return article
 
 

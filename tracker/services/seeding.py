@@ -77,6 +77,7 @@ def seed(*, session: Session, seeds_dir: Path | None = None) -> SeedReport:
                         else None,
                         text=text,
                     ),
+                    SEED_ACTOR,
                 )
                 report.articles_created += 1
             elif article.sha256 != sha256_text(text):
