@@ -32,6 +32,7 @@ class EventAction(StrEnum):
     archived = "archived"
     quote_lost = "quote_lost"
     relocated = "relocated"
+    sources_reused = "sources_reused"
     # accounts
     account_added = "account_added"
     role_changed = "role_changed"
@@ -40,6 +41,8 @@ class EventAction(StrEnum):
     account_disabled = "account_disabled"
     account_enabled = "account_enabled"
     account_unlocked = "account_unlocked"
+    # the reference library: recorded on the importing account
+    references_imported = "references_imported"
 
     @property
     def label(self) -> str:
@@ -60,6 +63,7 @@ ACCOUNT_ACTIONS = frozenset(
         EventAction.account_disabled,
         EventAction.account_enabled,
         EventAction.account_unlocked,
+        EventAction.references_imported,
     }
 )
 
@@ -77,6 +81,8 @@ _LABELS = {
     EventAction.archived: "archived a source",
     EventAction.quote_lost: "quote lost in a revision",
     EventAction.relocated: "quote moved in a revision",
+    EventAction.sources_reused: "reused the sources of an earlier match",
+    EventAction.references_imported: "imported published fact-checks",
 }
 
 

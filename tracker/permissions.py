@@ -44,6 +44,8 @@ class Action(StrEnum):
     manage_users = "manage_users"
     change_own_password = "change_own_password"  # noqa: S105 (an action name)
     seed = "seed"
+    import_references = "import_references"
+    refresh_matches = "refresh_matches"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,10 @@ PERMISSIONS: MappingProxyType[Action, Permission] = MappingProxyType(
         Action.manage_users: Permission(Role.admin, "manage accounts"),
         Action.change_own_password: Permission(Role.viewer, "change their own password"),
         Action.seed: Permission(Role.admin, "load the seed articles"),
+        Action.import_references: Permission(Role.editor, "import published fact-checks"),
+        Action.refresh_matches: Permission(
+            Role.viewer, "refresh the stored claim vectors and best matches"
+        ),
     }
 )
 
@@ -82,6 +88,7 @@ SYSTEM_ACTORS: MappingProxyType[str, frozenset[Action]] = MappingProxyType(
         "system": frozenset(),
         "linkcheck": frozenset(),
         "archive": frozenset(),
+        "matching": frozenset({Action.refresh_matches}),
     }
 )
 

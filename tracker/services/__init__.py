@@ -53,6 +53,14 @@ unlock_user                                        other sessions; audited
 authenticate               (signing in)            one atomic attempt counter per name,
                                                    known or not: five failures lock it
 seed                       seed (system actor)     idempotent; same text or refuse
+import_references          import_references,      all-or-nothing with line numbers;
+                           checked before the      idempotent by URL + claim; vector
+                           file is read            stored in the same transaction
+refresh_matches            refresh_matches         derived data only (vectors, best
+                           (system actor           match); no event; recomputes only
+                           ``matching``)           what the index state changed
+reuse_sources              add_source              each source through add_source; one
+                                                   sources_reused event; never the verdict
 =========================  ======================  =====================================
 """
 
@@ -88,6 +96,13 @@ from .claims import (
 )
 from .imports import ImportReport, import_claims_csv
 from .links import archive_sources, check_sources
+from .references import (
+    ReferenceImportReport,
+    RefreshReport,
+    import_references,
+    refresh_matches,
+    reuse_sources,
+)
 from .seeding import SeedReport, seed
 from .uow import unit_of_work
 
@@ -95,6 +110,8 @@ __all__ = [
     "TRANSITIONS",
     "ArticleImportReport",
     "ImportReport",
+    "ReferenceImportReport",
+    "RefreshReport",
     "SeedReport",
     "add_note",
     "add_source",
@@ -109,11 +126,14 @@ __all__ = [
     "enable_user",
     "import_article",
     "import_claims_csv",
+    "import_references",
     "list_users",
     "locate_quote",
     "new_password",
     "promote_candidate",
+    "refresh_matches",
     "reset_password",
+    "reuse_sources",
     "review_claim",
     "seed",
     "session_epoch",
