@@ -118,3 +118,34 @@ def export_csv(filters: queries.ClaimFilter) -> bytes:
     """The CLI's exporter, for the download button (generated when clicked)."""
     with session() as s:
         return exporters.export_csv_bytes(session=s, filters=filters)
+
+
+# --- "Checked before" (#12) --------------------------------------------------------
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def refreshed_matches(url: str) -> int:
+    """Store missing claim vectors and best matches (system actor ``matching``).
+
+    Derived data: cached like a read, so it runs again only after a write
+    cleared the caches or the TTL passed. Returns how many claims were rematched.
+    """
+    from tracker import services
+
+    with session() as s:
+        return services.refresh_matches(session=s, actor="matching").matched
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def best_matches(url: str, claim_ids: tuple[int, ...]) -> dict[int, queries.BestMatch]:
+    with session() as s:
+        return queries.best_matches(session=s, claim_ids=claim_ids)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def checked_before(url: str, claim_id: int, claim_text: str, limit: int) -> list[Any]:
+    """The claim's earlier matches (the text is part of the key: an edit asks again)."""
+    from tracker.matching import store
+
+    with session() as s:
+        return store.search_claim(s, claim_id, limit=limit)

@@ -41,6 +41,7 @@ class EventAction(StrEnum):
     # articles
     article_created = "article_created"
     article_revised = "article_revised"
+    sources_reused = "sources_reused"
     # accounts
     account_added = "account_added"
     role_changed = "role_changed"
@@ -52,6 +53,8 @@ class EventAction(StrEnum):
     # whole databases (recorded on the acting admin's account)
     database_restored = "database_restored"
     database_copied = "database_copied"
+    # the reference library: recorded on the importing account
+    references_imported = "references_imported"
 
     @property
     def label(self) -> str:
@@ -78,6 +81,7 @@ ACCOUNT_ACTIONS = frozenset(
         EventAction.account_unlocked,
         EventAction.database_restored,
         EventAction.database_copied,
+        EventAction.references_imported,
     }
 )
 
@@ -103,6 +107,8 @@ _LABELS = {
     EventAction.database_copied: "copied the database here",
     EventAction.rated: "changed the rating",
     EventAction.summary_edited: "edited the verdict summary",
+    EventAction.sources_reused: "reused the sources of an earlier match",
+    EventAction.references_imported: "imported published fact-checks",
 }
 
 

@@ -1088,6 +1088,187 @@ def confirm(
     typer.echo(f"claim {c.id}: {c.status} confirmed by {c.confirmed_by}")
 
 
+# --- "Checked before": matching and the reference library (#12) ----------------------
+
+
+class MatchFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+_DELIMITERS = {"TAB": "\t", "\\t": "\t", "COMMA": ",", "SEMICOLON": ";", "PIPE": "|"}
+
+
+def _print_matches(matches: list[Any]) -> None:
+    if not matches:
+        typer.echo("  no earlier match")
+    for m in matches:
+        verdict = m.verdict or "-"
+        if m.rating:
+            verdict += f" = {m.rating}"
+        when = m.date.isoformat() if m.date else "-"
+        typer.echo(
+            f"  {m.kind:<9} {m.id:>6}  {m.score:.3f}  {_short(verdict, 24):<24}  {when:<10}  "
+            f"{_short(m.text, 70)}"
+        )
+        if m.url:
+            typer.echo(f"{'':>20}{m.url}")
+
+
+@app.command("match")
+@handles_errors
+def match_cmd(
+    text: Annotated[str | None, typer.Argument(help="The text to match.")] = None,
+    claim_id: Annotated[int | None, typer.Option("--claim", help="Match this claim.")] = None,
+    queries_file: Annotated[
+        Path | None, typer.Option("--queries", help="A file with one text per line.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Matches per query (1-100).")] = 5,
+    fmt: Annotated[
+        MatchFormat, typer.Option("--format", help="table, or json (JSON Lines with --queries).")
+    ] = MatchFormat.table,
+) -> None:
+    """Find earlier reviewed claims and published fact-checks like a text or a claim.
+
+    Each match has its kind (claim or reference), id, score, verdict or rating,
+    URL and date. Example: tracker match "5G towers spread the virus" --limit 3
+    """
+    from .matching import store
+
+    if sum(x is not None for x in (text, claim_id, queries_file)) != 1:
+        fail("give exactly one of TEXT, --claim ID or --queries FILE", 2)
+    if not 1 <= limit <= 100:
+        fail(f"--limit must be from 1 to 100, got {limit}", 2)
+    with db.session_scope(_engine()) as session:
+        if queries_file is not None:
+            try:
+                lines = queries_file.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                fail(f"cannot read {queries_file}: {exc}")
+            for line in lines:
+                found = store.search(session, line, limit=limit) if line.strip() else []
+                if fmt is MatchFormat.json:
+                    row = {"query": line, "matches": [m.as_json() for m in found]}
+                    typer.echo(json.dumps(row, ensure_ascii=False, default=str))
+                else:
+                    typer.echo(_short(line, 100))
+                    _print_matches(found)
+            return
+        if claim_id is not None:
+            queries.check_claim_id(claim_id)
+            found = store.search_claim(session, claim_id, limit=limit)
+        else:
+            found = store.search(session, text or "", limit=limit)
+    if fmt is MatchFormat.json:
+        _echo_json([m.as_json() for m in found])
+    else:
+        _print_matches(found)
+
+
+def _mapping(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, sep, column = item.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            fail(f"--map {item!r}: expected FIELD=COLUMN, e.g. --map claim=vclaim", 2)
+        out[name.strip()] = column.strip()
+    return out
+
+
+@import_app.command("factchecks")
+@handles_errors
+def import_factchecks(
+    file: Annotated[Path, typer.Argument(help="ClaimReview JSON-LD / JSON Lines, CSV or TSV.")],
+    by: ByOpt,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="FIELD=COLUMN (name or 1-based position); fields: claim, title, url, "
+            "rating, publisher, claimant, appearance, date, id. Repeatable.",
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="Column delimiter: TAB, COMMA, SEMICOLON or a character.")
+    ] = None,
+    no_header: Annotated[
+        bool, typer.Option("--no-header", help="The first row is data; map columns by position.")
+    ] = False,
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="CSV label,rating_value,rating_name: each label's place on our scale."),
+    ] = None,
+) -> None:
+    """Load published fact-checks into the reference library (not the review queue).
+
+    All of the file or nothing; importing it again changes nothing.
+
+    Example: tracker import factchecks checks.tsv --map claim=vclaim --by editor
+    """
+    sep = None if delimiter is None else _DELIMITERS.get(delimiter.upper(), delimiter)
+    if sep is not None and len(sep) != 1:
+        fail(f"--delimiter {delimiter!r}: give one character, or TAB, COMMA, SEMICOLON", 2)
+    with db.session_scope(_engine()) as session:
+        with typer.progressbar(length=0, label="importing", file=sys.stderr) as bar:
+
+            def progress(n: int) -> None:
+                bar.length = (bar.length or 0) + n  # total unknown until the file is read
+                bar.update(n)
+
+            report = services.import_references(
+                session=session,
+                path=file,
+                actor=by,
+                mapping=_mapping(mapping),
+                delimiter=sep,
+                header=not no_header,
+                labels=labels,
+                progress=progress,
+            )
+        if report.added or report.updated:
+            services.refresh_matches(session=session)
+    typer.echo(report.line())
+
+
+@app.command("references")
+@handles_errors
+def references_cmd(
+    search: Annotated[str | None, typer.Option(help="Text in the fact-checked claim.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many (0 = all).")] = 20,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json.")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """List the reference library (published fact-checks) and count it by publisher.
+
+    Example: tracker references --search vaccine --limit 10
+    """
+    with db.session_scope(_engine()) as session:
+        counts = queries.reference_counts(session=session)
+        rows = queries.list_references(session=session, search=search, limit=limit or None)
+    if fmt is OutputFormat.json:
+        _echo_json(
+            {
+                "counts": counts,
+                "references": [r.model_dump(mode="json", exclude={"embedding"}) for r in rows],
+            }
+        )
+        return
+    for r in rows:
+        rating = r.rating_label or "-"
+        typer.echo(
+            f"{r.id:>6}  {_short(rating, 16):<16}  {_short(r.publisher, 16):<16}  "
+            f"{_short(r.claim, 80)}"
+        )
+    typer.echo(
+        f"{counts['total']} references: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items() if k != "total")
+    )
+
+
+# --- end of "checked before" (#12) ---------------------------------------------------
+
+
 DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 STREAMLIT_OPTIONS = {
     "server.headless": "true",

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import field_validator
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
@@ -439,3 +439,59 @@ class UserPublic(SQLModel):
     role: str
     active: bool
     session_epoch: int = 0
+
+
+# --- Matching: the reference library and the claims' vectors (#12) ------------
+
+
+class Reference(SQLModel, table=True):
+    """A published fact-check outside the review queue: the "reference library".
+
+    ``key`` is the SHA-256 of the URL (or, without one, the publisher's id)
+    and the claim, so importing the same feed twice changes nothing.
+    ``rating_label`` is the publisher's own word; ``rating_value`` and
+    ``rating_name`` its place on the desk's scale, when a label file gave one.
+    ``embedding`` is the claim's sentence vector (float16 bytes), computed in
+    the import's transaction.
+    """
+
+    __table_args__ = (UniqueConstraint("key", name="uq_reference_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64)
+    url: str | None = Field(default=None, max_length=2000)
+    external_id: str | None = Field(default=None, max_length=200)
+    claim: str = Field(sa_column=Column(Text, nullable=False), max_length=5000)
+    title: str | None = Field(default=None, max_length=500)
+    publisher: str | None = Field(default=None, max_length=200)
+    rating_label: str | None = Field(default=None, max_length=200)
+    rating_value: float | None = None
+    rating_name: str | None = Field(default=None, max_length=100)
+    claimant: str | None = Field(default=None, max_length=300)
+    appearance: str | None = Field(default=None, max_length=2000)
+    published: date | None = None
+    imported_by: str = Field(max_length=100)
+    imported_at: datetime = _ts(nullable=False)
+    embedding: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class ClaimVector(SQLModel, table=True):
+    """A claim's sentence vector and its best earlier match (derived data, #12).
+
+    ``text_sha`` is the hash of the claim text the vector was computed from: an
+    edited claim gets a new vector the next time the index is refreshed. The
+    best match (kind ``claim`` or ``reference``, id, score) is what the queue's
+    "has a match" filter reads; ``generation`` names the index state it was
+    computed against.
+    """
+
+    __tablename__ = "claim_vector"
+
+    claim_id: int = Field(foreign_key="claim.id", primary_key=True)
+    text_sha: str = Field(max_length=64)
+    embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    best_kind: str | None = Field(default=None, max_length=20)
+    best_id: int | None = None
+    best_score: float | None = Field(default=None, index=True)
+    generation: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = _ts(nullable=False)

@@ -47,6 +47,8 @@ class Action(StrEnum):
     seed = "seed"
     restore_database = "restore_database"
     copy_database = "copy_database"
+    import_references = "import_references"
+    refresh_matches = "refresh_matches"
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,10 @@ PERMISSIONS: MappingProxyType[Action, Permission] = MappingProxyType(
         Action.seed: Permission(Role.admin, "load the seed articles"),
         Action.restore_database: Permission(Role.admin, "restore a database from a JSON dump"),
         Action.copy_database: Permission(Role.admin, "copy the whole database"),
+        Action.import_references: Permission(Role.editor, "import published fact-checks"),
+        Action.refresh_matches: Permission(
+            Role.viewer, "refresh the stored claim vectors and best matches"
+        ),
     }
 )
 
@@ -88,6 +94,7 @@ SYSTEM_ACTORS: MappingProxyType[str, frozenset[Action]] = MappingProxyType(
         "system": frozenset(),
         "linkcheck": frozenset(),
         "archive": frozenset(),
+        "matching": frozenset({Action.refresh_matches}),
     }
 )
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
 
 from .errors import NotFound, ValidationFailed
+from .matching.store import CLOSE_MATCH
 from .models import (
     Article,
     ArticlePublic,
@@ -20,11 +21,13 @@ from .models import (
     ClaimPublic,
     ClaimStatus,
     ClaimType,
+    ClaimVector,
     Event,
     EventPublic,
     Note,
     NotePublic,
     Origin,
+    Reference,
     Source,
     SourcePublic,
     as_utc,
@@ -44,6 +47,7 @@ class ClaimFilter:
     origin: str | None = None
     ids: Sequence[int] = ()
     include_below_threshold: bool = False
+    has_match: bool = False  # only claims with a close earlier match (#12)
 
     def __post_init__(self) -> None:
         for s in self.status:
@@ -109,6 +113,14 @@ def _conditions(filters: ClaimFilter) -> list[ColumnElement[bool]]:
         conds.append(col(Claim.id).in_(list(filters.ids)))
     elif not filters.include_below_threshold:
         conds.append(col(Claim.below_threshold).is_(False))
+    if filters.has_match:
+        conds.append(
+            exists(
+                select(ClaimVector.claim_id).where(
+                    ClaimVector.claim_id == Claim.id, col(ClaimVector.best_score) >= CLOSE_MATCH
+                )
+            )
+        )
     if filters.search and filters.search.strip():
         term = filters.search.strip()
         in_notes = exists(select(Note.id).where(Note.claim_id == Claim.id, _like(Note.body, term)))
@@ -357,3 +369,49 @@ def last_change(*, session: Session, claim_id: int) -> tuple[str, datetime] | No
         return None
     actor, at = row
     return actor, as_utc(at)  # type: ignore[return-value]
+
+
+# --- "checked before" (#12) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BestMatch:
+    kind: str  # claim or reference
+    id: int
+    score: float
+
+
+def best_matches(*, session: Session, claim_ids: Sequence[int]) -> dict[int, BestMatch]:
+    """The stored close earlier match of each claim that has one (the queue's badge)."""
+    if not claim_ids:
+        return {}
+    stmt = select(ClaimVector).where(
+        col(ClaimVector.claim_id).in_(list(claim_ids)), col(ClaimVector.best_score) >= CLOSE_MATCH
+    )
+    return {
+        v.claim_id: BestMatch(v.best_kind or "", v.best_id or 0, float(v.best_score or 0))
+        for v in session.exec(stmt)
+    }
+
+
+def list_references(
+    *, session: Session, search: str | None = None, limit: int | None = 50, offset: int = 0
+) -> list[Reference]:
+    """The reference library, newest first, without the stored vectors' bytes used."""
+    _check_count(limit, "limit")
+    _check_count(offset, "offset")
+    stmt = select(Reference).order_by(col(Reference.id).desc())
+    if search and search.strip():
+        stmt = stmt.where(_like(Reference.claim, search.strip()))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.exec(stmt.offset(offset)).all())
+
+
+def reference_counts(*, session: Session) -> dict[str, int]:
+    """How many references, in total and by publisher."""
+    stmt = select(Reference.publisher, func.count(col(Reference.id))).group_by(
+        col(Reference.publisher)
+    )
+    counts = {str(p or "(no publisher)"): int(n) for p, n in session.exec(stmt).all()}
+    return {"total": sum(counts.values()), **dict(sorted(counts.items()))}

@@ -370,6 +370,80 @@ def sources(d: ClaimDetail, user: str | None) -> None:
                 st.error(md_escape(st.session_state.pop("_action_error", "")))
 
 
+# --- "Checked before" (#12) ----------------------------------------------------------
+
+MATCHES_SHOWN = 5
+
+
+def checked_before(d: ClaimDetail, user: str | None) -> None:
+    """Earlier reviewed claims of other articles and published fact-checks like this one.
+
+    Reusing adds the match's sources as new sources (audited); a verdict is never copied.
+    """
+    c = d.claim
+    st.subheader("Checked before")
+    try:
+        matches = data.checked_before(data.database_url(), c.id, c.claim, MATCHES_SHOWN)
+    except TrackerError as exc:
+        st.caption(md_escape(str(exc)))
+        return
+    if not matches:
+        st.caption(
+            "No reviewed claim of another article and no published fact-check in the "
+            "reference library is like this one (`tracker import factchecks` loads some)."
+        )
+        return
+    st.caption("Most similar first. Reusing adds sources only; the verdict stays yours.")
+    for m in matches:
+        with st.container(border=True):
+            verdict = m.verdict or "no rating"
+            if m.rating:
+                verdict += f" → {m.rating}"
+            st.markdown(
+                join_nonempty(
+                    [
+                        badge(m.kind, "blue" if m.kind == "claim" else "violet"),
+                        badge(verdict, "orange"),
+                        badge(f"similarity {m.score:.2f}", "gray"),
+                    ],
+                    " ",
+                )
+            )
+            st.markdown(md_escape(m.text))
+            where = f"article {m.where}" if m.kind == "claim" else m.where
+            st.caption(
+                join_nonempty(
+                    [
+                        f"{m.kind} #{m.id}",
+                        md_escape(where),
+                        m.date.isoformat() if m.date else None,
+                        md_escape(m.title),
+                        "matched: " + md_escape(", ".join(m.words)) if m.words else None,
+                    ],
+                    " · ",
+                )
+            )
+            for src in m.sources:
+                label = src.get("title") or src.get("url") or ""
+                stance = f"[{src['stance']}] " if src.get("stance") else ""
+                st.markdown(stance + safe_link(label, src.get("url") or ""))
+            if m.sources and st.button(
+                "Reuse its sources",
+                key=f"c_reuse_{m.kind}_{m.id}",
+                disabled=not auth.can("add_source"),
+                help="Add its sources to this claim as new sources (recorded in the history)",
+            ):
+                act(
+                    "Sources reused.",
+                    services.reuse_sources,
+                    claim_id=c.id,
+                    kind=m.kind,
+                    match_id=m.id,
+                    actor=user or "",
+                )
+                st.rerun()
+
+
 def notes(d: ClaimDetail, user: str | None) -> None:
     st.subheader(f"Notes ({len(d.notes)})")
     for n in d.notes:
@@ -453,6 +527,7 @@ def render() -> None:
         sources(d, user)
         notes(d, user)
     with right:
+        checked_before(d, user)
         history(d)
     st.caption(
         f"Version {d.claim.version} · status colours: "

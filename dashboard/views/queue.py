@@ -88,7 +88,20 @@ def filter_bar(url: str, user: str | None) -> ClaimFilter:
             format_func=lambda key: SORT_LABELS.get(key, key),
         )
         d3.toggle("Descending", on_change=back_to_first_page, key="q_desc")
-    return state.current_filters(user)
+        d3.toggle(
+            "Has a match",
+            key="f_match",
+            on_change=back_to_first_page,
+            help="Only claims with a close earlier match: a reviewed claim of another article "
+            "or a published fact-check (see the claim page's “Checked before”)",
+        )
+    return replace(state.current_filters(user), has_match=bool(st.session_state.get("f_match")))
+
+
+def _badge(match: queries.BestMatch | None) -> str:
+    if match is None:
+        return ""
+    return f"≈ {match.kind} {match.id} ({match.score:.2f})"
 
 
 def render() -> None:
@@ -96,6 +109,7 @@ def render() -> None:
     user = auth.current_user()
     st.title("Review queue")
     state.show_flashes()
+    data.refreshed_matches(url)  # stored best matches for the badge and the filter (#12)
     filters = filter_bar(url, user)
     total = data.count_claims(url, filters)
     only_unreviewed = replace(filters, status=(ClaimStatus.unreviewed.value,))
@@ -138,6 +152,7 @@ def render() -> None:
         PAGE_SIZE,
         (page - 1) * PAGE_SIZE,
     )
+    matched = data.best_matches(url, tuple(r.id for r in rows))
     table = [
         {
             "ID": r.id,
@@ -147,6 +162,7 @@ def render() -> None:
             "Assignee": r.assignee or "",
             "Sources": r.source_count,
             "Score": r.score,
+            "Checked before": _badge(matched.get(r.id)),
             "Claim": short(r.claim, 110),
         }
         for r in rows

@@ -70,6 +70,14 @@ unlock_user                                        other sessions; audited
 authenticate               (signing in)            one atomic attempt counter per name,
                                                    known or not: five failures lock it
 seed                       seed (system actor)     idempotent; same text or refuse
+import_references          import_references,      all-or-nothing with line numbers;
+                           checked before the      idempotent by URL + claim; vector
+                           file is read            stored in the same transaction
+refresh_matches            refresh_matches         derived data only (vectors, best
+                           (system actor           match); no event; recomputes only
+                           ``matching``)           what the index state changed
+reuse_sources              add_source              each source through add_source; one
+                                                   sources_reused event; never the verdict
 =========================  ======================  =====================================
 """
 
@@ -106,6 +114,13 @@ from .claims import (
 from .imports import ImportReport, MappedImportReport, import_claims_csv, import_mapped_csv
 from .links import archive_sources, check_sources
 from .publishing import rate_claim
+from .references import (
+    ReferenceImportReport,
+    RefreshReport,
+    import_references,
+    refresh_matches,
+    reuse_sources,
+)
 from .seeding import SeedReport, seed
 from .transfer import CopyReport, RestoreReport, copy_database, restore_json
 from .uow import unit_of_work
@@ -116,6 +131,8 @@ __all__ = [
     "CopyReport",
     "ImportReport",
     "MappedImportReport",
+    "ReferenceImportReport",
+    "RefreshReport",
     "RestoreReport",
     "SeedReport",
     "add_note",
@@ -133,13 +150,16 @@ __all__ = [
     "import_article",
     "import_claims_csv",
     "import_mapped_csv",
+    "import_references",
     "list_users",
     "locate_quote",
     "new_password",
     "promote_candidate",
     "rate_claim",
+    "refresh_matches",
     "reset_password",
     "restore_json",
+    "reuse_sources",
     "review_claim",
     "seed",
     "session_epoch",

@@ -14,6 +14,7 @@ from typing import Any
 from rapidfuzz import fuzz
 from sqlmodel import Session, col, select
 
+from .. import queries
 from ..audit import EventAction, record_event
 from ..errors import ValidationFailed
 from ..intake.extract import DEFAULT_THRESHOLD, Candidate, extract_candidates
@@ -52,6 +53,9 @@ class ArticleImportReport:
     # (new candidate, lost claim): the candidate sits where the lost quote was, or
     # reads like it with other figures; a hint for the reviewer, not a link
     replacements: list[tuple[int, int]] = field(default_factory=list)
+    # "checked before" (#12): (candidate, "claim" or "reference", its id, score) for each
+    # candidate with a close earlier match, the best one
+    earlier: list[tuple[int, str, int, float]] = field(default_factory=list)
 
     def line(self) -> str:
         if self.outcome == "unchanged":
@@ -69,6 +73,11 @@ class ArticleImportReport:
                 text += "; new candidates for changed text: " + ", ".join(
                     f"{new} (replaces claim {old}?)" for new, old in self.replacements
                 )
+        if self.earlier:
+            text += f"; {len(self.earlier)} candidates match earlier claims: " + ", ".join(
+                f"{cand} ~ {kind} {other} ({score:.2f})"
+                for cand, kind, other, score in self.earlier
+            )
         return text
 
 
@@ -195,7 +204,24 @@ def import_article(
             report = ArticleImportReport(slug, "revised", article.revision + 1)
             lost = _revise(session, article, loaded.text, actor, report)
         _add_candidates(session, article, actor, threshold, report, lost)
+    _match_earlier(session, report)
     return report
+
+
+def _match_earlier(session: Session, report: ArticleImportReport) -> None:
+    """Each new candidate's best earlier match, stored for the queue and put in the report."""
+    from ..matching import store
+    from .references import refresh_matches
+
+    if not report.created or store.is_empty(session):
+        return
+    refresh_matches(session=session, claim_ids=report.created)
+    best = queries.best_matches(session=session, claim_ids=report.created)
+    report.earlier = [
+        (cid, best[cid].kind, best[cid].id, best[cid].score)
+        for cid in report.created
+        if cid in best
+    ]
 
 
 def _revise(

@@ -1,0 +1,248 @@
+""" "Checked before" matching (#12) on CLEF-2020 CheckThat! Task 2, and its speed.
+
+Loads the 10,375 verified claims as references *through* ``tracker import
+factchecks`` (TSV with a column mapping) into a temporary SQLite database,
+queries with the dev tweets (cleaned by the tracker's own query cleaning)
+and prints MAP@5, MRR and Recall@5 side by side for plain BM25, dense
+vectors alone and the tracker's method (the fused score of
+``tracker.matching``). Then the latency of one ``match`` (median, p95) at
+10,000 references and at a synthetic larger set, against BM25 alone, and
+the indexing throughput.
+
+    python -m benchmarks.claim_matching            # dev figures + latency at 10k and 100k
+    python -m benchmarks.claim_matching --tune     # choose ALPHA on *train* queries only
+    python -m benchmarks.claim_matching --large 1000000   # the larger synthetic set
+    python -m benchmarks.claim_matching --small    # seconds, for CI smoke
+
+The data is read from ``../shared/data/clef2020-task2/`` (never copied into
+the repository); without it the quality part is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from sqlmodel import Session, select
+
+from tracker import db
+from tracker.matching import embed, index, store
+from tracker.matching import text as textmod
+from tracker.models import Reference
+from tracker.services import create_user
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "clef2020-task2"
+csv.field_size_limit(sys.maxsize)
+
+
+def read_tsv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter="\t"))
+    return rows[1:]
+
+
+def queries(split: str) -> tuple[list[tuple[str, str]], dict[str, set[str]]]:
+    qs = [(r[0], r[1]) for r in read_tsv(DATA / split / "tweets.queries.tsv")]
+    rel: dict[str, set[str]] = {}
+    for line in (DATA / split / "tweet-vclaim-pairs.qrels").read_text().splitlines():
+        qid, _, doc, _ = line.split()
+        rel.setdefault(qid, set()).add(doc)
+    return qs, rel
+
+
+def scores(ranked: list[list[str]], qs: list[tuple[str, str]], rel: dict[str, set[str]]) -> str:
+    ap = rr = recall = 0.0
+    for (qid, _), docs in zip(qs, ranked, strict=True):
+        gold, found, total, first = rel[qid], 0, 0.0, 0
+        for k, doc in enumerate(docs[:5], 1):
+            if doc in gold:
+                found += 1
+                total += found / k
+                first = first or k
+        ap += total / min(len(gold), 5)
+        rr += 1 / first if first else 0
+        recall += found / len(gold)
+    n = len(qs)
+    return f"MAP@5 {ap / n:.3f}   MRR {rr / n:.3f}   R@5 {recall / n:.3f}"
+
+
+def new_db(folder: Path, name: str) -> str:
+    url = f"sqlite:///{folder / name}"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with Session(engine) as s:
+        create_user(session=s, name="admin", role="admin", actor=None)
+        create_user(session=s, name="editor", role="editor", actor="admin")
+    engine.dispose()
+    return url
+
+
+def cli_import(url: str, path: Path, *mapping: str) -> float:
+    args = ["--db", url, "import", "factchecks", str(path), "--by", "editor"]
+    for m in mapping:
+        args += ["--map", m]
+    started = time.perf_counter()
+    result = subprocess.run(  # the real command, as an editor would run it
+        [sys.executable, "-m", "tracker.cli", *args], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"import failed: {result.stderr}")
+    return time.perf_counter() - started
+
+
+def quality(folder: Path, small: bool, tune: bool) -> None:
+    docs_path = DATA / "verified_claims.docs.tsv"
+    if not docs_path.exists():
+        print(f"quality: {DATA} not found; skipped")
+        return
+    if small:  # the dev queries' own verified claims plus some others: seconds
+        dev, rel = queries("dev")
+        dev = dev[:30]
+        wanted = {d for q, _ in dev for d in rel[q]}
+        rows = read_tsv(docs_path)
+        keep = [r for r in rows if r[0] in wanted or int(r[0]) % 50 == 0]
+        docs_path = folder / "small.tsv"
+        with docs_path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, delimiter="\t")
+            writer.writerow(["", "vclaim", "title"])
+            writer.writerows(keep)
+    url = new_db(folder, "clef.db")
+    took = cli_import(url, docs_path, "claim=vclaim", "title=title", "id=1")
+    engine = db.make_engine(url)
+    with Session(engine) as session:
+        refs = session.exec(select(Reference.id, Reference.external_id)).all()
+        external = {rid: ext for rid, ext in refs}
+        started = time.perf_counter()
+        store.search(session, "warm up", limit=1)
+        built = time.perf_counter() - started
+        print(
+            f"indexing: {len(refs):,} references imported in {took:.1f} s "
+            f"({took / len(refs) * 10_000:.1f} s per 10,000: parse, vectors, insert); "
+            f"index built in {built:.1f} s ({built / len(refs) * 10_000:.1f} s per 10,000)"
+        )
+        splits = ["train"] if tune else ["dev"]
+        for split in splits:
+            qs, rel = queries(split)
+            if small:
+                qs = qs[:30]
+            cleaned = [textmod.clean(t) for _, t in qs]
+            vectors = embed.encode(cleaned)
+            part = store._references(session).part
+            ids = store._references(session).ids
+            lexical = [part.lexical(textmod.tokens(q)) for q in cleaned]
+            dense = [part.dense(v) for v in vectors]
+
+            def ranked(
+                alpha: float, lexical: list = lexical, dense: list = dense, ids: list = ids
+            ) -> list[list[str]]:
+                out = []
+                for lex, den in zip(lexical, dense, strict=True):
+                    best = float(lex.max()) if lex.size else 0.0
+                    fused = alpha * (lex / best if best > 0 else lex) + (1 - alpha) * den
+                    top = np.argsort(-fused)[:5]
+                    out.append([external[ids[i]] or "" for i in top])
+                return out
+
+            print(f"\n{split} ({len(qs)} queries, {len(refs):,} references):")
+            print(f"  plain BM25 (bm25s, stemmed)   {scores(ranked(1.0), qs, rel)}")
+            print(f"  dense wordllama-256 alone     {scores(ranked(0.0), qs, rel)}")
+            if tune:
+                for alpha in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+                    print(f"  fused alpha={alpha:.1f}             {scores(ranked(alpha), qs, rel)}")
+                continue
+            tracker_ranked = [
+                [external[m.id] or "" for m in store.search(session, q, limit=5, details=False)]
+                for _, q in qs
+            ]
+            print(f"  tracker (fused, alpha={index.ALPHA})  {scores(tracker_ranked, qs, rel)}")
+    engine.dispose()
+
+
+def synthetic(path: Path, count: int, seed: int = 12) -> list[str]:
+    """``count`` claim-like sentences from a CLEF-like vocabulary (or a built-in one)."""
+    rng = random.Random(seed)
+    source = DATA / "verified_claims.docs.tsv"
+    if source.exists():
+        vocab = [w for r in read_tsv(source)[:3000] for w in r[1].split()]
+    else:
+        vocab = ["president", "vaccine", "towers", "virus", "tax", "border", "million"] * 50
+    texts = []
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["claim", "url"])
+        for i in range(count):
+            text = " ".join(rng.choice(vocab) for _ in range(rng.randint(8, 24)))
+            texts.append(text)
+            writer.writerow([text, f"https://factcheck.example/{i}"])
+    return texts
+
+
+def latency(folder: Path, size: int, runs: int) -> None:
+    path = folder / f"synthetic-{size}.csv"
+    texts = synthetic(path, size)
+    url = new_db(folder, f"synthetic-{size}.db")
+    took = cli_import(url, path)
+    engine = db.make_engine(url)
+    rng = random.Random(1)
+    probes = [" ".join(rng.sample(t.split(), k=min(6, len(t.split())))) for t in texts[:runs]]
+    with Session(engine) as session:
+        started = time.perf_counter()
+        store.search(session, "warm up", limit=1)
+        built = time.perf_counter() - started
+        part = store._references(session).part
+        ours, plain = [], []
+        for q in probes:
+            t0 = time.perf_counter()
+            store.search(session, q, limit=5)
+            t1 = time.perf_counter()
+            lex = part.lexical(textmod.tokens(textmod.clean(q)))
+            np.argpartition(-lex, 5)[:5]
+            t2 = time.perf_counter()
+            ours.append((t1 - t0) * 1000)
+            plain.append((t2 - t1) * 1000)
+    engine.dispose()
+
+    def p95(xs: list[float]) -> float:
+        return sorted(xs)[max(0, int(len(xs) * 0.95) - 1)]
+
+    ratio = statistics.median(ours) / max(statistics.median(plain), 1e-6)
+    print(
+        f"\n{size:,} references: import {took:.1f} s ({took / size * 10_000:.1f} s per 10,000), "
+        f"index build {built:.1f} s ({built / size * 10_000:.1f} s per 10,000)\n"
+        f"  one match (tracker, with details): median {statistics.median(ours):.1f} ms, "
+        f"p95 {p95(ours):.1f} ms\n"
+        f"  BM25 alone (in memory, top 5):     median {statistics.median(plain):.1f} ms, "
+        f"p95 {p95(plain):.1f} ms\n"
+        f"  ratio tracker / BM25 (median): {ratio:.1f}x"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="seconds, for CI smoke")
+    parser.add_argument("--tune", action="store_true", help="sweep ALPHA on train queries")
+    parser.add_argument("--large", type=int, default=100_000, help="size of the larger set")
+    parser.add_argument("--runs", type=int, default=100, help="queries per latency figure")
+    parser.add_argument("--quality-only", action="store_true", help="skip the latency part")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tracker-match-") as tmp:
+        folder = Path(tmp)
+        quality(folder, args.small, args.tune)
+        if args.tune or args.quality_only:
+            return
+        sizes = [1_000] if args.small else [10_000, args.large]
+        for size in sizes:
+            latency(folder, size, 10 if args.small else args.runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,317 @@
+""" "Checked before" (#12): the reference library, matching, the queue filter, reusing sources.
+
+Database tests run on SQLite and PostgreSQL; the feed fixture is
+``tests/data/claimreview_feed.json`` (a schema.org DataFeed of ClaimReviews).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, select
+from typer.testing import CliRunner
+
+from tracker import queries, services
+from tracker.cli import app
+from tracker.errors import ImportFailed, PermissionDenied
+from tracker.intake.loading import LoadedArticle
+from tracker.matching import feeds, store
+from tracker.matching import text as textmod
+from tracker.models import Article, Claim, ClaimStatus, Event, Reference, Source
+from tracker.queries import ClaimFilter
+
+FEED = Path(__file__).parent / "data" / "claimreview_feed.json"
+runner = CliRunner()
+
+
+# --- pure: reading feeds and cleaning queries ------------------------------------
+
+
+def test_a_datafeed_yields_each_claimreview_with_its_fields() -> None:
+    records = feeds.read_references(FEED)
+    assert [r.claim for r in records] == [
+        "5G mobile towers spread the coronavirus",
+        "Trainium 3 chips carry 144 GB of HBM3e memory each",
+    ]
+    first, second = records
+    assert first.url == "https://factcheck.example/5g-covid"
+    assert first.title == "No, 5G towers do not spread COVID-19"
+    assert first.rating_label == "False" and first.publisher == "Example Checks"
+    assert first.claimant == "A viral post"
+    assert first.appearance == "https://social.example/post/1"
+    assert str(first.published) == "2020-04-06" and str(second.published) == "2025-12-03"
+    assert second.title == "Trainium 3 memory figure checks out"  # `name` when no headline
+    assert first.line < second.line  # line numbers point into the file
+
+
+def test_array_single_object_and_json_lines_are_read(tmp_path: Path) -> None:
+    review = {
+        "@type": "ClaimReview",
+        "claimReviewed": "The moon is made of cheese",
+        "url": "https://x.example/moon",
+        "reviewRating": {"ratingValue": 1},
+    }
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(review))
+    many = tmp_path / "many.json"
+    many.write_text(json.dumps([review, {**review, "url": "https://x.example/2"}], indent=1))
+    lines = tmp_path / "feed.jsonl"
+    lines.write_text(json.dumps(review) + "\n" + json.dumps({"item": review}) + "\n")
+    assert feeds.read_references(one)[0].rating_label == "1"  # ratingValue without a name
+    assert [r.url for r in feeds.read_references(many)] == [
+        "https://x.example/moon",
+        "https://x.example/2",
+    ]
+    assert [r.line for r in feeds.read_references(lines)] == [1, 2]
+
+
+def test_a_bad_feed_is_refused_with_every_line_number(tmp_path: Path) -> None:
+    good = {"@type": "ClaimReview", "claimReviewed": "A claim", "url": "https://ok.example/"}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        "\n".join(
+            [
+                json.dumps(good),
+                json.dumps({"@type": "ClaimReview", "url": "https://ok.example/2"}),
+                "{not json",
+                json.dumps({**good, "url": "ftp://files.example/x"}),
+                json.dumps({**good, "datePublished": "yesterday"}),
+                json.dumps({"@type": "Recipe", "name": "Soup"}),
+            ]
+        )
+    )
+    with pytest.raises(ImportFailed) as caught:
+        feeds.read_references(bad)
+    message = str(caught.value)
+    assert "bad.jsonl: 5 problem(s), nothing imported" in message
+    assert "line 2, field 'claimReviewed'" in message and "claim is required" in message
+    assert "line 3: not valid JSON" in message
+    assert "line 4, field 'url', value 'ftp://files.example/x'" in message
+    assert "line 5, field 'datePublished', value 'yesterday'" in message
+    assert "line 6, field '@type', value 'Recipe': not a ClaimReview" in message
+
+
+def test_tsv_without_header_maps_columns_by_position_and_labels_place_ratings(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "checks.tsv"
+    data.write_text(
+        "https://a.example/1\tMostly False\tVaccines contain microchips\tx\tBlog\n"
+        "https://a.example/2\tPants on Fire\tThe earth is flat\tx\tForum\n"
+    )
+    labels = tmp_path / "labels.csv"
+    labels.write_text("label,rating_value,rating_name\nmostly false,0.25,misleading\n")
+    records = feeds.read_references(
+        data,
+        mapping={"url": "1", "rating": "2", "claim": "3", "claimant": "5"},
+        delimiter="\t",
+        header=False,
+    )
+    scale = feeds.read_labels(labels)
+    placed = [scale.apply(r) for r in records]
+    assert placed[0].rating_label == "Mostly False" and placed[0].claimant == "Blog"
+    assert (placed[0].rating_value, placed[0].rating_name) == (0.25, "misleading")
+    assert placed[1].rating_value is None  # no place given: the publisher's label only
+    with pytest.raises(ImportFailed, match="field 'claim', value 'vclaim': no such column"):
+        feeds.read_references(data, mapping={"claim": "vclaim"}, delimiter="\t")
+
+
+def test_tweets_lose_attribution_and_links_but_keep_words() -> None:
+    tweet = (
+        "Butterflies drink from a wombat hole #AustralianFires pic.twitter.com/0eJtwJyS1J "
+        "https://t.co/abc — Center for Bio Div (@CenterForBioDiv) January 14, 2020"
+    )
+    assert textmod.clean(tweet) == "Butterflies drink from a wombat hole Australian Fires"
+    assert textmod.shared_words("wombats drink water", "A wombat drinks") == ["wombats", "drink"]
+
+
+# --- the database: import, match, refresh, reuse --------------------------------------
+
+
+def test_import_is_idempotent_audited_and_editors_only(session: Session) -> None:
+    with pytest.raises(PermissionDenied, match="import published fact-checks"):
+        services.import_references(session=session, path=FEED, actor="ana")
+    first = services.import_references(session=session, path=FEED, actor="editor")
+    assert (first.added, first.updated, first.unchanged) == (2, 0, 0)
+    again = services.import_references(session=session, path=FEED, actor="editor")
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
+    refs = session.exec(select(Reference).order_by(col(Reference.id))).all()
+    assert len(refs) == 2 and all(r.embedding and len(r.embedding) == 512 for r in refs)
+    events = session.exec(select(Event).where(Event.action == "references_imported")).all()
+    assert [e.account for e in events] == ["editor", "editor"]
+
+
+def test_a_bad_file_imports_nothing(session: Session, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("claim,url\nA fine claim,https://ok.example/\n,https://ok.example/2\n")
+    with pytest.raises(ImportFailed, match="line 3, field 'claim'"):
+        services.import_references(session=session, path=bad, actor="editor")
+    assert session.exec(select(Reference)).first() is None
+
+
+def _second_article(session: Session, sentence: str) -> int:
+    """An article of another desk whose first sentence restates ``sentence``."""
+    services.import_article(
+        session=session,
+        source=LoadedArticle(
+            f"{sentence.rstrip('.')}, the company said on Monday. "
+            "Separately, the weather in Seattle was mild with 12 mm of rain.",
+            "Chip memory",
+            None,
+            "test",
+        ),
+        actor="editor",
+        title="Chip memory",
+        threshold=0.0,
+    )
+    first = session.exec(
+        select(Claim.id).join(Article).where(Article.slug == "chip-memory").order_by(col(Claim.id))
+    ).first()
+    assert first is not None
+    return first
+
+
+def test_match_finds_references_with_verdict_words_and_url(session: Session) -> None:
+    services.import_references(session=session, path=FEED, actor="editor")
+    found = store.search(session, "Do 5G towers spread the coronavirus?", limit=2)
+    assert found[0].kind == "reference" and found[0].verdict == "False"
+    assert found[0].url == "https://factcheck.example/5g-covid"
+    assert {"5g", "towers", "spread", "coronavirus"} <= set(found[0].words)
+    assert found[0].score > found[1].score
+
+
+def test_reuse_copies_sources_with_stance_and_never_the_verdict(seeded: Session) -> None:
+    earlier = seeded.exec(select(Claim).order_by(col(Claim.id))).first()
+    assert earlier is not None and earlier.id is not None
+    services.add_source(
+        session=seeded,
+        claim_id=earlier.id,
+        url="https://aws.example/spec",
+        stance="supports",
+        actor="ana",
+        title="Spec sheet",
+    )
+    services.add_source(
+        session=seeded,
+        claim_id=earlier.id,
+        url="https://press.example/x",
+        stance="context",
+        actor="ana",
+    )
+    services.review_claim(
+        session=seeded, claim_id=earlier.id, status="verified", actor="ana", expected_version=None
+    )
+    new_id = _second_article(seeded, earlier.claim)
+    found = store.search_claim(seeded, new_id, limit=5)
+    assert (found[0].kind, found[0].id) == ("claim", earlier.id)
+    assert found[0].verdict == "verified" and found[0].where == "trainium3-silicon-sovereignty"
+    assert [s["url"] for s in found[0].sources] == [
+        "https://aws.example/spec",
+        "https://press.example/x",
+    ]
+    own = store.search_claim(seeded, earlier.id, limit=5)
+    assert all(m.kind != "claim" for m in own)  # never itself nor its own article
+
+    added = services.reuse_sources(
+        session=seeded, claim_id=new_id, kind="claim", match_id=earlier.id, actor="bob"
+    )
+    assert [(s.url, s.stance) for s in added] == [
+        ("https://aws.example/spec", "supports"),
+        ("https://press.example/x", "context"),
+    ]
+    new = seeded.get(Claim, new_id)
+    assert new is not None and new.status == ClaimStatus.unreviewed.value  # no verdict copied
+    actions = [e.action for e in seeded.exec(select(Event).where(Event.claim_id == new_id)).all()]
+    assert actions.count("source_added") == 2 and actions[-1] == "sources_reused"
+    again = services.reuse_sources(
+        session=seeded, claim_id=new_id, kind="claim", match_id=earlier.id, actor="bob"
+    )
+    assert again == []  # sources it has already are not added twice
+    with pytest.raises(PermissionDenied):
+        services.reuse_sources(
+            session=seeded, claim_id=new_id, kind="claim", match_id=earlier.id, actor="victor"
+        )
+    assert len(seeded.exec(select(Source).where(Source.claim_id == new_id)).all()) == 2
+
+
+def test_refresh_stores_best_matches_for_the_queue_filter(seeded: Session) -> None:
+    services.import_references(session=seeded, path=FEED, actor="editor")
+    report = services.refresh_matches(session=seeded)
+    assert report.vectors == 110 and report.matched == 110
+    assert services.refresh_matches(session=seeded).matched == 0  # nothing changed
+    with_match = queries.list_claims(
+        session=seeded, filters=ClaimFilter(has_match=True), limit=None
+    )
+    assert with_match, "the HBM3e claim of the seed matches the feed's Trainium fact-check"
+    best = queries.best_matches(session=seeded, claim_ids=[c.id for c in with_match])
+    assert {b.kind for b in best.values()} == {"reference"}
+    assert queries.count_claims(session=seeded, filters=ClaimFilter(has_match=True)) == len(
+        with_match
+    )
+
+
+def test_import_article_summary_names_the_best_earlier_match(session: Session) -> None:
+    services.import_references(session=session, path=FEED, actor="editor")
+    report = services.import_article(
+        session=session,
+        source=LoadedArticle(
+            "Posts claim that 5G mobile towers spread the coronavirus across 40 cities. "
+            "The council met 3 times in 2024.",
+            "Rumours",
+            None,
+            "test",
+        ),
+        actor="editor",
+        title="Rumours",
+        threshold=0.0,
+    )
+    assert len(report.earlier) == 1
+    _cand, kind, _ref_id, score = report.earlier[0]
+    assert kind == "reference" and score >= store.CLOSE_MATCH
+    assert "1 candidates match earlier claims" in report.line()
+
+
+# --- the command line ------------------------------------------------------------------
+
+
+def run(url: str, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--db", url, *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_import_match_queries_and_references(
+    session: Session, db_url: str, tmp_path: Path
+) -> None:
+    code, out, err = run(db_url, "import", "factchecks", str(FEED), "--by", "editor")
+    assert code == 0, err
+    assert "2 fact-checks added" in out
+    code, out, _ = run(db_url, "match", "5G towers and covid", "--limit", "1", "--format", "json")
+    assert code == 0
+    (match,) = json.loads(out)
+    assert match["kind"] == "reference" and match["verdict"] == "False"
+    assert {"id", "score", "url", "date"} <= set(match)
+    queries_file = tmp_path / "q.txt"
+    queries_file.write_text("Trainium 3 memory\n\n5G towers\n")
+    code, out, _ = run(db_url, "match", "--queries", str(queries_file), "--format", "json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["query"] for r in rows] == ["Trainium 3 memory", "", "5G towers"]
+    assert rows[1]["matches"] == [] and "trainium" in rows[0]["matches"][0]["url"]
+    code, out, _ = run(db_url, "references", "--format", "json")
+    assert json.loads(out)["counts"] == {"total": 2, "Example Checks": 2}
+    code, _, err = run(db_url, "match", "x", "--claim", "1")
+    assert code == 2 and "exactly one" in err
+    code, _, err = run(db_url, "import", "factchecks", str(FEED), "--by", "ana")
+    assert code == 1 and "may not import published fact-checks" in err
+
+
+def test_help_does_not_load_the_matching_libraries() -> None:
+    code = (
+        "import sys, tracker.cli;"
+        "print(sorted(m for m in ('numpy', 'bm25s', 'wordllama') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
