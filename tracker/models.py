@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
@@ -127,6 +127,15 @@ class Claim(ClaimBase, table=True):
     __table_args__ = (
         Index("ix_claim_article_status", "article_id", "status"),
         Index("ix_claim_status_id", "status", "id"),
+        # Queue sorts and overview groupings (#10, migration 0010).
+        Index("ix_claim_source_count_id", "source_count", "id"),
+        Index("ix_claim_updated_at_id", "updated_at", "id"),
+        Index("ix_claim_score_id", "score", "id"),
+        Index("ix_claim_claim_type_id", "claim_type", "id"),
+        Index("ix_claim_section_id", "section", "id"),
+        Index("ix_claim_last_reviewed_by", "last_reviewed_by"),
+        Index("ix_claim_flag_reason", "flag_reason"),
+        Index("ix_claim_queue", "below_threshold", "status", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -151,6 +160,8 @@ class Claim(ClaimBase, table=True):
     created_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
     version: int = Field(default=1)
+    # How many sources the claim has; kept by add_source in the same transaction.
+    source_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class ClaimCreate(ClaimBase):
@@ -371,3 +382,38 @@ class UserPublic(SQLModel):
     role: str
     active: bool
     session_epoch: int = 0
+
+
+# --- Counters kept with the writes (#10) ------------------------------------------
+
+
+class VerdictDay(SQLModel, table=True):
+    """Status changes per article, UTC day and new status; kept by review_claim."""
+
+    __tablename__ = "verdict_day"
+
+    article_id: int = Field(foreign_key="article.id", primary_key=True)
+    day: str = Field(primary_key=True, max_length=10)
+    status: str = Field(primary_key=True, max_length=20)
+    n: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class ChangeTopic(StrEnum):
+    """What a write changed, as far as cached reads are concerned."""
+
+    claims = "claims"  # claims, their sources, notes and counters
+    articles = "articles"
+    accounts = "accounts"
+
+
+class ChangeMarker(SQLModel, table=True):
+    """A counter per topic, bumped by every unit of work that changed the topic.
+
+    Readers key their caches by it, so a change made by any process (another
+    dashboard replica, the CLI) is seen at the next read.
+    """
+
+    __tablename__ = "change_marker"
+
+    topic: str = Field(primary_key=True, max_length=20)
+    n: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))

@@ -8,14 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, exists, func, or_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Boolean, ColumnElement, and_, exists, func, literal_column, or_, table, union
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlmodel import Session, col, select
 
 from .errors import NotFound, ValidationFailed
 from .models import (
     Article,
     ArticlePublic,
+    ChangeMarker,
     Claim,
     ClaimPublic,
     ClaimStatus,
@@ -27,6 +29,7 @@ from .models import (
     Origin,
     Source,
     SourcePublic,
+    VerdictDay,
     as_utc,
 )
 from .validation import parse_enum
@@ -77,12 +80,53 @@ SORT_KEYS = ("id", "status", "claim_type", "section", "assignee", "updated_at", 
 
 
 def _source_count() -> Any:
-    return (
-        select(func.count(col(Source.id)))
-        .where(Source.claim_id == Claim.id)
-        .correlate(Claim)
-        .scalar_subquery()
-    )
+    return col(Claim.source_count)  # kept by add_source; indexed (ix_claim_source_count_id)
+
+
+# The text index answers searches of this many characters or more (trigrams).
+MIN_INDEXED_SEARCH = 3
+
+
+class _TextSearch(ColumnElement[bool]):
+    """Claims whose text, quote or a note contains ``term`` (literal, case-insensitive).
+
+    Compiled per database: SQLite looks the term up in the FTS5 trigram tables
+    (``claim_fts``, ``note_fts``); PostgreSQL runs ``ILIKE`` on the columns,
+    which the ``pg_trgm`` GIN indexes answer. Both are the substring search
+    with an index behind it; shorter terms, which have no trigram, scan.
+    """
+
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, term: str) -> None:
+        self.term = term
+
+
+@compiles(_TextSearch)
+def _compile_search(element: _TextSearch, compiler: Any, **kw: Any) -> str:
+    term = element.term
+    if len(term) < MIN_INDEXED_SEARCH:
+        expr: Any = _scan_search(term)
+    elif compiler.dialect.name == "sqlite":
+        phrase = '"' + term.replace('"', '""') + '"'
+        claim_hits: Any = select(literal_column("rowid")).select_from(table("claim_fts"))
+        claim_hits = claim_hits.where(literal_column("claim_fts").op("MATCH")(phrase))
+        note_ids: Any = select(literal_column("rowid")).select_from(table("note_fts"))
+        note_ids = note_ids.where(literal_column("note_fts").op("MATCH")(phrase))
+        note_hits = select(Note.claim_id).where(col(Note.id).in_(note_ids))
+        expr = col(Claim.id).in_(union(claim_hits, note_hits))
+    else:
+        inner = aliased(Claim)
+        claim_hits = select(inner.id).where(or_(_like(inner.claim, term), _like(inner.quote, term)))
+        note_hits = select(Note.claim_id).where(_like(Note.body, term))
+        expr = col(Claim.id).in_(union(claim_hits, note_hits))
+    return str(compiler.process(expr, **kw))
+
+
+def _scan_search(term: str) -> ColumnElement[bool]:
+    in_notes = exists(select(Note.id).where(Note.claim_id == Claim.id, _like(Note.body, term)))
+    return or_(_like(Claim.claim, term), _like(Claim.quote, term), in_notes)
 
 
 def _like(column: InstrumentedAttribute[Any] | Any, term: str) -> ColumnElement[bool]:
@@ -95,7 +139,8 @@ def _conditions(filters: ClaimFilter) -> list[ColumnElement[bool]]:
     if filters.status:
         conds.append(col(Claim.status).in_(list(filters.status)))
     if filters.article:
-        conds.append(col(Article.slug) == filters.article)
+        article_id = select(Article.id).where(Article.slug == filters.article).scalar_subquery()
+        conds.append(col(Claim.article_id) == article_id)
     if filters.claim_type:
         conds.append(col(Claim.claim_type).in_(list(filters.claim_type)))
     if filters.assignee is not None:
@@ -110,9 +155,7 @@ def _conditions(filters: ClaimFilter) -> list[ColumnElement[bool]]:
     elif not filters.include_below_threshold:
         conds.append(col(Claim.below_threshold).is_(False))
     if filters.search and filters.search.strip():
-        term = filters.search.strip()
-        in_notes = exists(select(Note.id).where(Note.claim_id == Claim.id, _like(Note.body, term)))
-        conds.append(or_(_like(Claim.claim, term), _like(Claim.quote, term), in_notes))
+        conds.append(_TextSearch(filters.search.strip()))
     return conds
 
 
@@ -123,7 +166,7 @@ def _claim_select() -> Any:
 
 
 def _to_public(claim: Claim, slug: str, source_count: int) -> ClaimPublic:
-    data = claim.model_dump()
+    data = claim.model_dump(exclude={"source_count"})
     data["reasons"] = json.loads(claim.reasons) if claim.reasons else []
     for key in ("created_at", "updated_at", "last_reviewed_at", "confirmed_at"):
         data[key] = as_utc(data[key])
@@ -172,12 +215,7 @@ def iter_claim_batches(
 
 def count_claims(*, session: Session, filters: ClaimFilter | None = None) -> int:
     filters = filters or ClaimFilter()
-    stmt = (
-        select(func.count(col(Claim.id)))
-        .select_from(Claim)
-        .join(Article, col(Article.id) == Claim.article_id)
-        .where(and_(True, *_conditions(filters)))
-    )
+    stmt = select(func.count()).select_from(Claim).where(and_(True, *_conditions(filters)))
     return int(session.exec(stmt).one())
 
 
@@ -204,11 +242,7 @@ def next_claim_id(
     """The next claim (by id, wrapping around) that matches ``filters``."""
     filters = filters or ClaimFilter(status=[ClaimStatus.unreviewed.value])
     base = (
-        select(Claim.id)
-        .join(Article, col(Article.id) == Claim.article_id)
-        .where(and_(True, *_conditions(filters)))
-        .order_by(col(Claim.id))
-        .limit(1)
+        select(Claim.id).where(and_(True, *_conditions(filters))).order_by(col(Claim.id)).limit(1)
     )
     if after_id is not None:
         found = session.exec(base.where(col(Claim.id) > after_id)).first()
@@ -301,20 +335,13 @@ def overview(*, session: Session, article: str | None = None) -> Overview:
     conds = and_(True, *_conditions(filters))
 
     def grouped(column: Any, *extra: Any) -> dict[str, int]:
-        stmt = (
-            select(column, func.count(col(Claim.id)))
-            .select_from(Claim)
-            .join(Article, col(Article.id) == Claim.article_id)
-            .where(conds, *extra)
-            .group_by(column)
-        )
+        stmt = select(column, func.count()).select_from(Claim).where(conds, *extra).group_by(column)
         return {str(k) if k is not None else "": int(n) for k, n in session.exec(stmt).all()}
 
     by_status = {s.value: 0 for s in ClaimStatus} | grouped(Claim.status)
     stance_stmt = (
         select(Source.stance, func.count(col(Source.id)))
         .join(Claim, col(Claim.id) == Source.claim_id)
-        .join(Article, col(Article.id) == Claim.article_id)
         .where(conds)
         .group_by(col(Source.stance))
     )
@@ -324,14 +351,13 @@ def overview(*, session: Session, article: str | None = None) -> Overview:
         .order_by(col(Claim.id))
         .limit(200)
     )
-    day = func.substr(cast(col(Event.at), String()), 1, 10)
-    verdicts = (
-        select(day, Event.new_value, func.count(col(Event.id)))
-        .join(Claim, col(Claim.id) == Event.claim_id)
-        .join(Article, col(Article.id) == Claim.article_id)
-        .where(conds, Event.field == "status")
-        .group_by(day, col(Event.new_value))
-        .order_by(day)
+    # Counted by review_claim as it writes (verdict_day), not read from the event table.
+    verdicts = select(VerdictDay.day, VerdictDay.status, func.sum(VerdictDay.n))
+    if article:
+        article_id = select(Article.id).where(Article.slug == article).scalar_subquery()
+        verdicts = verdicts.where(col(VerdictDay.article_id) == article_id)
+    verdicts = verdicts.group_by(col(VerdictDay.day), col(VerdictDay.status)).order_by(
+        col(VerdictDay.day), col(VerdictDay.status)
     )
     return Overview(
         total=sum(by_status.values()),
@@ -357,3 +383,8 @@ def last_change(*, session: Session, claim_id: int) -> tuple[str, datetime] | No
         return None
     actor, at = row
     return actor, as_utc(at)  # type: ignore[return-value]
+
+
+def change_markers(*, session: Session) -> dict[str, int]:
+    """Each topic's change counter (see :class:`~tracker.models.ChangeMarker`)."""
+    return {t: int(n) for t, n in session.exec(select(ChangeMarker.topic, ChangeMarker.n)).all()}
