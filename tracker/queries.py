@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, and_, exists, func, literal_column, or_, table, union
+from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, table, union
+from sqlalchemy import select as sa_select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.sql.sqltypes import NullType
 from sqlmodel import Session, col, select
 
 from .errors import NotFound, ValidationFailed
@@ -33,6 +35,7 @@ from .models import (
     as_utc,
 )
 from .validation import parse_enum
+from .vocabulary import SORT_KEYS
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,6 @@ def _check_count(value: int | None, name: str) -> None:
         raise ValidationFailed(f"{name} must be from 0 to {MAX_ROWS:,}, got {value}")
 
 
-SORT_KEYS = ("id", "status", "claim_type", "section", "assignee", "updated_at", "score", "sources")
-
-
 def _source_count() -> Any:
     return col(Claim.source_count)  # kept by add_source; indexed (ix_claim_source_count_id)
 
@@ -97,7 +97,7 @@ class _TextSearch(ColumnElement[bool]):
     """
 
     inherit_cache = False
-    type = Boolean()
+    type = NullType()  # type: ignore[assignment]  # Boolean: SQLite adds "= 1", no index
 
     def __init__(self, term: str) -> None:
         self.term = term
@@ -121,7 +121,7 @@ def _compile_search(element: _TextSearch, compiler: Any, **kw: Any) -> str:
         claim_hits = select(inner.id).where(or_(_like(inner.claim, term), _like(inner.quote, term)))
         note_hits = select(Note.claim_id).where(_like(Note.body, term))
         expr = col(Claim.id).in_(union(claim_hits, note_hits))
-    return str(compiler.process(expr, **kw))
+    return f"({compiler.process(expr, **kw)})"  # a raw string: the caller cannot group it
 
 
 def _scan_search(term: str) -> ColumnElement[bool]:
@@ -182,20 +182,44 @@ def list_claims(
     limit: int | None = 50,
     offset: int = 0,
 ) -> list[ClaimPublic]:
-    filters = filters or ClaimFilter()
-    if sort not in SORT_KEYS:
-        raise ValidationFailed(f"unknown sort key {sort!r}; allowed: {', '.join(SORT_KEYS)}")
     _check_count(limit, "limit")
     _check_count(offset, "offset")
-    order: Any = _source_count() if sort == "sources" else getattr(Claim, sort)
-    order = order.desc() if descending else order.asc()
-    stmt = _claim_select().where(and_(True, *_conditions(filters)))
-    stmt = stmt.order_by(order, col(Claim.id).desc() if descending else col(Claim.id))
+    stmt = list_claims_statement(filters or ClaimFilter(), sort, descending)
     if limit is not None:
         stmt = stmt.limit(limit)
     if offset:
         stmt = stmt.offset(offset)
     return [_to_public(c, slug, n) for c, slug, n in session.exec(stmt).all()]
+
+
+def iter_claims(
+    *,
+    session: Session,
+    filters: ClaimFilter | None = None,
+    sort: str = "id",
+    descending: bool = False,
+    offset: int = 0,
+    batch_size: int = 1000,
+) -> Iterator[ClaimPublic]:
+    """Every matching claim in ``list_claims``' order, streamed (memory stays flat)."""
+    _check_count(offset, "offset")
+    stmt = list_claims_statement(filters or ClaimFilter(), sort, descending)
+    if offset:
+        stmt = stmt.offset(offset)
+    stmt = stmt.execution_options(yield_per=batch_size, stream_results=True)
+    for partition in session.exec(stmt).partitions(batch_size):
+        yield from (_to_public(c, slug, n) for c, slug, n in partition)
+        session.expunge_all()  # the identity map would keep every claim read
+
+
+def list_claims_statement(filters: ClaimFilter, sort: str, descending: bool) -> Any:
+    """The claim list's SELECT (no paging): filters, then ``sort`` with id breaking ties."""
+    if sort not in SORT_KEYS:
+        raise ValidationFailed(f"unknown sort key {sort!r}; allowed: {', '.join(SORT_KEYS)}")
+    order: Any = _source_count() if sort == "sources" else getattr(Claim, sort)
+    order = order.desc() if descending else order.asc()
+    stmt = _claim_select().where(and_(True, *_conditions(filters)))
+    return stmt.order_by(order, col(Claim.id).desc() if descending else col(Claim.id))
 
 
 def iter_claim_batches(
@@ -288,14 +312,15 @@ def list_articles(*, session: Session) -> list[ArticlePublic]:
         .group_by(col(Claim.article_id))
         .subquery()
     )
+    fields = [f for f in ArticlePublic.model_fields if f != "claim_count"]
     stmt = (
-        select(Article, counts.c.n)
+        sa_select(*(getattr(Article, f) for f in fields), counts.c.n)  # never the texts
         .outerjoin(counts, counts.c.article_id == Article.id)
         .order_by(col(Article.id))
     )
     return [
-        ArticlePublic(**a.model_dump(exclude={"text"}), claim_count=n or 0)
-        for a, n in session.exec(stmt).all()
+        ArticlePublic(**dict(zip(fields, row[:-1], strict=True)), claim_count=row[-1] or 0)
+        for row in session.execute(stmt).all()
     ]
 
 
