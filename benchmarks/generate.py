@@ -42,12 +42,77 @@ REASONS = ("false", "misleading", "unverifiable", "outdated", "needs_editor")
 STANCES = ("supports", "refutes", "context")
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
 
-COMMON = (
-    "the of and to in a is that for on with as by at from it its this are was be has "
-    "have will more than per cent percent billion million year years new chips cloud "
-    "data model models training inference market share revenue said according report"
-).split()
-SYLLABLES = "ka lo mi ne ru sa ti vo xe za bri cor dan fel gor hul jin kem lor mun".split()
+COMMON = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "a",
+    "is",
+    "that",
+    "for",
+    "on",
+    "with",
+    "as",
+    "by",
+    "at",
+    "from",
+    "it",
+    "its",
+    "this",
+    "are",
+    "was",
+    "be",
+    "has",
+    "have",
+    "will",
+    "more",
+    "than",
+    "per",
+    "cent",
+    "percent",
+    "billion",
+    "million",
+    "year",
+    "years",
+    "new",
+    "chips",
+    "cloud",
+    "data",
+    "model",
+    "models",
+    "training",
+    "inference",
+    "market",
+    "share",
+    "revenue",
+    "said",
+    "according",
+    "report",
+]
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ru",
+    "sa",
+    "ti",
+    "vo",
+    "xe",
+    "za",
+    "bri",
+    "cor",
+    "dan",
+    "fel",
+    "gor",
+    "hul",
+    "jin",
+    "kem",
+    "lor",
+    "mun",
+]
 
 
 def vocabulary(rng: random.Random, size: int = 6000) -> tuple[list[str], list[float]]:
@@ -79,16 +144,56 @@ class Rows:
 
 
 COLUMNS = {
-    "article": ("id", "slug", "title", "publisher", "url", "published", "text", "sha256")
-    + ("revision", "created_at"),
-    "claim": ("id", "article_id", "claim", "quote", "quote_start", "quote_end", "section")
-    + ("claim_type", "score", "status", "flag_reason", "assignee", "origin", "below_threshold")
-    + ("last_reviewed_by", "last_reviewed_at", "confirmed_by", "confirmed_at", "created_at")
-    + ("updated_at", "version", "source_count"),
+    "article": (
+        "id",
+        "slug",
+        "title",
+        "publisher",
+        "url",
+        "published",
+        "text",
+        "sha256",
+        "revision",
+        "created_at",
+    ),
+    "claim": (
+        "id",
+        "article_id",
+        "claim",
+        "quote",
+        "quote_start",
+        "quote_end",
+        "section",
+        "claim_type",
+        "score",
+        "status",
+        "flag_reason",
+        "assignee",
+        "origin",
+        "below_threshold",
+        "last_reviewed_by",
+        "last_reviewed_at",
+        "confirmed_by",
+        "confirmed_at",
+        "created_at",
+        "updated_at",
+        "version",
+        "source_count",
+    ),
     "source": ("id", "claim_id", "url", "title", "publisher", "stance", "added_by", "added_at"),
     "note": ("id", "claim_id", "author", "body", "created_at"),
-    "event": ("id", "claim_id", "actor", "action", "field", "old_value", "new_value", "detail")
-    + ("claim_version", "at"),
+    "event": (
+        "id",
+        "claim_id",
+        "actor",
+        "action",
+        "field",
+        "old_value",
+        "new_value",
+        "detail",
+        "claim_version",
+        "at",
+    ),
 }
 TABLES = tuple(COLUMNS)  # foreign-key order
 
@@ -178,7 +283,9 @@ class Archive:
             rows.source.append(
                 (self.next_id("source"), claim_id, url, None, None, stance, "ana", added)
             )
-            self.event(rows, claim_id, "ana", "source_added", "source", None, url, None, None, added)
+            self.event(
+                rows, claim_id, "ana", "source_added", "source", None, url, None, None, added
+            )
         n_notes = rng.randint(1 if status == "flagged" else 0, 3)
         for k in range(n_notes):
             added = created + timedelta(hours=k + 2)
