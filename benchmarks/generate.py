@@ -385,9 +385,11 @@ def _finish(engine: Engine, archive: Archive) -> None:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
                 )
-            conn.exec_driver_sql("ANALYZE")
         else:
             conn.exec_driver_sql("ANALYZE")
+    if engine.dialect.name == "postgresql":  # visibility map for index-only scans, statistics
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f"VACUUM ANALYZE {', '.join(TABLES)}, verdict_day")
 
 
 def generate(url: str, claims: int, *, seed: int = 7, progress: bool = False) -> dict[str, int]:

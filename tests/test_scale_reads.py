@@ -4,6 +4,7 @@ database's change markers (across processes), and the CLI starts light."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -201,3 +202,17 @@ def test_generated_archives_are_deterministic(tmp_path: Path) -> None:
         out = CliRunner().invoke(cli_app, ["--db", url, "export", "csv"]).stdout
         dumps.append(out)
     assert dumps[0] == dumps[1] and dumps[0].count("archive-0000002") > 0
+
+
+def test_the_scale_benchmark_runs_at_a_small_size(
+    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks import scale
+
+    monkeypatch.setenv("TRACKER_DATABASE_URL", db_url)
+    generate(db_url, 300, seed=2)
+    scale.main(["--db", db_url, "--runs", "1"])
+    out = capsys.readouterr().out
+    assert "300 claims" in out and "worst queue query" in out
+    assert re.search(r"export csv: project \d+ ms, raw \d+ ms", out)
+    assert re.search(r"overview\s+\d+\.\d\d", out)

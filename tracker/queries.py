@@ -364,12 +364,24 @@ def overview(*, session: Session, article: str | None = None) -> Overview:
         return {str(k) if k is not None else "": int(n) for k, n in session.exec(stmt).all()}
 
     by_status = {s.value: 0 for s in ClaimStatus} | grouped(Claim.status)
-    stance_stmt = (
-        select(Source.stance, func.count(col(Source.id)))
-        .join(Claim, col(Claim.id) == Source.claim_id)
-        .where(conds)
-        .group_by(col(Source.stance))
-    )
+
+    def stances(*where: Any) -> dict[str, int]:
+        stmt = (
+            select(Source.stance, func.count())
+            .join(Claim, col(Claim.id) == Source.claim_id)
+            .where(*where)
+            .group_by(col(Source.stance))
+        )
+        return {k: int(n) for k, n in session.exec(stmt).all()}
+
+    if article:
+        sources_by_stance = stances(conds)
+    else:  # every source from the stance index, less the candidates' few
+        every = select(Source.stance, func.count()).group_by(col(Source.stance))
+        sources_by_stance = {k: int(n) for k, n in session.exec(every).all()}
+        for k, n in stances(col(Claim.below_threshold).is_(True)).items():
+            sources_by_stance[k] -= n
+        sources_by_stance = {k: n for k, n in sources_by_stance.items() if n}
     without = (
         _claim_select()
         .where(conds, _source_count() == 0, col(Claim.status) != ClaimStatus.dismissed.value)
@@ -390,7 +402,7 @@ def overview(*, session: Session, article: str | None = None) -> Overview:
         by_flag_reason=grouped(Claim.flag_reason, col(Claim.flag_reason).is_not(None)),
         by_reviewer=grouped(Claim.last_reviewed_by, col(Claim.last_reviewed_by).is_not(None)),
         by_assignee=grouped(Claim.assignee, col(Claim.assignee).is_not(None)),
-        sources_by_stance={k: int(n) for k, n in session.exec(stance_stmt).all()},
+        sources_by_stance=sources_by_stance,
         without_source=[_to_public(c, s, n) for c, s, n in session.exec(without).all()],
         verdicts_by_day=[(str(d), str(v), int(n)) for d, v, n in session.exec(verdicts).all()],
     )
