@@ -237,6 +237,22 @@ def iter_claim_batches(
         yield [_to_public(c, slug, n) for c, slug, n in partition]
 
 
+def iter_claim_rows(
+    *, session: Session, filters: ClaimFilter | None = None, batch_size: int = 500
+) -> Iterator[Sequence[Any]]:
+    """Every matching claim as a plain row (the claim's columns and ``article``, its
+    slug) in id order, streamed in batches: for exports, no ORM or pydantic objects."""
+    claim_table: Any = Claim.__table__  # type: ignore[attr-defined]
+    stmt = (
+        sa_select(*claim_table.c, col(Article.slug).label("article"))
+        .join(Article, col(Article.id) == Claim.article_id)
+        .where(and_(True, *_conditions(filters or ClaimFilter())))
+        .order_by(col(Claim.id))
+        .execution_options(yield_per=batch_size, stream_results=True)
+    )
+    yield from session.execute(stmt).partitions(batch_size)
+
+
 def count_claims(*, session: Session, filters: ClaimFilter | None = None) -> int:
     filters = filters or ClaimFilter()
     stmt = select(func.count()).select_from(Claim).where(and_(True, *_conditions(filters)))
