@@ -170,6 +170,11 @@ def assignees(url: str) -> list[str]:
     return _assignees(url, marker(CLAIMS))
 
 
+# The most claims the export page offers for download: Streamlit keeps the file in
+# memory (about 1 KB a claim, twice over while it is encoded); the CLI has no limit.
+DOWNLOAD_LIMIT = 50_000
+
+
 def export_csv(filters: queries.ClaimFilter) -> bytes:
     """The CLI's exporter, for the download button (generated when clicked)."""
     with session() as s:

@@ -216,3 +216,19 @@ def test_the_scale_benchmark_runs_at_a_small_size(
     assert "300 claims" in out and "worst queue query" in out
     assert re.search(r"export csv: project \d+ ms, raw \d+ ms", out)
     assert re.search(r"overview\s+\d+\.\d\d", out)
+
+
+def test_the_export_page_offers_at_most_the_download_limit(
+    archives: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard import data
+
+    monkeypatch.setenv("TRACKER_DATABASE_URL", archives["large"])
+    monkeypatch.setattr(data, "DOWNLOAD_LIMIT", 250)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["signed_in"] = {"name": "admin", "role": "admin"}
+    at.run()
+    at.switch_page("views/export.py").run()
+    assert not at.exception
+    assert "tracker export csv --out" in at.warning[0].value
+    assert "x_download" not in {getattr(b, "key", None) for b in at.get("download_button")}
