@@ -289,7 +289,8 @@ class Archive:
                 rows, claim_id, reviewer, "review", "status", "unreviewed", status, detail,
                 version, reviewed_at,
             )  # fmt: skip
-            self.verdict_days[(article_id, reviewed_at.date().isoformat(), status)] += 1
+            for article in (article_id, 0):  # 0: the sums over every article
+                self.verdict_days[(article, reviewed_at.date().isoformat(), status)] += 1
         assignee = rng.choice((None, None, *REVIEWERS))
         rows.claim.append(
             (

@@ -390,11 +390,15 @@ class UserPublic(SQLModel):
 
 
 class VerdictDay(SQLModel, table=True):
-    """Status changes per article, UTC day and new status; kept by review_claim."""
+    """Status changes per article, UTC day and new status; kept by review_claim.
+
+    Article 0 holds the sums over every article, so the overview of the whole
+    archive reads one row per day and status.
+    """
 
     __tablename__ = "verdict_day"
 
-    article_id: int = Field(foreign_key="article.id", primary_key=True)
+    article_id: int = Field(primary_key=True)  # 0: every article
     day: str = Field(primary_key=True, max_length=10)
     status: str = Field(primary_key=True, max_length=20)
     n: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

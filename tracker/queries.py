@@ -395,8 +395,14 @@ def overview(*, session: Session, article: str | None = None) -> Overview:
     else:  # every source from the stance index, less the candidates' few
         every = select(Source.stance, func.count()).group_by(col(Source.stance))
         sources_by_stance = {k: int(n) for k, n in session.exec(every).all()}
-        for k, n in stances(col(Claim.below_threshold).is_(True)).items():
-            sources_by_stance[k] -= n
+        candidates = select(Claim.id).where(col(Claim.below_threshold).is_(True))
+        theirs = (
+            select(Source.stance, func.count())
+            .where(col(Source.claim_id).in_(candidates))
+            .group_by(col(Source.stance))
+        )
+        for k, n in session.exec(theirs).all():
+            sources_by_stance[k] -= int(n)
         sources_by_stance = {k: n for k, n in sources_by_stance.items() if n}
     without = (
         _claim_select()
@@ -405,12 +411,13 @@ def overview(*, session: Session, article: str | None = None) -> Overview:
         .limit(200)
     )
     # Counted by review_claim as it writes (verdict_day), not read from the event table.
-    verdicts = select(VerdictDay.day, VerdictDay.status, func.sum(VerdictDay.n))
+    article_id: Any = 0  # the sums over every article
     if article:
         article_id = select(Article.id).where(Article.slug == article).scalar_subquery()
-        verdicts = verdicts.where(col(VerdictDay.article_id) == article_id)
-    verdicts = verdicts.group_by(col(VerdictDay.day), col(VerdictDay.status)).order_by(
-        col(VerdictDay.day), col(VerdictDay.status)
+    verdicts = (
+        select(VerdictDay.day, VerdictDay.status, VerdictDay.n)
+        .where(col(VerdictDay.article_id) == article_id)
+        .order_by(col(VerdictDay.day), col(VerdictDay.status))
     )
     return Overview(
         total=sum(by_status.values()),

@@ -681,13 +681,15 @@ def _count_status_change(session: Session, article_id: int, status: ClaimStatus)
         VerdictDay
     )
     table = VerdictDay.__table__  # type: ignore[attr-defined]
-    session.execute(
-        upsert.values(
-            article_id=article_id, day=utcnow().date().isoformat(), status=status.value, n=1
-        ).on_conflict_do_update(
-            index_elements=["article_id", "day", "status"], set_={"n": table.c.n + 1}
+    day = utcnow().date().isoformat()
+    for article in (article_id, 0):  # 0: the sums over every article
+        session.execute(
+            upsert.values(
+                article_id=article, day=day, status=status.value, n=1
+            ).on_conflict_do_update(
+                index_elements=["article_id", "day", "status"], set_={"n": table.c.n + 1}
+            )
         )
-    )
 
 
 def source_count(session: Session, claim_id: int) -> int:

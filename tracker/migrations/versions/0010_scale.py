@@ -9,8 +9,9 @@
 - ``claim.source_count``, kept by ``add_source`` in its transaction, so the
   queue sorts and filters by it through an index instead of counting per row.
 - Indexes for every queue sort key and the overview's groupings.
-- ``verdict_day``: status changes per article, day and new status, kept by
-  ``review_claim``; the overview reads it instead of the event table.
+- ``verdict_day``: status changes per article (and, as article 0, in all
+  articles), day and new status, kept by ``review_claim``; the overview reads
+  it instead of the event table.
 - ``change_marker``: one counter per topic (claims, articles, accounts),
   bumped by the unit of work that changed it; dashboard caches are keyed by
   it, so every replica on the same database sees a change at its next rerun.
@@ -111,7 +112,7 @@ def upgrade() -> None:
 
     op.create_table(
         "verdict_day",
-        sa.Column("article_id", sa.Integer(), sa.ForeignKey("article.id"), nullable=False),
+        sa.Column("article_id", sa.Integer(), nullable=False),  # 0: every article
         sa.Column("day", sa.String(length=10), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False, server_default="0"),
@@ -124,6 +125,10 @@ def upgrade() -> None:
         "JOIN claim ON claim.id = event.claim_id "
         "WHERE event.field = 'status' AND event.new_value IS NOT NULL "
         f"GROUP BY claim.article_id, {day}, event.new_value"
+    )
+    op.execute(
+        "INSERT INTO verdict_day (article_id, day, status, n) "
+        "SELECT 0, day, status, sum(n) FROM verdict_day GROUP BY day, status"
     )
 
     op.create_table(
