@@ -134,3 +134,13 @@ def test_each_write_bumps_the_change_marker_of_what_it_changed(seeded: Session) 
             session=seeded, claim_id=3, status="verified", actor="ana", expected_version=None
         )
     assert queries.change_markers(session=seeded) == after_user  # refused: nothing changed
+
+
+def test_iter_claims_streams_the_list_in_its_order(seeded: Session) -> None:
+    for sort, desc in (("id", False), ("sources", True), ("status", False)):
+        listed = queries.list_claims(session=seeded, sort=sort, descending=desc, limit=None)
+        streamed = queries.iter_claims(session=seeded, sort=sort, descending=desc, batch_size=7)
+        assert [c.id for c in streamed] == [c.id for c in listed]
+    by_id = queries.list_claims(session=seeded, limit=None)
+    tail = queries.iter_claims(session=seeded, offset=100, batch_size=3)
+    assert [c.id for c in tail] == [c.id for c in by_id][100:]

@@ -208,8 +208,8 @@ def iter_claims(
         stmt = stmt.offset(offset)
     stmt = stmt.execution_options(yield_per=batch_size, stream_results=True)
     for partition in session.exec(stmt).partitions(batch_size):
+        # the identity map holds claims weakly: those already printed are collected
         yield from (_to_public(c, slug, n) for c, slug, n in partition)
-        session.expunge_all()  # the identity map would keep every claim read
 
 
 def list_claims_statement(filters: ClaimFilter, sort: str, descending: bool) -> Any:
