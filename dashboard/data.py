@@ -109,14 +109,15 @@ def count_claims(url: str, filters: queries.ClaimFilter) -> int:
 
 
 @_cached
-def _articles(url: str, articles_marker: int, claims_marker: int) -> list[ArticlePublic]:
+def _articles(url: str, marker: int) -> list[ArticlePublic]:
     with session() as s:
-        return queries.list_articles(session=s)
+        return queries.list_articles(session=s, with_counts=False)
 
 
 def articles(url: str) -> list[ArticlePublic]:
-    """Articles with their claim counts (changed by article and by claim writes)."""
-    return _articles(url, marker(ARTICLES), marker(CLAIMS))
+    """The articles for the pickers, without texts and without claim counts (``claim_count``
+    is 0: counting every claim of a large archive on each cold rerun costs too much)."""
+    return _articles(url, marker(ARTICLES))
 
 
 @_cached

@@ -322,7 +322,16 @@ def claim_detail(*, session: Session, claim_id: int) -> ClaimDetail:
     )
 
 
-def list_articles(*, session: Session) -> list[ArticlePublic]:
+def list_articles(*, session: Session, with_counts: bool = True) -> list[ArticlePublic]:
+    """Every article without its text; ``with_counts=False`` leaves ``claim_count`` at 0 and
+    skips counting every claim (a picker of slugs at a million claims)."""
+    if not with_counts:
+        fields = [f for f in ArticlePublic.model_fields if f != "claim_count"]
+        plain = sa_select(*(getattr(Article, f) for f in fields)).order_by(col(Article.id))
+        return [
+            ArticlePublic(**dict(zip(fields, row, strict=True)))
+            for row in session.execute(plain).all()
+        ]
     counts = (
         select(Claim.article_id, func.count(col(Claim.id)).label("n"))
         .group_by(col(Claim.article_id))
