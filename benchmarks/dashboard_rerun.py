@@ -1,8 +1,9 @@
-"""How long a dashboard page rerun takes: seeded database vs. 10,000 claims.
+"""How long a dashboard page rerun takes: a small archive vs. 10,000 claims.
 
 Runs every page through Streamlit's AppTest on both databases in the same
 process, interleaved, and prints the median rerun time per page and the ratio
-(10k / seeded). A flat ratio means paging and filtering happen in SQL.
+(10k / 200 claims), both archives from ``benchmarks/generate.py``. A flat
+ratio means paging and filtering happen in SQL.
 
     python benchmarks/dashboard_rerun.py [--claims 10000] [--runs 7]
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from benchmarks.synthetic import build, sqlite_url
+from benchmarks.generate import generate
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGES = {
@@ -55,11 +56,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        small, large = sqlite_url(Path(tmp), "seeded.db"), sqlite_url(Path(tmp), "large.db")
-        build(small, 0)
-        build(large, args.claims)
+        small, large = f"sqlite:///{Path(tmp) / 'small.db'}", f"sqlite:///{Path(tmp) / 'large.db'}"
+        generate(small, 200)
+        generate(large, args.claims)
         print(
-            f"{'page':<10} {'seeded first':>13} {'seeded rerun':>13} "
+            f"{'page':<10} {'small first':>13} {'small rerun':>13} "
             f"{f'{args.claims} first':>13} {f'{args.claims} rerun':>13} {'ratio':>6}"
         )
         for name, page in PAGES.items():

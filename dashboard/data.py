@@ -1,9 +1,12 @@
 """The dashboard's only contact with the database, and the only place with caches.
 
 The engine is created once per process (``st.cache_resource``). List, count,
-overview and article reads are cached briefly (``st.cache_data``) and cleared
-after every write, so a reviewer sees their own change at once. The claim a
-reviewer is acting on is always read fresh.
+overview and article reads are cached (``st.cache_data``) under the
+database's change marker of their topic (:func:`tracker.queries.change_markers`,
+bumped by every write's unit of work): a write to claims makes the next rerun
+read claims again, in this replica and in every other one on the same
+database, and leaves the cached articles alone. The claim a reviewer is acting
+on is always read fresh.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from tracker import db, queries
 from tracker.config import get_settings
 from tracker.intake import consistency
 from tracker.interchange import csv_export as exporters
-from tracker.models import ArticlePublic, ClaimPublic
+from tracker.models import ArticlePublic, ChangeTopic, ClaimPublic
 
 T = TypeVar("T")
-READ_TTL = 30  # seconds; writes clear the cache anyway
+READ_TTL = 600  # seconds; a change makes a new key at once (change markers), this bounds memory
+MAX_ENTRIES = 256
 
 
 def database_url() -> str:
@@ -48,11 +52,15 @@ def session() -> Iterator[Session]:
 
 
 def write(action: Callable[..., T], **kwargs: Any) -> T:
-    """Run a tracker service in its own session, then drop cached reads."""
+    """Run a tracker service in its own session (it bumps the change markers)."""
     with session() as s:
-        result = action(session=s, **kwargs)
-    st.cache_data.clear()
-    return result
+        return action(session=s, **kwargs)
+
+
+def marker(topic: ChangeTopic) -> int:
+    """The database's change counter of ``topic``, read fresh: the caches' key."""
+    with session() as s:
+        return queries.change_markers(session=s).get(topic.value, 0)
 
 
 def read(query: Callable[..., T], **kwargs: Any) -> T:
@@ -61,9 +69,22 @@ def read(query: Callable[..., T], **kwargs: Any) -> T:
         return query(session=s, **kwargs)
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def list_claims(
-    url: str, filters: queries.ClaimFilter, sort: str, desc: bool, limit: int, offset: int
+CLAIMS, ARTICLES = ChangeTopic.claims, ChangeTopic.articles
+
+
+def _cached(func: Callable[..., T]) -> Callable[..., T]:
+    return st.cache_data(ttl=READ_TTL, max_entries=MAX_ENTRIES, show_spinner=False)(func)
+
+
+@_cached
+def _list_claims(
+    url: str,
+    marker: int,
+    filters: queries.ClaimFilter,
+    sort: str,
+    desc: bool,
+    limit: int,
+    offset: int,
 ) -> list[ClaimPublic]:
     with session() as s:
         return queries.list_claims(
@@ -71,47 +92,88 @@ def list_claims(
         )
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def count_claims(url: str, filters: queries.ClaimFilter) -> int:
+def list_claims(
+    url: str, filters: queries.ClaimFilter, sort: str, desc: bool, limit: int, offset: int
+) -> list[ClaimPublic]:
+    return _list_claims(url, marker(CLAIMS), filters, sort, desc, limit, offset)
+
+
+@_cached
+def _count_claims(url: str, marker: int, filters: queries.ClaimFilter) -> int:
     with session() as s:
         return queries.count_claims(session=s, filters=filters)
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def articles(url: str) -> list[ArticlePublic]:
+def count_claims(url: str, filters: queries.ClaimFilter) -> int:
+    return _count_claims(url, marker(CLAIMS), filters)
+
+
+@_cached
+def _articles(url: str, marker: int) -> list[ArticlePublic]:
     with session() as s:
-        return queries.list_articles(session=s)
+        return queries.list_articles(session=s, with_counts=False)
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def article_text(url: str, slug: str) -> tuple[int, str, str]:
+def articles(url: str) -> list[ArticlePublic]:
+    """The articles for the pickers, without texts and without claim counts (``claim_count``
+    is 0: counting every claim of a large archive on each cold rerun costs too much)."""
+    return _articles(url, marker(ARTICLES))
+
+
+@_cached
+def _article_text(url: str, marker: int, slug: str) -> tuple[int, str, str]:
     with session() as s:
         a = queries.get_article(session=s, slug=slug)
         return a.id or 0, a.title, a.text
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def article_text(url: str, slug: str) -> tuple[int, str, str]:
+    return _article_text(url, marker(ARTICLES), slug)
+
+
+@_cached
+def _article_warnings(url: str, marker: int, slug: str) -> list[consistency.Warning]:
+    return consistency.check(_article_text(url, marker, slug)[2])
+
+
 def article_warnings(url: str, slug: str) -> list[consistency.Warning]:
     """Where the article disagrees with itself; computed once per article text."""
-    return consistency.check(article_text(url, slug)[2])
+    return _article_warnings(url, marker(ARTICLES), slug)
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def claims_in_article(url: str, article_id: int) -> list[ClaimPublic]:
+@_cached
+def _claims_in_article(url: str, marker: int, article_id: int) -> list[ClaimPublic]:
     with session() as s:
         return queries.claims_in_article(session=s, article_id=article_id)
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def overview(url: str, article: str | None) -> queries.Overview:
+def claims_in_article(url: str, article_id: int) -> list[ClaimPublic]:
+    return _claims_in_article(url, marker(CLAIMS), article_id)
+
+
+@_cached
+def _overview(url: str, marker: int, article: str | None) -> queries.Overview:
     with session() as s:
         return queries.overview(session=s, article=article)
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def assignees(url: str) -> list[str]:
+def overview(url: str, article: str | None) -> queries.Overview:
+    return _overview(url, marker(CLAIMS), article)
+
+
+@_cached
+def _assignees(url: str, marker: int) -> list[str]:
     with session() as s:
         return queries.assignees(session=s)
+
+
+def assignees(url: str) -> list[str]:
+    return _assignees(url, marker(CLAIMS))
+
+
+# The most claims the export page offers for download: Streamlit keeps the file in
+# memory (about 1 KB a claim, twice over while it is encoded); the CLI has no limit.
+DOWNLOAD_LIMIT = 50_000
 
 
 def export_csv(filters: queries.ClaimFilter) -> bytes:

@@ -22,4 +22,5 @@ __all__ = [
     "queries",
     "services",
     "validation",
+    "vocabulary",
 ]

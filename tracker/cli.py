@@ -9,36 +9,87 @@ or file error no domain error covers still prints one line (and exits 1);
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 
-from . import db, publishing, queries, services
 from .config import get_settings
 from .errors import ImportFailed, TrackerError
-from .intake import consistency
-from .intake.extract import DEFAULT_THRESHOLD
-from .interchange import claimreview
-from .interchange.csv_export import write_csv
-from .interchange.json_dump import count_rows, write_dump
-from .interchange.mapping import parse_delimiter, parse_map, read_labels
-from .interchange.pdf import html_to_pdf
-from .linkcheck.netguard import LinkPolicy
-from .localfiles import count_lines, read_file
-from .models import RatingUpdate
-from .queries import ClaimFilter
-from .services import links as link_service
+from .vocabulary import DEFAULT_THRESHOLD, SORT_KEYS
+
+
+class _Lazy:
+    """A module (or one of its names) imported when first used, not at start-up.
+
+    ``tracker --help`` then imports neither SQLAlchemy nor httpx nor the link
+    service (#10); a command imports what it uses when it runs.
+    """
+
+    def __init__(self, module: str, name: str | None = None) -> None:
+        self._module, self._name = module, name
+
+    def _target(self) -> Any:
+        target = importlib.import_module(self._module)
+        return getattr(target, self._name) if self._name else target
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._target(), attr)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._target()(*args, **kwargs)
+
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from . import db, publishing, queries, services
+    from .intake import consistency
+    from .interchange import claimreview
+    from .interchange.csv_export import write_csv
+    from .interchange.json_dump import count_rows, write_dump
+    from .interchange.mapping import parse_delimiter, parse_map, read_labels
+    from .interchange.pdf import html_to_pdf
+    from .linkcheck.netguard import LinkPolicy
+    from .localfiles import count_lines, read_file
+    from .models import RatingUpdate
+    from .queries import ClaimFilter
+    from .services import links as link_service
+else:
+    db, queries, services = _Lazy("tracker.db"), _Lazy("tracker.queries"), _Lazy("tracker.services")
+    consistency = _Lazy("tracker.intake.consistency")
+    write_csv = _Lazy("tracker.interchange.csv_export", "write_csv")
+    LinkPolicy = _Lazy("tracker.linkcheck.netguard", "LinkPolicy")
+    ClaimFilter = _Lazy("tracker.queries", "ClaimFilter")
+    link_service = _Lazy("tracker.services.links")
+    publishing = _Lazy("tracker.publishing")
+    claimreview = _Lazy("tracker.interchange.claimreview")
+    count_rows = _Lazy("tracker.interchange.json_dump", "count_rows")
+    write_dump = _Lazy("tracker.interchange.json_dump", "write_dump")
+    parse_delimiter = _Lazy("tracker.interchange.mapping", "parse_delimiter")
+    parse_map = _Lazy("tracker.interchange.mapping", "parse_map")
+    read_labels = _Lazy("tracker.interchange.mapping", "read_labels")
+    html_to_pdf = _Lazy("tracker.interchange.pdf", "html_to_pdf")
+    count_lines = _Lazy("tracker.localfiles", "count_lines")
+    read_file = _Lazy("tracker.localfiles", "read_file")
+    RatingUpdate = _Lazy("tracker.models", "RatingUpdate")
+
+
+def _database_errors() -> tuple[type[BaseException], ...]:
+    """What the last-resort handler turns into one line (imported only when raised)."""
+    from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
+
+    return (OperationalError, DataError, ProgrammingError, OSError)
+
 
 app = typer.Typer(
     help="Claims tracker and fact-check database for editorial teams.",
@@ -97,7 +148,7 @@ def handles_errors(func: F) -> F:
         except BrokenPipeError:  # `tracker claims | head`: the reader has all it wanted
             _silence_stdout()
             raise typer.Exit(1) from None
-        except (OperationalError, DataError, ProgrammingError, OSError) as exc:
+        except _database_errors() as exc:
             if os.environ.get("TRACKER_DEBUG"):
                 raise
             fail(f"{_unexpected(exc)} (run again with TRACKER_DEBUG=1 for a traceback)")
@@ -226,9 +277,11 @@ def claims(
         bool,
         typer.Option("--include-below-threshold", help="Also list low-scoring candidates."),
     ] = False,
-    sort: Annotated[str, typer.Option(help=f"One of: {', '.join(queries.SORT_KEYS)}.")] = "id",
+    sort: Annotated[str, typer.Option(help=f"One of: {', '.join(SORT_KEYS)}.")] = "id",
     desc: Annotated[bool, typer.Option("--desc", help="Sort descending.")] = False,
-    limit: Annotated[int, typer.Option(help="At most this many (0 = all).")] = 0,
+    limit: Annotated[
+        int, typer.Option(help="At most this many; 0 = all, streamed as they are read.")
+    ] = 100,
     offset: Annotated[int, typer.Option(help="Skip this many.")] = 0,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
         OutputFormat.table
@@ -243,6 +296,16 @@ def claims(
         include_below_threshold=include_below_threshold,
     )
     with db.session_scope(_engine()) as session:
+        if not limit:  # everything: streamed, memory flat however many match
+            if fmt is OutputFormat.csv and not offset:
+                write_csv(sys.stdout, session=session, filters=filters)
+                return
+            if fmt is not OutputFormat.csv:
+                stream = queries.iter_claims(
+                    session=session, filters=filters, sort=sort, descending=desc, offset=offset
+                )
+                _stream_json(stream) if fmt is OutputFormat.json else _print_table(stream)
+                return
         rows = queries.list_claims(
             session=session,
             filters=filters,
@@ -259,6 +322,18 @@ def claims(
             )
         else:
             _print_table(rows)
+            if limit and len(rows) == limit:
+                typer.echo(f"(first {limit}; --limit 0 lists all, --offset pages)", err=True)
+
+
+def _stream_json(rows: Iterable[Any]) -> None:
+    """A JSON array written claim by claim, as ``_echo_json`` would lay it out."""
+    first = True
+    for r in rows:
+        item = json.dumps(r.model_dump(mode="json"), ensure_ascii=False, indent=2, default=str)
+        typer.echo(("[\n" if first else ",\n") + "  " + item.replace("\n", "\n  "), nl=False)
+        first = False
+    typer.echo("[]" if first else "\n]")
 
 
 def _short(text: str | None, width: int) -> str:
@@ -266,16 +341,18 @@ def _short(text: str | None, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _print_table(rows: list[Any]) -> None:
-    if not rows:
-        typer.echo("no claims match")
-        return
-    typer.echo(f"{'ID':>5}  {'STATUS':<10}  {'TYPE':<11}  {'SRC':>3}  CLAIM")
+def _print_table(rows: Iterable[Any]) -> None:
+    header = False
     for r in rows:
+        if not header:
+            typer.echo(f"{'ID':>5}  {'STATUS':<10}  {'TYPE':<11}  {'SRC':>3}  CLAIM")
+            header = True
         typer.echo(
             f"{r.id:>5}  {r.status:<10}  {r.claim_type:<11}  {r.source_count:>3}  "
             f"{_short(r.claim, 80)}"
         )
+    if not header:
+        typer.echo("no claims match")
 
 
 @app.command()

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import field_validator
-from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
@@ -154,6 +154,17 @@ class Claim(ClaimBase, table=True):
     __table_args__ = (
         Index("ix_claim_article_status", "article_id", "status"),
         Index("ix_claim_status_id", "status", "id"),
+        # Queue sorts, counts and overview groupings (#10, migration 0010).
+        Index("ix_claim_source_count_id", "source_count", "id", "below_threshold"),
+        Index("ix_claim_updated_at_id", "updated_at", "id"),
+        Index("ix_claim_score_id", "score", "id"),
+        Index("ix_claim_claim_type_id", "claim_type", "id", "below_threshold"),
+        Index("ix_claim_section_id", "section", "id"),
+        Index("ix_claim_assignee_id", "assignee", "id", "below_threshold"),
+        Index("ix_claim_origin_id", "origin", "id", "below_threshold"),
+        Index("ix_claim_last_reviewed_by", "last_reviewed_by", "below_threshold"),
+        Index("ix_claim_flag_reason", "flag_reason", "below_threshold"),
+        Index("ix_claim_queue", "below_threshold", "status", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -196,6 +207,8 @@ class Claim(ClaimBase, table=True):
         default=None, sa_column=Column(Text, nullable=True), max_length=10_000
     )
     foreign_label: str | None = Field(default=None, max_length=100)
+    # How many sources the claim has; kept by add_source in the same transaction.
+    source_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class ClaimCreate(ClaimBase):
@@ -495,3 +508,42 @@ class ClaimVector(SQLModel, table=True):
     best_score: float | None = Field(default=None, index=True)
     generation: str | None = Field(default=None, max_length=64)
     updated_at: datetime = _ts(nullable=False)
+
+
+# --- Counters kept with the writes (#10) ------------------------------------------
+
+
+class VerdictDay(SQLModel, table=True):
+    """Status changes per article, UTC day and new status; kept by review_claim.
+
+    Article 0 holds the sums over every article, so the overview of the whole
+    archive reads one row per day and status.
+    """
+
+    __tablename__ = "verdict_day"
+
+    article_id: int = Field(primary_key=True)  # 0: every article
+    day: str = Field(primary_key=True, max_length=10)
+    status: str = Field(primary_key=True, max_length=20)
+    n: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class ChangeTopic(StrEnum):
+    """What a write changed, as far as cached reads are concerned."""
+
+    claims = "claims"  # claims, their sources, notes and counters
+    articles = "articles"
+    accounts = "accounts"
+
+
+class ChangeMarker(SQLModel, table=True):
+    """A counter per topic, bumped by every unit of work that changed the topic.
+
+    Readers key their caches by it, so a change made by any process (another
+    dashboard replica, the CLI) is seen at the next read.
+    """
+
+    __tablename__ = "change_marker"
+
+    topic: str = Field(primary_key=True, max_length=20)
+    n: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))

@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, exists, func, or_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, table, union
+from sqlalchemy import select as sa_select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.sql.sqltypes import NullType
 from sqlmodel import Session, col, select
 
 from .errors import NotFound, ValidationFailed
@@ -17,6 +20,7 @@ from .matching.store import CLOSE_MATCH
 from .models import (
     Article,
     ArticlePublic,
+    ChangeMarker,
     Claim,
     ClaimPublic,
     ClaimStatus,
@@ -30,9 +34,11 @@ from .models import (
     Reference,
     Source,
     SourcePublic,
+    VerdictDay,
     as_utc,
 )
 from .validation import parse_enum
+from .vocabulary import SORT_KEYS
 
 
 @dataclass(frozen=True)
@@ -77,16 +83,54 @@ def _check_count(value: int | None, name: str) -> None:
         raise ValidationFailed(f"{name} must be from 0 to {MAX_ROWS:,}, got {value}")
 
 
-SORT_KEYS = ("id", "status", "claim_type", "section", "assignee", "updated_at", "score", "sources")
-
-
 def _source_count() -> Any:
-    return (
-        select(func.count(col(Source.id)))
-        .where(Source.claim_id == Claim.id)
-        .correlate(Claim)
-        .scalar_subquery()
-    )
+    return col(Claim.source_count)  # kept by add_source; indexed (ix_claim_source_count_id)
+
+
+# The text index answers searches of this many characters or more (trigrams).
+MIN_INDEXED_SEARCH = 3
+
+
+class _TextSearch(ColumnElement[bool]):
+    """Claims whose text, quote or a note contains ``term`` (literal, case-insensitive).
+
+    Compiled per database: SQLite looks the term up in the FTS5 trigram tables
+    (``claim_fts``, ``note_fts``); PostgreSQL runs ``ILIKE`` on the columns,
+    which the ``pg_trgm`` GIN indexes answer. Both are the substring search
+    with an index behind it; shorter terms, which have no trigram, scan.
+    """
+
+    inherit_cache = False
+    type = NullType()  # type: ignore[assignment]  # Boolean: SQLite adds "= 1", no index
+
+    def __init__(self, term: str) -> None:
+        self.term = term
+
+
+@compiles(_TextSearch)
+def _compile_search(element: _TextSearch, compiler: Any, **kw: Any) -> str:
+    term = element.term
+    if len(term) < MIN_INDEXED_SEARCH:
+        expr: Any = _scan_search(term)
+    elif compiler.dialect.name == "sqlite":
+        phrase = '"' + term.replace('"', '""') + '"'
+        claim_hits: Any = select(literal_column("rowid")).select_from(table("claim_fts"))
+        claim_hits = claim_hits.where(literal_column("claim_fts").op("MATCH")(phrase))
+        note_ids: Any = select(literal_column("rowid")).select_from(table("note_fts"))
+        note_ids = note_ids.where(literal_column("note_fts").op("MATCH")(phrase))
+        note_hits = select(Note.claim_id).where(col(Note.id).in_(note_ids))
+        expr = col(Claim.id).in_(union(claim_hits, note_hits))
+    else:
+        inner = aliased(Claim)
+        claim_hits = select(inner.id).where(or_(_like(inner.claim, term), _like(inner.quote, term)))
+        note_hits = select(Note.claim_id).where(_like(Note.body, term))
+        expr = col(Claim.id).in_(union(claim_hits, note_hits))
+    return f"({compiler.process(expr, **kw)})"  # a raw string: the caller cannot group it
+
+
+def _scan_search(term: str) -> ColumnElement[bool]:
+    in_notes = exists(select(Note.id).where(Note.claim_id == Claim.id, _like(Note.body, term)))
+    return or_(_like(Claim.claim, term), _like(Claim.quote, term), in_notes)
 
 
 def _like(column: InstrumentedAttribute[Any] | Any, term: str) -> ColumnElement[bool]:
@@ -99,7 +143,8 @@ def _conditions(filters: ClaimFilter) -> list[ColumnElement[bool]]:
     if filters.status:
         conds.append(col(Claim.status).in_(list(filters.status)))
     if filters.article:
-        conds.append(col(Article.slug) == filters.article)
+        article_id = select(Article.id).where(Article.slug == filters.article).scalar_subquery()
+        conds.append(col(Claim.article_id) == article_id)
     if filters.claim_type:
         conds.append(col(Claim.claim_type).in_(list(filters.claim_type)))
     if filters.assignee is not None:
@@ -122,9 +167,7 @@ def _conditions(filters: ClaimFilter) -> list[ColumnElement[bool]]:
             )
         )
     if filters.search and filters.search.strip():
-        term = filters.search.strip()
-        in_notes = exists(select(Note.id).where(Note.claim_id == Claim.id, _like(Note.body, term)))
-        conds.append(or_(_like(Claim.claim, term), _like(Claim.quote, term), in_notes))
+        conds.append(_TextSearch(filters.search.strip()))
     return conds
 
 
@@ -135,7 +178,7 @@ def _claim_select() -> Any:
 
 
 def _to_public(claim: Claim, slug: str, source_count: int) -> ClaimPublic:
-    data = claim.model_dump()
+    data = claim.model_dump(exclude={"source_count"})
     data["reasons"] = json.loads(claim.reasons) if claim.reasons else []
     for key in ("created_at", "updated_at", "last_reviewed_at", "confirmed_at"):
         data[key] = as_utc(data[key])
@@ -151,20 +194,44 @@ def list_claims(
     limit: int | None = 50,
     offset: int = 0,
 ) -> list[ClaimPublic]:
-    filters = filters or ClaimFilter()
-    if sort not in SORT_KEYS:
-        raise ValidationFailed(f"unknown sort key {sort!r}; allowed: {', '.join(SORT_KEYS)}")
     _check_count(limit, "limit")
     _check_count(offset, "offset")
-    order: Any = _source_count() if sort == "sources" else getattr(Claim, sort)
-    order = order.desc() if descending else order.asc()
-    stmt = _claim_select().where(and_(True, *_conditions(filters)))
-    stmt = stmt.order_by(order, col(Claim.id).desc() if descending else col(Claim.id))
+    stmt = list_claims_statement(filters or ClaimFilter(), sort, descending)
     if limit is not None:
         stmt = stmt.limit(limit)
     if offset:
         stmt = stmt.offset(offset)
     return [_to_public(c, slug, n) for c, slug, n in session.exec(stmt).all()]
+
+
+def iter_claims(
+    *,
+    session: Session,
+    filters: ClaimFilter | None = None,
+    sort: str = "id",
+    descending: bool = False,
+    offset: int = 0,
+    batch_size: int = 1000,
+) -> Iterator[ClaimPublic]:
+    """Every matching claim in ``list_claims``' order, streamed (memory stays flat)."""
+    _check_count(offset, "offset")
+    stmt = list_claims_statement(filters or ClaimFilter(), sort, descending)
+    if offset:
+        stmt = stmt.offset(offset)
+    stmt = stmt.execution_options(yield_per=batch_size, stream_results=True)
+    for partition in session.exec(stmt).partitions(batch_size):
+        # the identity map holds claims weakly: those already printed are collected
+        yield from (_to_public(c, slug, n) for c, slug, n in partition)
+
+
+def list_claims_statement(filters: ClaimFilter, sort: str, descending: bool) -> Any:
+    """The claim list's SELECT (no paging): filters, then ``sort`` with id breaking ties."""
+    if sort not in SORT_KEYS:
+        raise ValidationFailed(f"unknown sort key {sort!r}; allowed: {', '.join(SORT_KEYS)}")
+    order: Any = _source_count() if sort == "sources" else getattr(Claim, sort)
+    order = order.desc() if descending else order.asc()
+    stmt = _claim_select().where(and_(True, *_conditions(filters)))
+    return stmt.order_by(order, col(Claim.id).desc() if descending else col(Claim.id))
 
 
 def iter_claim_batches(
@@ -182,14 +249,25 @@ def iter_claim_batches(
         yield [_to_public(c, slug, n) for c, slug, n in partition]
 
 
+def iter_claim_rows(
+    *, session: Session, filters: ClaimFilter | None = None, batch_size: int = 500
+) -> Iterator[Sequence[Any]]:
+    """Every matching claim as a plain row (the claim's columns and ``article``, its
+    slug) in id order, streamed in batches: for exports, no ORM or pydantic objects."""
+    claim_table: Any = Claim.__table__  # type: ignore[attr-defined]
+    stmt = (
+        sa_select(*claim_table.c, col(Article.slug).label("article"))
+        .join(Article, col(Article.id) == Claim.article_id)
+        .where(and_(True, *_conditions(filters or ClaimFilter())))
+        .order_by(col(Claim.id))
+        .execution_options(yield_per=batch_size, stream_results=True)
+    )
+    yield from session.execute(stmt).partitions(batch_size)
+
+
 def count_claims(*, session: Session, filters: ClaimFilter | None = None) -> int:
     filters = filters or ClaimFilter()
-    stmt = (
-        select(func.count(col(Claim.id)))
-        .select_from(Claim)
-        .join(Article, col(Article.id) == Claim.article_id)
-        .where(and_(True, *_conditions(filters)))
-    )
+    stmt = select(func.count()).select_from(Claim).where(and_(True, *_conditions(filters)))
     return int(session.exec(stmt).one())
 
 
@@ -216,11 +294,7 @@ def next_claim_id(
     """The next claim (by id, wrapping around) that matches ``filters``."""
     filters = filters or ClaimFilter(status=[ClaimStatus.unreviewed.value])
     base = (
-        select(Claim.id)
-        .join(Article, col(Article.id) == Claim.article_id)
-        .where(and_(True, *_conditions(filters)))
-        .order_by(col(Claim.id))
-        .limit(1)
+        select(Claim.id).where(and_(True, *_conditions(filters))).order_by(col(Claim.id)).limit(1)
     )
     if after_id is not None:
         found = session.exec(base.where(col(Claim.id) > after_id)).first()
@@ -260,20 +334,30 @@ def claim_detail(*, session: Session, claim_id: int) -> ClaimDetail:
     )
 
 
-def list_articles(*, session: Session) -> list[ArticlePublic]:
+def list_articles(*, session: Session, with_counts: bool = True) -> list[ArticlePublic]:
+    """Every article without its text; ``with_counts=False`` leaves ``claim_count`` at 0 and
+    skips counting every claim (a picker of slugs at a million claims)."""
+    if not with_counts:
+        fields = [f for f in ArticlePublic.model_fields if f != "claim_count"]
+        plain = sa_select(*(getattr(Article, f) for f in fields)).order_by(col(Article.id))
+        return [
+            ArticlePublic(**dict(zip(fields, row, strict=True)))
+            for row in session.execute(plain).all()
+        ]
     counts = (
         select(Claim.article_id, func.count(col(Claim.id)).label("n"))
         .group_by(col(Claim.article_id))
         .subquery()
     )
+    fields = [f for f in ArticlePublic.model_fields if f != "claim_count"]
     stmt = (
-        select(Article, counts.c.n)
+        sa_select(*(getattr(Article, f) for f in fields), counts.c.n)  # never the texts
         .outerjoin(counts, counts.c.article_id == Article.id)
         .order_by(col(Article.id))
     )
     return [
-        ArticlePublic(**a.model_dump(exclude={"text"}), claim_count=n or 0)
-        for a, n in session.exec(stmt).all()
+        ArticlePublic(**dict(zip(fields, row[:-1], strict=True)), claim_count=row[-1] or 0)
+        for row in session.execute(stmt).all()
     ]
 
 
@@ -313,37 +397,48 @@ def overview(*, session: Session, article: str | None = None) -> Overview:
     conds = and_(True, *_conditions(filters))
 
     def grouped(column: Any, *extra: Any) -> dict[str, int]:
-        stmt = (
-            select(column, func.count(col(Claim.id)))
-            .select_from(Claim)
-            .join(Article, col(Article.id) == Claim.article_id)
-            .where(conds, *extra)
-            .group_by(column)
-        )
+        stmt = select(column, func.count()).select_from(Claim).where(conds, *extra).group_by(column)
         return {str(k) if k is not None else "": int(n) for k, n in session.exec(stmt).all()}
 
     by_status = {s.value: 0 for s in ClaimStatus} | grouped(Claim.status)
-    stance_stmt = (
-        select(Source.stance, func.count(col(Source.id)))
-        .join(Claim, col(Claim.id) == Source.claim_id)
-        .join(Article, col(Article.id) == Claim.article_id)
-        .where(conds)
-        .group_by(col(Source.stance))
-    )
+
+    def stances(*where: Any) -> dict[str, int]:
+        stmt = (
+            select(Source.stance, func.count())
+            .join(Claim, col(Claim.id) == Source.claim_id)
+            .where(*where)
+            .group_by(col(Source.stance))
+        )
+        return {k: int(n) for k, n in session.exec(stmt).all()}
+
+    if article:
+        sources_by_stance = stances(conds)
+    else:  # every source from the stance index, less the candidates' few
+        every = select(Source.stance, func.count()).group_by(col(Source.stance))
+        sources_by_stance = {k: int(n) for k, n in session.exec(every).all()}
+        candidates = select(Claim.id).where(col(Claim.below_threshold).is_(True))
+        theirs = (
+            select(Source.stance, func.count())
+            .where(col(Source.claim_id).in_(candidates))
+            .group_by(col(Source.stance))
+        )
+        for k, n in session.exec(theirs).all():
+            sources_by_stance[k] -= int(n)
+        sources_by_stance = {k: n for k, n in sources_by_stance.items() if n}
     without = (
         _claim_select()
         .where(conds, _source_count() == 0, col(Claim.status) != ClaimStatus.dismissed.value)
         .order_by(col(Claim.id))
         .limit(200)
     )
-    day = func.substr(cast(col(Event.at), String()), 1, 10)
+    # Counted by review_claim as it writes (verdict_day), not read from the event table.
+    article_id: Any = 0  # the sums over every article
+    if article:
+        article_id = select(Article.id).where(Article.slug == article).scalar_subquery()
     verdicts = (
-        select(day, Event.new_value, func.count(col(Event.id)))
-        .join(Claim, col(Claim.id) == Event.claim_id)
-        .join(Article, col(Article.id) == Claim.article_id)
-        .where(conds, Event.field == "status")
-        .group_by(day, col(Event.new_value))
-        .order_by(day)
+        select(VerdictDay.day, VerdictDay.status, VerdictDay.n)
+        .where(col(VerdictDay.article_id) == article_id)
+        .order_by(col(VerdictDay.day), col(VerdictDay.status))
     )
     return Overview(
         total=sum(by_status.values()),
@@ -351,7 +446,7 @@ def overview(*, session: Session, article: str | None = None) -> Overview:
         by_flag_reason=grouped(Claim.flag_reason, col(Claim.flag_reason).is_not(None)),
         by_reviewer=grouped(Claim.last_reviewed_by, col(Claim.last_reviewed_by).is_not(None)),
         by_assignee=grouped(Claim.assignee, col(Claim.assignee).is_not(None)),
-        sources_by_stance={k: int(n) for k, n in session.exec(stance_stmt).all()},
+        sources_by_stance=sources_by_stance,
         without_source=[_to_public(c, s, n) for c, s, n in session.exec(without).all()],
         verdicts_by_day=[(str(d), str(v), int(n)) for d, v, n in session.exec(verdicts).all()],
     )
@@ -415,3 +510,8 @@ def reference_counts(*, session: Session) -> dict[str, int]:
     )
     counts = {str(p or "(no publisher)"): int(n) for p, n in session.exec(stmt).all()}
     return {"total": sum(counts.values()), **dict(sorted(counts.items()))}
+
+
+def change_markers(*, session: Session) -> dict[str, int]:
+    """Each topic's change counter (see :class:`~tracker.models.ChangeMarker`)."""
+    return {t: int(n) for t, n in session.exec(select(ChangeMarker.topic, ChangeMarker.n)).all()}

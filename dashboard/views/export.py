@@ -25,6 +25,14 @@ def render() -> None:
         "review columns. Cells that a spreadsheet would run as a formula start with an "
         "apostrophe; `tracker import csv` removes it again."
     )
+    if count > data.DOWNLOAD_LIMIT:
+        # Streamlit holds a download in memory; the CLI streams it to a file instead.
+        st.warning(
+            f"The page downloads at most {data.DOWNLOAD_LIMIT:,} claims; narrow the filters, "
+            "or export everything with `tracker export csv --out claims.csv` "
+            "(streamed, memory flat)."
+        )
+        return
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     st.download_button(
         f"Download CSV ({count} {'row' if count == 1 else 'rows'})",

@@ -17,6 +17,8 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from ..audit import EventAction, record_event
@@ -42,6 +44,7 @@ from ..models import (
     Origin,
     Source,
     Stance,
+    VerdictDay,
     utcnow,
 )
 from ..permissions import Action, authorize, get_user
@@ -330,6 +333,7 @@ def review_claim(
             )
         _check_evidence(session, claim_id, new_status, new_reason)
 
+        article_id = claim.article_id
         old_reason = claim.flag_reason
         version = _compare_and_set(
             session,
@@ -358,6 +362,7 @@ def review_claim(
             detail=detail,
             version=version,
         )
+        _count_status_change(session, article_id, new_status)
         if note_text:
             _insert_note(session, claim_id, note_text, actor)
         state = _state(session, claim_id)
@@ -641,6 +646,7 @@ def add_source(
         )
         session.add(source)
         session.flush()
+        _count_source(session, claim_id)
         record_event(
             session,
             EventAction.source_added,
@@ -672,6 +678,36 @@ def _insert_note(session: Session, claim_id: int, body: str, actor: str) -> Note
         session, EventAction.note_added, actor=actor, claim_id=claim_id, field="note", new=body
     )
     return note
+
+
+def _count_source(session: Session, claim_id: int) -> None:
+    """Keep ``claim.source_count`` (the queue sorts by it) in the source's transaction."""
+    session.execute(
+        update(Claim)
+        .where(col(Claim.id) == claim_id)
+        .values(source_count=col(Claim.source_count) + 1)
+        .execution_options(synchronize_session=False)
+    )
+    claim = session.get(Claim, claim_id)
+    if claim is not None:
+        session.expire(claim, ["source_count"])
+
+
+def _count_status_change(session: Session, article_id: int, status: ClaimStatus) -> None:
+    """One more change to ``status`` today in the article (the overview's verdicts over time)."""
+    upsert: Any = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(
+        VerdictDay
+    )
+    table = VerdictDay.__table__  # type: ignore[attr-defined]
+    day = utcnow().date().isoformat()
+    for article in (article_id, 0):  # 0: the sums over every article
+        session.execute(
+            upsert.values(
+                article_id=article, day=day, status=status.value, n=1
+            ).on_conflict_do_update(
+                index_elements=["article_id", "day", "status"], set_={"n": table.c.n + 1}
+            )
+        )
 
 
 def source_count(session: Session, claim_id: int) -> int:

@@ -10,14 +10,18 @@ its failure undoes only its own part, and only the outermost one commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import event, update
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col
 
 from ..db import begin_write
 from ..errors import ValidationFailed
-from ..models import Event
+from ..models import ChangeMarker, ChangeTopic, Event
 from ..permissions import forget_authorized
 from ..validation import clean_field
 
@@ -44,15 +48,70 @@ def unit_of_work(session: Session) -> Iterator[Session]:
         return
     begin_write(session)
     session.info[_DEPTH] = 1
+    session.info[_TOUCHED] = set()
     try:
         yield session
+        _bump_change_markers(session)
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.info[_DEPTH] = 0
+        session.info.pop(_TOUCHED, None)
         forget_authorized(session)
+
+
+# --- change markers (#10) -----------------------------------------------------------
+# Every table a unit of work writes is noted (ORM flushes and UPDATE/INSERT/DELETE
+# statements); before the commit, the topics they belong to get their counter bumped
+# once, in the same transaction. Caches keyed by the counters (the dashboard's) see
+# the change at their next read, in every process.
+
+_TOUCHED = "tracker.touched_tables"
+_TOPIC_OF_TABLE = {
+    "article": ChangeTopic.articles,
+    "account": ChangeTopic.accounts,
+    "signin_attempt": ChangeTopic.accounts,
+    "article_revision": ChangeTopic.articles,
+    "event": None,  # the trail follows the change it records
+    "change_marker": None,
+}
+
+
+def _note_tables(session: Session, tables: Iterable[str]) -> None:
+    touched = session.info.get(_TOUCHED)
+    if touched is not None:
+        touched.update(tables)
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _on_flush(session: OrmSession, _context: Any, _instances: Any) -> None:
+    objects = [*session.new, *session.dirty, *session.deleted]
+    _note_tables(session, {getattr(o, "__tablename__", "") for o in objects})  # type: ignore[arg-type]
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _on_execute(state: ORMExecuteState) -> None:
+    if state.is_update or state.is_insert or state.is_delete:
+        target = getattr(state.statement, "table", None)
+        name = getattr(target, "name", None)
+        if name:
+            _note_tables(state.session, {name})  # type: ignore[arg-type]
+
+
+def _bump_change_markers(session: Session) -> None:
+    session.flush()
+    tables = session.info.get(_TOUCHED) or set()
+    topics = {_TOPIC_OF_TABLE.get(t, ChangeTopic.claims) for t in tables if t}
+    topics.discard(None)
+    if topics:
+        session.execute(
+            update(ChangeMarker)
+            .where(col(ChangeMarker.topic).in_(sorted(t.value for t in topics if t)))
+            .values(n=col(ChangeMarker.n) + 1)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def in_unit_of_work(session: Session) -> bool:

@@ -1,0 +1,181 @@
+"""How the tracker answers on a large archive (#10), project and raw side by side.
+
+Point it at an archive made by ``benchmarks/generate.py``; it prints, as
+medians: every queue filter, sort and text search with its count (SQL), the
+overview, ``tracker claims``, the CSV export next to one raw join written with
+``csv.writer``, and cold dashboard reruns of every page (AppTest).
+
+    python -m benchmarks.generate --claims 100000 --db sqlite:///a100k.db
+    python -m benchmarks.scale --db sqlite:///a100k.db [--runs 5] [--skip-export]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from tracker import db, queries
+from tracker.interchange.csv_export import write_csv
+from tracker.queries import ClaimFilter
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+QUEUE_TARGET_MS = 100
+
+
+def median_ms(func: Callable[[], object], runs: int) -> float:
+    func()  # warm the page cache: the figures are for a database in use
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        func()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def queue_cases(session: Session) -> dict[str, tuple[ClaimFilter, str, bool]]:
+    slug = queries.list_articles(session=session)[-1].slug
+    word = search_word(session)
+    cases: dict[str, tuple[ClaimFilter, str, bool]] = {
+        "no filter": (ClaimFilter(), "id", False),
+        "status unreviewed": (ClaimFilter(status=["unreviewed"]), "id", False),
+        "status flagged+verified": (ClaimFilter(status=["flagged", "verified"]), "id", False),
+        "type statistic": (ClaimFilter(claim_type=["statistic"]), "id", False),
+        "assignee ana": (ClaimFilter(assignee="ana"), "id", False),
+        "unassigned": (ClaimFilter(assignee="-"), "id", False),
+        "origin imported": (ClaimFilter(origin="imported"), "id", False),
+        "article (last)": (ClaimFilter(article=slug), "id", False),
+        "search, no match": (ClaimFilter(search="zzqxnotthere"), "id", False),
+        "search, a word": (ClaimFilter(search=word), "id", False),
+        "search, a word + unreviewed": (
+            ClaimFilter(search=word, status=["unreviewed"]),
+            "id",
+            False,
+        ),
+    }
+    for key in queries.SORT_KEYS[1:]:
+        cases[f"sort {key} desc"] = (ClaimFilter(), key, True)
+    return cases
+
+
+def search_word(session: Session) -> str:
+    """A word of the archive's vocabulary (the first long one of claim 1)."""
+    text = queries.get_claim(session=session, claim_id=1).claim
+    return max(text.split(), key=len).strip(".")
+
+
+def bench_queue(session: Session, runs: int) -> list[tuple[str, float, float, int]]:
+    rows = []
+    for name, (filters, sort, desc) in queue_cases(session).items():
+        total = 0
+
+        def count(f: ClaimFilter = filters) -> None:
+            nonlocal total
+            total = queries.count_claims(session=session, filters=f)
+
+        def page(f: ClaimFilter = filters, s: str = sort, d: bool = desc) -> None:
+            queries.list_claims(session=session, filters=f, sort=s, descending=d, limit=50)
+
+        rows.append((name, median_ms(count, runs), median_ms(page, runs), total))
+    return rows
+
+
+def raw_export(engine: Any, out: io.TextIOBase) -> int:
+    """The same rows with one join and csv.writer: the floor the export is compared to."""
+    sql = (
+        "SELECT c.id, a.slug, c.section, c.claim, c.quote, c.quote_start, c.quote_end, "
+        "c.claim_type, c.status, c.flag_reason, c.assignee, c.version, c.origin, c.score, "
+        "c.source_count, s.stance, s.url, s.archived_url, n.author, n.created_at, n.body, "
+        "c.last_reviewed_by, c.last_reviewed_at, c.confirmed_by, c.confirmed_at, "
+        "c.created_at, c.updated_at FROM claim c JOIN article a ON a.id = c.article_id "
+        "LEFT JOIN source s ON s.claim_id = c.id LEFT JOIN note n ON n.claim_id = c.id "
+        "WHERE c.below_threshold = false ORDER BY c.id"
+    )
+    writer = csv.writer(out)
+    n = 0
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=2000).exec_driver_sql(sql)
+        for row in result:
+            writer.writerow(row)
+            n += 1
+    return n
+
+
+def bench_dashboard(url: str, runs: int) -> list[tuple[str, float]]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["TRACKER_DATABASE_URL"] = url
+    engine = db.make_engine(url)
+    with Session(engine) as session:
+        word = search_word(session)
+    engine.dispose()
+    pages: dict[str, tuple[str | None, dict[str, str]]] = {
+        "queue": (None, {}),
+        "queue + search": (None, {"search": word}),
+        "claim": ("views/claim.py", {}),
+        "article": ("views/article.py", {}),
+        "overview": ("views/overview.py", {}),
+    }
+    out = []
+    for name, (page, state) in pages.items():
+        at = AppTest.from_file(APP, default_timeout=300)
+        at.session_state["signed_in"] = {"name": "admin", "role": "admin"}
+        at.query_params["id"] = "1"
+        at.run()
+        if "search" in state:
+            at.text_input(key="f_search").input(state["search"]).run()
+        if page:
+            at.switch_page(page).run()
+        assert not at.exception, [e.message for e in at.exception]
+
+        def cold(at: Any = at) -> None:
+            st.cache_data.clear()
+            at.run()
+
+        out.append((name, median_ms(cold, runs) / 1000))
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True, metavar="URL")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument("--skip-dashboard", action="store_true")
+    args = parser.parse_args(argv)
+    engine = db.make_engine(args.db)
+    with Session(engine) as session:
+        n = queries.count_claims(session=session)
+        print(f"# {n:,} claims on {engine.dialect.name}; medians of {args.runs} warm runs")
+        print(f"{'queue case':<26} {'count ms':>9} {'page ms':>9} {'matches':>9}")
+        worst = 0.0
+        for name, count_ms, page_ms, total in bench_queue(session, args.runs):
+            worst = max(worst, count_ms, page_ms)
+            print(f"{name:<26} {count_ms:>9.1f} {page_ms:>9.1f} {total:>9,}")
+        print(f"worst queue query: {worst:.1f} ms (target {QUEUE_TARGET_MS} ms)")
+        ov = median_ms(lambda: queries.overview(session=session), args.runs)
+        print(f"overview (all claims): {ov:.1f} ms")
+        if not args.skip_export:
+            project = median_ms(
+                lambda: write_csv(io.StringIO(), session=session), max(1, args.runs // 2)
+            )
+            raw = median_ms(lambda: raw_export(engine, io.StringIO()), max(1, args.runs // 2))
+            print(f"export csv: project {project:.0f} ms, raw {raw:.0f} ms, {project / raw:.2f}x")
+    if not args.skip_dashboard:
+        print(f"{'dashboard page':<26} {'cold rerun s':>12}")
+        for name, seconds in bench_dashboard(args.db, max(1, args.runs // 2)):
+            print(f"{name:<26} {seconds:>12.2f}")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
