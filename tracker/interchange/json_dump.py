@@ -48,7 +48,10 @@ FORMAT = "tracker-dump"
 FORMAT_VERSION = 1
 BATCH = 1000
 # Never leave the database in a dump.
-EXCLUDED_TABLES = frozenset({"signin_attempt"})
+EXCLUDED_TABLES = frozenset({"signin_attempt", "change_marker"})
+# Per-database state a migration creates and the database keeps itself (cache
+# keys): neither dumped nor copied, and present in an "empty" database.
+LOCAL_TABLES = frozenset({"change_marker"})
 EXCLUDED_COLUMNS = frozenset({("account", "password_hash")})
 
 
@@ -67,8 +70,8 @@ class TableSpec:
 
 
 def all_tables() -> list[Table]:
-    """Every tracker table, parents before children."""
-    return list(SQLModel.metadata.sorted_tables)
+    """Every tracker table with content, parents before children."""
+    return [t for t in SQLModel.metadata.sorted_tables if t.name not in LOCAL_TABLES]
 
 
 def spec(table: Table, *, full: bool = False) -> TableSpec:
