@@ -23,6 +23,9 @@ class Settings:
     user_agent: str
     # Seconds a SQLite writer waits for another writer's lock before giving up.
     sqlite_busy_timeout: float = DEFAULT_SQLITE_BUSY_TIMEOUT
+    # KiB of page cache per SQLite connection (None: SQLite's default, 2 MiB); a
+    # large import spills its pages to the WAL once its changes outgrow it.
+    sqlite_cache_kib: int | None = None
     # Publishing (#13): the rating scale, who publishes, and where reports live.
     rating_scale: tuple[str, ...] = DEFAULT_RATING_SCALE
     org_name: str | None = None
@@ -46,6 +49,7 @@ def get_settings(database_url: str | None = None) -> Settings:
             "TRACKER_USER_AGENT", "tracker-factcheck/0.1 (+https://example.org/tracker)"
         ),
         sqlite_busy_timeout=_seconds("TRACKER_SQLITE_BUSY_TIMEOUT", DEFAULT_SQLITE_BUSY_TIMEOUT),
+        sqlite_cache_kib=_kib("TRACKER_SQLITE_CACHE_KIB"),
         rating_scale=rating_scale(os.environ.get("TRACKER_RATING_SCALE")),
         org_name=os.environ.get("TRACKER_ORG_NAME", "").strip() or None,
         org_url=os.environ.get("TRACKER_ORG_URL", "").strip() or None,
@@ -91,3 +95,12 @@ def _seconds(name: str, default: float, *, low: float = 0.0) -> float:
     if not low <= value <= 86_400:  # also refuses nan and inf
         raise ValidationFailed(f"{name}={raw!r} is not a number of seconds from {low:g} to 86400")
     return value
+
+
+def _kib(name: str) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 64 <= int(raw) <= 16 * 1024 * 1024:
+        raise ValidationFailed(f"{name}={raw!r} is not a number of KiB from 64 to 16777216")
+    return int(raw)

@@ -56,7 +56,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         kwargs["connect_args"].setdefault("check_same_thread", False)
         kwargs["connect_args"].setdefault("timeout", busy_timeout)
         engine = create_engine(url, **kwargs)
-        _configure_sqlite(engine, busy_timeout)
+        _configure_sqlite(engine, busy_timeout, get_settings(url).sqlite_cache_kib)
         _translate_errors(engine, busy_timeout)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -74,7 +74,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     return engine
 
 
-def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout: float, cache_kib: int | None) -> None:
     # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -85,6 +85,8 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
+        if cache_kib is not None:
+            cur.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
