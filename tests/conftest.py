@@ -21,6 +21,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -59,9 +60,9 @@ def _pg_admin() -> Engine:
     return engine
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A URL whose connections land in a fresh, private schema."""
+@contextmanager
+def private_schema() -> Iterator[str]:
+    """A URL whose connections land in a fresh schema, dropped afterwards."""
     admin = _pg_admin()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
@@ -72,6 +73,13 @@ def pg_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL whose connections land in a fresh, private schema."""
+    with private_schema() as url:
+        yield url
 
 
 @pytest.fixture

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import stat
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from typer.testing import CliRunner
@@ -26,7 +25,7 @@ from tracker import db
 from tracker.cli import app
 from tracker.services.seeding import seed
 
-from .conftest import PG_URL, SEEDS, _pg_admin, make_accounts
+from .conftest import SEEDS, make_accounts, private_schema
 
 SLUG = "trainium3-silicon-sovereignty"
 HEADER = "claim_id,article,section,claim,quote,claim_type,status,flag_reason,assignee,version"
@@ -218,22 +217,14 @@ def sqlite_db(files: Path) -> str:
 
 @pytest.fixture(scope="module")
 def postgres_db() -> Iterator[str]:
-    admin = _pg_admin()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    engine = db.make_engine(url)
-    try:
-        db.upgrade(engine)
-        _fill(engine)
-        engine.dispose()
+    with private_schema() as url:
+        engine = db.make_engine(url)
+        try:
+            db.upgrade(engine)
+            _fill(engine)
+        finally:
+            engine.dispose()
         yield url
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _no_room_to_grow(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,6 @@ sha256 per table, and PostgreSQL's sequences continue after the copied ids.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +31,7 @@ from tracker.interchange.json_dump import (
 )
 from tracker.models import Claim, ClaimCreate, Event, Note
 
-from .conftest import Templates, _pg_admin, _schema_url
+from .conftest import Templates, private_schema
 
 UNICODE = "Ünïcödé — “curly” ‘quotes’ 中文 🚀 \u2028 line separator, tab\t, cr\r\nend"
 
@@ -40,16 +39,8 @@ UNICODE = "Ünïcödé — “curly” ‘quotes’ 中文 🚀 \u2028 line sepa
 @pytest.fixture
 def other_pg_url() -> Iterator[str]:
     """A second private PostgreSQL schema (a copy needs two databases)."""
-    admin = _pg_admin()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _schema_url(schema)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
