@@ -34,6 +34,14 @@ STATUS_LABELS = {
     "flagged": "Flagged",
     "dismissed": "Dismissed",
 }
+# The same colours as hex, for charts and table cells (Streamlit's light-theme palette).
+STATUS_HEX = {
+    "unreviewed": "#808495",
+    "in_review": "#1c83e1",
+    "verified": "#21c354",
+    "flagged": "#ff4b4b",
+    "dismissed": "#803df5",
+}
 STANCE_COLOURS = {"supports": "green", "refutes": "red", "context": "blue"}
 # When highlights overlap, the status that most needs attention wins.
 STATUS_PRIORITY = ("flagged", "in_review", "unreviewed", "verified", "dismissed")
@@ -57,6 +65,11 @@ def status_badge(status: str, flag_reason: str | None = None) -> str:
     if flag_reason:
         label += f": {flag_reason}"
     return badge(label, STATUS_COLOURS.get(status, "gray"))
+
+
+def status_legend() -> str:
+    """Every status as its badge, in workflow order: the one legend every page shows."""
+    return " ".join(status_badge(status) for status in STATUS_COLOURS)
 
 
 def highlight(text: str, colour: str) -> str:
