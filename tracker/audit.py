@@ -9,6 +9,8 @@ dashboard's history view, switch on :class:`EventAction`, never on strings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -112,6 +114,49 @@ _LABELS = {
 }
 
 
+def event_row(
+    action: EventAction,
+    *,
+    actor: str,
+    claim_id: int | None = None,
+    account: str | None = None,
+    article_id: int | None = None,
+    field: str | None = None,
+    old: Any = None,
+    new: Any = None,
+    detail: str | None = None,
+    version: int | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """The checked column values of one event, for :func:`record_event` or :func:`record_events`.
+
+    ``claim_id`` names the claim changed, ``account`` the account changed,
+    ``article_id`` the article (imported or revised); ``version`` is the
+    claim's version after a versioned change (None for notes and sources,
+    which never conflict with a status change).
+    """
+    subjects = [x for x in (claim_id, account, article_id) if x is not None]
+    if len(subjects) != 1:
+        raise ValueError("an event is about exactly one claim, one account or one article")
+    if action.is_account_event != (account is not None) or action.is_article_event != (
+        article_id is not None
+    ):
+        raise ValueError(f"{action} is not an event about what it names")
+    return {
+        "claim_id": claim_id,
+        "account": account,
+        "article_id": article_id,
+        "actor": actor,
+        "action": action.value,
+        "field": field,
+        "old_value": None if old is None else str(old),
+        "new_value": None if new is None else str(new),
+        "detail": detail,
+        "claim_version": version,
+        "at": at or utcnow(),
+    }
+
+
 def record_event(
     session: Session,
     action: EventAction,
@@ -129,33 +174,32 @@ def record_event(
     """Add one audit event to the current transaction.
 
     The row is inserted at once, so the claim it names must already be
-    flushed. ``claim_id`` names the claim changed, ``account`` the account changed,
-    ``article_id`` the article (imported or revised);
-    ``version`` is the claim's version after a versioned change (None for
-    notes and sources, which never conflict with a status change).
+    flushed. The arguments are those of :func:`event_row`.
     """
-    subjects = [x for x in (claim_id, account, article_id) if x is not None]
-    if len(subjects) != 1:
-        raise ValueError("an event is about exactly one claim, one account or one article")
-    if action.is_account_event != (account is not None) or action.is_article_event != (
-        article_id is not None
-    ):
-        raise ValueError(f"{action} is not an event about what it names")
     # A Core INSERT, not an ORM object: an import records thousands of events,
     # and nothing reads them back in the same transaction as objects.
     session.connection().execute(
         _INSERT,
-        {
-            "claim_id": claim_id,
-            "account": account,
-            "article_id": article_id,
-            "actor": actor,
-            "action": action.value,
-            "field": field,
-            "old_value": None if old is None else str(old),
-            "new_value": None if new is None else str(new),
-            "detail": detail,
-            "claim_version": version,
-            "at": utcnow(),
-        },
+        event_row(
+            action,
+            actor=actor,
+            claim_id=claim_id,
+            account=account,
+            article_id=article_id,
+            field=field,
+            old=old,
+            new=new,
+            detail=detail,
+            version=version,
+        ),
     )
+
+
+def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Add many events (each built by :func:`event_row`) with one ``executemany``.
+
+    The batch form of :func:`record_event` for imports: the same checks per
+    event, one statement for the lot. The claims they name must be flushed.
+    """
+    if rows:
+        session.connection().execute(_INSERT, list(rows))

@@ -14,7 +14,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from enum import StrEnum
@@ -598,13 +599,24 @@ def import_csv(
     if not mapping:
         if labels or delimiter or no_header or article:
             fail("--labels, --delimiter, --no-header and --article go with --map")
-        with db.session_scope(_engine()) as session:
+        with db.session_scope(_engine()) as session, _rows_bar(file, header=True) as progress:
             report = services.import_claims_csv(
-                session=session, path=file, actor=by, dry_run=dry_run
+                session=session, path=file, actor=by, dry_run=dry_run, progress=progress
             )
         typer.echo(str(report))
         return
     _import_mapped(file, by, dry_run, mapping, labels, delimiter, no_header, article)
+
+
+@contextmanager
+def _rows_bar(file: Path, *, header: bool) -> Iterator[Callable[[int], None]]:
+    """A progress bar over a file's rows on a terminal; silent when stderr is not one."""
+    if not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    rows = max(1, count_lines(str(file)) - (1 if header else 0))
+    with typer.progressbar(length=rows, label="importing", file=sys.stderr) as bar:
+        yield bar.update
 
 
 def _import_mapped(
@@ -624,25 +636,22 @@ def _import_mapped(
     verdicts = None
     if labels is not None:
         verdicts = read_labels(read_file(str(labels)), str(labels))
-    data = read_file(str(file))
     with (
         db.session_scope(_engine()) as session,
-        typer.progressbar(
-            length=max(1, data.count(b"\n")), label="importing", file=sys.stderr
-        ) as bar,
+        _rows_bar(file, header=not no_header) as progress,
     ):
         report = services.import_mapped_csv(
             session=session,
             actor=by,
             mapping=fields,
             article=article,
-            data=data,
+            path=file,
             source=str(file),
             labels=verdicts,
             delimiter=parse_delimiter(delimiter),
             header=not no_header,
             dry_run=dry_run,
-            progress=bar.update,
+            progress=progress,
         )
     typer.echo(str(report))
     if report.problems:

@@ -1,7 +1,9 @@
 """Reading the export's CSV format back: decoding, header checks, unescaping.
 
 Pure of the database; :func:`tracker.services.import_claims_csv` applies the
-rows through the same use cases as every other path.
+rows through the same rules as every other path. Files are read as a stream
+(:func:`iter_rows` over :func:`decoded_lines`): memory does not grow with the
+file, and a bad byte or record is reported with its line.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import csv
 import io
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
+from typing import IO
 
 from ..errors import ImportFailed, RowProblem
 from .csv_export import CSV_COLUMNS, DERIVED_COLUMNS
@@ -59,9 +62,8 @@ def _field_size_limit(at_least: int) -> Iterator[None]:
 
     Its default limit (131,072) is below what the export writes: the notes
     cell holds every note of a claim, and neither the number of notes nor the
-    sources is bounded. The whole file is already in memory, so no cell can be
-    longer than the file itself, which is the bound used. The limit is
-    process-wide, hence the lock and the restore.
+    sources is bounded. No cell can be longer than the file itself, which is
+    the bound used. The limit is process-wide, hence the lock and the restore.
     """
     with _field_limit_lock:
         previous = csv.field_size_limit()
@@ -90,6 +92,34 @@ def _decode(data: bytes, source: str) -> str:
                 )
             ],
         ) from None
+
+
+def decoded_lines(stream: IO[bytes], source: str) -> Iterator[str]:
+    """The file's lines as text, one at a time; bad UTF-8 is refused with its line.
+
+    A leading byte-order mark is dropped. Lines keep their line breaks, which
+    :mod:`csv` needs to read quoted cells that span lines.
+    """
+    offset = 0
+    for number, raw in enumerate(stream, start=1):
+        try:
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            bad = raw[exc.start : exc.start + 4]
+            raise ImportFailed(
+                source,
+                [
+                    RowProblem(
+                        number,
+                        None,
+                        None,
+                        f"not valid UTF-8 (byte {bad[:1]!r} at offset "
+                        f"{offset + exc.start}); save the file as UTF-8 and try again",
+                    )
+                ],
+            ) from None
+        offset += len(raw)
+        yield text
 
 
 def _check_header(header: list[str], source: str) -> None:
@@ -131,14 +161,32 @@ def _check_header(header: list[str], source: str) -> None:
 
 
 def read_rows(data: bytes, source: str) -> list[tuple[int, dict[str, str]]]:
-    """Parse and unescape; returns (line number where the record starts, row)."""
-    text = _decode(data, source)
-    with _field_size_limit(len(text) + 1):
-        return _parse(text, source)
+    """Parse and unescape a whole file; (line number where the record starts, row)."""
+    problems: list[RowProblem] = []
+    rows = list(iter_rows(io.BytesIO(data), source, problems, size=len(data)))
+    if problems:
+        raise ImportFailed(source, problems)
+    return rows
 
 
-def _parse(text: str, source: str) -> list[tuple[int, dict[str, str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def iter_rows(
+    stream: IO[bytes], source: str, problems: list[RowProblem], *, size: int
+) -> Generator[tuple[int, dict[str, str]], None, None]:
+    """Stream (line where the record starts, unescaped row) from ``stream`` of ``size`` bytes.
+
+    A bad header, an empty file or bad UTF-8 raise :class:`ImportFailed` at
+    once; a record with the wrong number of cells or bad quoting is added to
+    ``problems`` (the caller goes on checking the other rows and reports them
+    all). Close the generator when done: it holds the csv field size limit.
+    """
+    with _field_size_limit(size + 1):
+        yield from _parse(decoded_lines(stream, source), source, problems)
+
+
+def _parse(
+    lines: Iterable[str], source: str, problems: list[RowProblem]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -147,8 +195,6 @@ def _parse(text: str, source: str) -> list[tuple[int, dict[str, str]]]:
         raise ImportFailed(source, [RowProblem(1, None, None, f"bad CSV: {exc}")]) from None
     header = [h.strip() for h in header]
     _check_header(header, source)
-    rows: list[tuple[int, dict[str, str]]] = []
-    problems: list[RowProblem] = []
     line = reader.line_num + 1
     while True:
         try:
@@ -168,11 +214,16 @@ def _parse(text: str, source: str) -> list[tuple[int, dict[str, str]]]:
                 )
             )
         elif cells:
-            rows.append((line, {h: unescape_cell(v) for h, v in zip(header, cells, strict=True)}))
+            yield line, {h: unescape_cell(v) for h, v in zip(header, cells, strict=True)}
         line = reader.line_num + 1
-    if problems:
-        raise ImportFailed(source, problems)
-    return rows
 
 
-__all__ = ["DERIVED_COLUMNS", "KNOWN_COLUMNS", "READ_ONLY_HINTS", "REQUIRED_COLUMNS", "read_rows"]
+__all__ = [
+    "DERIVED_COLUMNS",
+    "KNOWN_COLUMNS",
+    "READ_ONLY_HINTS",
+    "REQUIRED_COLUMNS",
+    "decoded_lines",
+    "iter_rows",
+    "read_rows",
+]

@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
+from typing import IO
 
 from ..errors import ImportFailed, RowProblem
 from ..models import ClaimStatus, FlagReason, Stance
-from .csv_import import _decode, _field_size_limit
+from .csv_import import _decode, _field_size_limit, decoded_lines
 
 FIELDS = (
     "claim",
@@ -119,10 +120,43 @@ def read_mapped(
     delimiter: str = ",",
     header: bool = True,
 ) -> list[tuple[int, dict[str, str]]]:
-    """(line, {field: cell}) per record; all problems at once, with line numbers."""
-    text = _decode(data, source)
-    with _field_size_limit(len(text) + 1):
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    """(line, {field: cell}) per record of a whole file; all problems at once, with lines."""
+    problems: list[RowProblem] = []
+    rows = list(
+        iter_mapped(
+            io.BytesIO(data),
+            source,
+            mapping,
+            problems,
+            size=len(data),
+            delimiter=delimiter,
+            header=header,
+        )
+    )
+    if problems:
+        raise ImportFailed(source, problems)
+    return rows
+
+
+def iter_mapped(
+    stream: IO[bytes],
+    source: str,
+    mapping: dict[str, str],
+    problems: list[RowProblem],
+    *,
+    size: int,
+    delimiter: str = ",",
+    header: bool = True,
+) -> Generator[tuple[int, dict[str, str]], None, None]:
+    """Stream (line, {field: cell}) from ``stream`` of ``size`` bytes.
+
+    An empty file, bad UTF-8 or a mapping that names no column raise
+    :class:`ImportFailed` at once; a short or badly quoted record goes to
+    ``problems`` and the reading goes on (bad quoting ends it). Close the
+    generator when done: it holds the csv field size limit.
+    """
+    with _field_size_limit(size + 1):
+        reader = csv.reader(decoded_lines(stream, source), delimiter=delimiter, strict=True)
         try:
             first = next(reader)
         except StopIteration:
@@ -130,10 +164,8 @@ def read_mapped(
         except csv.Error as exc:
             raise ImportFailed(source, [RowProblem(1, None, None, f"bad CSV: {exc}")]) from None
         positions = _positions(first, mapping, source, header=header)
-        rows: list[tuple[int, dict[str, str]]] = []
-        problems: list[RowProblem] = []
         if not header:
-            rows.append((1, _pick(first, positions)))
+            yield 1, _pick(first, positions)
         needed = max(positions.values()) + 1
         line = reader.line_num + 1
         while True:
@@ -156,11 +188,8 @@ def read_mapped(
                     )
                 )
             else:
-                rows.append((line, _pick(cells, positions)))
+                yield line, _pick(cells, positions)
             line = reader.line_num + 1
-    if problems:
-        raise ImportFailed(source, problems)
-    return rows
 
 
 def _pick(cells: list[str], positions: dict[str, int]) -> dict[str, str]:

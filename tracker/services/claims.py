@@ -12,8 +12,9 @@ import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, update
@@ -49,7 +50,7 @@ from ..models import (
 )
 from ..permissions import Action, authorize, get_user
 from ..queries import check_claim_id, get_article, get_claim, last_change
-from ..validation import clean_field, parse_enum, validate_url
+from ..validation import clean_field, max_length, parse_enum, validate_url
 from .uow import clean_actor, unit_of_work
 
 # Which status may follow which. Flagged -> flagged changes the reason.
@@ -159,7 +160,17 @@ def create_claim(
     return state
 
 
-def check_quote(article: Article, quote: str, start: int, end: int) -> None:
+class QuotedText(Protocol):
+    """What the quote rules read of an article: its slug and text (not the ORM row)."""
+
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+def check_quote(article: QuotedText, quote: str, start: int, end: int) -> None:
     if not (0 <= start < end <= len(article.text)):
         raise ValidationFailed(
             f"quote offsets {start}:{end} fall outside article {article.slug!r} "
@@ -173,7 +184,7 @@ def check_quote(article: Article, quote: str, start: int, end: int) -> None:
         )
 
 
-def locate_quote(article: Article, quote: str) -> tuple[int, int]:
+def locate_quote(article: QuotedText, quote: str) -> tuple[int, int]:
     """Offsets of the first occurrence of ``quote`` in the article, or an error."""
     start = article.text.find(quote)
     if start < 0:
@@ -214,9 +225,17 @@ def duplicate_of(
     whose quote is in the current text. Pure; shared by the article import
     (candidates) and the CSV import (new rows).
     """
-    for claim_id, _other, other_start, other_end in existing:
+    index = duplicate_index(quote, start, end, existing)
+    return None if index is None else int(existing[index][0])
+
+
+def duplicate_index(
+    quote: str, start: int, end: int, existing: Sequence[tuple[Any, str, int, int]]
+) -> int | None:
+    """:func:`duplicate_of`, answering the position in ``existing`` (whose ids may be pending)."""
+    for index, (_id, _other, other_start, other_end) in enumerate(existing):
         if other_start < end and start < other_end:  # overlapping quote: same place
-            return int(claim_id)
+            return index
     # rapidfuzz scores every pair in C; only the close ones get the figure check
     close = process.extract(
         quote,
@@ -227,8 +246,64 @@ def duplicate_of(
     )
     for _text, _score, index in sorted(close, key=lambda hit: hit[2]):
         if same_figures(existing[index][1], quote):
-            return int(existing[index][0])
+            return int(index)
     return None
+
+
+def new_claim_values(
+    article: QuotedText,
+    article_id: int,
+    *,
+    claim: str | None,
+    quote: str,
+    quote_start: int,
+    quote_end: int,
+    section: str | None,
+    claim_type: str,
+    origin: Origin,
+    score: float | None = None,
+    reasons: list[str] | None = None,
+    below_threshold: bool = False,
+    collection: bool = False,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The checked column values of a new claim (version 1, unreviewed). Pure.
+
+    The rules of :func:`create_claim`: limits declared on the model, the quote
+    equals the article text at its offsets (a collection's claims quote
+    nothing, 0:0), a known claim type, a score in 0..1. The one-claim path
+    and the batch imports build every new claim with it.
+    """
+    text = clean_field(Claim, "claim", claim)
+    limit = max_length(Claim, "quote")
+    if len(quote) > limit:
+        raise ValidationFailed(f"quote is {len(quote):,} characters long; the limit is {limit:,}")
+    if collection:  # a collection has no text: its claims quote nothing
+        if (quote, quote_start, quote_end) != ("", 0, 0):
+            raise ValidationFailed(f"{article.slug!r} is a collection: its claims have no quote")
+    else:
+        check_quote(article, quote, quote_start, quote_end)
+    kind = parse_enum(ClaimType, claim_type, "claim type")
+    if score is not None and not 0 <= score <= 1:
+        raise ValidationFailed(f"score {score} is outside 0..1")
+    now = now or utcnow()
+    return {
+        "article_id": article_id,
+        "claim": text or "",
+        "quote": quote,
+        "quote_start": quote_start,
+        "quote_end": quote_end,
+        "section": clean_field(Claim, "section", section, required=False),
+        "claim_type": kind.value,
+        "score": score,
+        "origin": origin.value,
+        "reasons": json.dumps(reasons, ensure_ascii=False) if reasons else None,
+        "below_threshold": below_threshold,
+        "status": ClaimStatus.unreviewed.value,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _insert_claim(
@@ -243,23 +318,21 @@ def _insert_claim(
 ) -> Claim:
     """Create the row and its event; the caller has checked the permission."""
     article = article or get_article(session=session, slug=data.article)
-    text = clean_field(Claim, "claim", data.claim)
-    check_quote(article, data.quote, data.quote_start, data.quote_end)
-    claim_type = parse_enum(ClaimType, data.claim_type, "claim type")
-    if data.score is not None and not 0 <= data.score <= 1:
-        raise ValidationFailed(f"score {data.score} is outside 0..1")
     claim = Claim(
-        article_id=article.id or 0,
-        claim=text or "",
-        quote=data.quote,
-        quote_start=data.quote_start,
-        quote_end=data.quote_end,
-        section=clean_field(Claim, "section", data.section, required=False),
-        claim_type=claim_type.value,
-        score=data.score,
-        origin=origin.value,
-        reasons=json.dumps(reasons, ensure_ascii=False) if reasons else None,
-        below_threshold=below_threshold,
+        **new_claim_values(
+            article,
+            article.id or 0,
+            claim=data.claim,
+            quote=data.quote,
+            quote_start=data.quote_start,
+            quote_end=data.quote_end,
+            section=data.section,
+            claim_type=data.claim_type,
+            score=data.score,
+            origin=origin,
+            reasons=reasons,
+            below_threshold=below_threshold,
+        )
     )
     session.add(claim)
     session.flush()
@@ -302,55 +375,23 @@ def review_claim(
         claim = _load(session, claim_id)
         if claim.status in VERDICTS:
             authorize(session, actor, Action.reopen_verdict)
-        new_status = parse_enum(ClaimStatus, status, "status")
         old_status = ClaimStatus(claim.status)
-        reason_text = (reason or "").strip() or None
-        new_reason = parse_enum(FlagReason, reason_text, "flag reason") if reason_text else None
-        note_text = clean_field(Note, "body", note, label="note", required=False)
-
-        if new_status is ClaimStatus.flagged:
-            if new_reason is None:
-                allowed = ", ".join(r.value for r in FlagReason)
-                raise RuleViolation(f"flagging needs a reason; allowed: {allowed}")
-            if note_text is None and not _has_note_since_last_review(session, claim):
-                raise RuleViolation(
-                    "flagging needs a note that says what is wrong; give one with the change "
-                    f"(--note) or add it to claim {claim_id} first"
-                )
-        elif new_reason is not None:
-            raise ValidationFailed(
-                f"a flag reason is only for flagged claims, not {new_status.value!r}"
-            )
-        if new_status == old_status and not (
-            new_status is ClaimStatus.flagged and new_reason != claim.flag_reason
-        ):
-            raise InvalidTransition(f"claim {claim_id} is already {old_status.value}")
-        if new_status not in TRANSITIONS[old_status]:
-            allowed = ", ".join(sorted(s.value for s in TRANSITIONS[old_status]))
-            raise InvalidTransition(
-                f"claim {claim_id} cannot go from {old_status.value} to {new_status.value}; "
-                f"from {old_status.value} it can go to: {allowed}"
-            )
+        new_status, new_reason, note_text = check_review(
+            claim_id,
+            old_status,
+            claim.flag_reason,
+            status,
+            reason,
+            note,
+            has_note=lambda: _has_note_since_last_review(session, claim),
+        )
         _check_evidence(session, claim_id, new_status, new_reason)
 
         article_id = claim.article_id
         old_reason = claim.flag_reason
         version = _compare_and_set(
-            session,
-            claim,
-            expected_version,
-            {
-                "status": new_status.value,
-                "flag_reason": new_reason.value if new_reason else None,
-                "last_reviewed_by": actor,
-                "last_reviewed_at": utcnow(),
-                "confirmed_by": None,  # a new verdict needs its own second review
-                "confirmed_at": None,
-            },
+            session, claim, expected_version, review_values(actor, new_status, new_reason)
         )
-        detail = None
-        if new_reason or old_reason:
-            detail = f"flag reason: {old_reason or '-'} -> {new_reason or '-'}"
         record_event(
             session,
             EventAction.review,
@@ -359,7 +400,7 @@ def review_claim(
             field="status",
             old=old_status.value,
             new=new_status.value,
-            detail=detail,
+            detail=review_detail(old_reason, new_reason),
             version=version,
         )
         _count_status_change(session, article_id, new_status)
@@ -367,6 +408,74 @@ def review_claim(
             _insert_note(session, claim_id, note_text, actor)
         state = _state(session, claim_id)
     return state
+
+
+def check_review(
+    claim_id: int | None,
+    old_status: ClaimStatus,
+    old_reason: str | None,
+    status: str,
+    reason: str | None,
+    note: str | None,
+    *,
+    has_note: Callable[[], bool],
+) -> tuple[ClaimStatus, FlagReason | None, str | None]:
+    """The review rules but evidence: (new status, reason, note text), or an error. Pure.
+
+    A flag needs a reason and a note (``note`` now, or ``has_note()``: one in
+    the thread since the last status change); other statuses carry no reason;
+    the transition must be allowed. Evidence is :func:`verdict_blocker`.
+    """
+    new_status = parse_enum(ClaimStatus, status, "status")
+    reason_text = (reason or "").strip() or None
+    new_reason = parse_enum(FlagReason, reason_text, "flag reason") if reason_text else None
+    note_text = clean_field(Note, "body", note, label="note", required=False)
+    name = f"claim {claim_id}" if claim_id is not None else "the claim"
+    if new_status is ClaimStatus.flagged:
+        if new_reason is None:
+            allowed = ", ".join(r.value for r in FlagReason)
+            raise RuleViolation(f"flagging needs a reason; allowed: {allowed}")
+        if note_text is None and not has_note():
+            raise RuleViolation(
+                "flagging needs a note that says what is wrong; give one with the change "
+                f"(--note) or add it to {name} first"
+            )
+    elif new_reason is not None:
+        raise ValidationFailed(
+            f"a flag reason is only for flagged claims, not {new_status.value!r}"
+        )
+    if new_status == old_status and not (
+        new_status is ClaimStatus.flagged and new_reason != old_reason
+    ):
+        raise InvalidTransition(f"{name} is already {old_status.value}")
+    if new_status not in TRANSITIONS[old_status]:
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[old_status]))
+        raise InvalidTransition(
+            f"{name} cannot go from {old_status.value} to {new_status.value}; "
+            f"from {old_status.value} it can go to: {allowed}"
+        )
+    return new_status, new_reason, note_text
+
+
+def review_values(
+    actor: str, status: ClaimStatus, reason: FlagReason | None, now: datetime | None = None
+) -> dict[str, Any]:
+    """The columns a review sets (a new status clears the confirmation). Pure."""
+    return {
+        "status": status.value,
+        "flag_reason": reason.value if reason else None,
+        "last_reviewed_by": actor,
+        "last_reviewed_at": now or utcnow(),
+        "confirmed_by": None,  # a new verdict needs its own second review
+        "confirmed_at": None,
+    }
+
+
+def review_detail(old_reason: str | None, new_reason: FlagReason | None) -> str | None:
+    """The review event's detail: how the flag reason changed, if one is involved."""
+    if new_reason or old_reason:
+        return f"flag reason: {old_reason or '-'} -> {new_reason or '-'}"
+    return None
 
 
 def verdict_blocker(
@@ -422,9 +531,7 @@ def assign_claim(
         taking = who is not None and who == actor and claim.assignee is None
         authorize(session, actor, Action.assign_self if taking else Action.assign_other)
         if who:
-            account = get_user(session, who)  # only real accounts can be assigned
-            if not account.active:
-                raise ValidationFailed(f"account {who!r} is disabled; it cannot be assigned")
+            check_assignee(session, who)
         if who == claim.assignee:
             raise InvalidTransition(
                 f"claim {claim_id} is already assigned to {who}"
@@ -445,6 +552,13 @@ def assign_claim(
         )
         state = _state(session, claim_id)
     return state
+
+
+def check_assignee(session: Session, who: str) -> None:
+    """Only existing, active accounts are assigned (the rule of :func:`assign_claim`)."""
+    account = get_user(session, who)
+    if not account.active:
+        raise ValidationFailed(f"account {who!r} is disabled; it cannot be assigned")
 
 
 # --- edit ------------------------------------------------------------------------------
@@ -629,8 +743,7 @@ def add_source(
         actor = clean_actor(actor)
         authorize(session, actor, Action.add_source)
         _load(session, claim_id)
-        clean_url = validate_url(url)
-        stance_value = parse_enum(Stance, stance, "stance")
+        clean_url, stance_value, title, publisher = check_source(url, stance, title, publisher)
         duplicate = session.exec(
             select(Source.id).where(Source.claim_id == claim_id, Source.url == clean_url)
         ).first()
@@ -640,8 +753,8 @@ def add_source(
             claim_id=claim_id,
             url=clean_url,
             stance=stance_value.value,
-            title=clean_field(Source, "title", title, required=False, multiline=False),
-            publisher=clean_field(Source, "publisher", publisher, required=False, multiline=False),
+            title=title,
+            publisher=publisher,
             added_by=actor,
         )
         session.add(source)
@@ -657,6 +770,22 @@ def add_source(
             detail=f"stance: {stance_value.value}",
         )
     return source
+
+
+def check_source(
+    url: str, stance: str, title: str | None = None, publisher: str | None = None
+) -> tuple[str, Stance, str | None, str | None]:
+    """A source's URL (http(s), no credentials), stance, title and publisher, checked. Pure.
+
+    The duplicate-URL rule needs the claim's sources: :func:`add_source` asks
+    the database, a batch import knows its new claims have none yet.
+    """
+    return (
+        validate_url(url),
+        parse_enum(Stance, stance, "stance"),
+        clean_field(Source, "title", title, required=False, multiline=False),
+        clean_field(Source, "publisher", publisher, required=False, multiline=False),
+    )
 
 
 def add_note(*, session: Session, claim_id: int, body: str, actor: str) -> Note:
@@ -695,17 +824,25 @@ def _count_source(session: Session, claim_id: int) -> None:
 
 def _count_status_change(session: Session, article_id: int, status: ClaimStatus) -> None:
     """One more change to ``status`` today in the article (the overview's verdicts over time)."""
+    count_status_changes(session, {(article_id, status.value): 1})
+
+
+def count_status_changes(session: Session, changes: dict[tuple[int, str], int]) -> None:
+    """Add ``n`` changes to each (article, status) today, and to the sums over every article."""
     upsert: Any = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(
         VerdictDay
     )
     table = VerdictDay.__table__  # type: ignore[attr-defined]
     day = utcnow().date().isoformat()
-    for article in (article_id, 0):  # 0: the sums over every article
+    totals: Counter[tuple[int, str]] = Counter()
+    for (article_id, status), n in changes.items():
+        totals[(article_id, status)] += n
+        totals[(0, status)] += n  # 0: the sums over every article
+    for (article, status), n in sorted(totals.items()):
         session.execute(
-            upsert.values(
-                article_id=article, day=day, status=status.value, n=1
-            ).on_conflict_do_update(
-                index_elements=["article_id", "day", "status"], set_={"n": table.c.n + 1}
+            upsert.values(article_id=article, day=day, status=status, n=n).on_conflict_do_update(
+                index_elements=["article_id", "day", "status"],
+                set_={"n": table.c.n + upsert.excluded.n},
             )
         )
 

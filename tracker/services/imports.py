@@ -1,11 +1,20 @@
-"""Importing claims from CSV: every row through the same use cases as the CLI and dashboard.
+"""Importing claims from CSV: a streaming batch path under the rules of the one-claim use cases.
 
-The import is one unit of work. Each row runs in its own savepoint and is
-applied by :func:`create_claim`, :func:`update_claim`, :func:`assign_claim`
-and :func:`review_claim`, so each row obeys exactly the rules, permissions
-and audit trail of the same change made by hand. If any row is bad,
-everything is rolled back and every problem is reported with its line number,
-field and value. ``dry_run`` always rolls back.
+The import is one unit of work, and a file is read as a stream (memory does
+not grow with it). Every row is checked by the same rule functions the
+one-claim use cases call (:func:`~tracker.services.claims.new_claim_values`,
+:func:`~tracker.services.claims.check_review`,
+:func:`~tracker.services.claims.verdict_blocker`,
+:func:`~tracker.services.claims.check_source`,
+:func:`~tracker.services.claims.check_assignee`,
+:func:`~tracker.services.claims.duplicate_of`); new claims, their sources,
+notes and events are then written a chunk at a time with one multi-row
+INSERT per table (events through :func:`tracker.audit.record_events`). A
+row that edits an existing claim goes through :func:`update_claim`,
+:func:`assign_claim` and :func:`review_claim` in its own savepoint. Problems
+are collected with their line, field and value while the writing goes on;
+if there is any, the whole transaction is rolled back and all of them are
+reported: nothing is written. ``dry_run`` always rolls back.
 
 A row is compared with what an export writes for its claim now
 (:func:`~tracker.interchange.csv_export.current_rows`): a row whose editable
@@ -19,30 +28,39 @@ decides) is skipped with a warning instead of creating the claim twice.
 from __future__ import annotations
 
 import functools
+import io
+import itertools
+import os
 import re
-from collections.abc import Callable
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
+from typing import IO, Any, cast
 
+from sqlalchemy import Table, insert
 from sqlmodel import Session, col, select
 
-from ..audit import EventAction, record_event
+from ..audit import EventAction, event_row, record_events
 from ..errors import ImportFailed, RowProblem, TrackerError, ValidationFailed
 from ..interchange.csv_export import DERIVED_COLUMNS, EDITABLE_COLUMNS, current_rows
-from ..interchange.csv_import import READ_ONLY_HINTS, read_rows
-from ..interchange.mapping import Verdict, label_key, read_mapped
-from ..localfiles import read_file
+from ..interchange.csv_import import READ_ONLY_HINTS, iter_rows
+from ..interchange.mapping import Verdict, iter_mapped, label_key
+from ..localfiles import open_text
 from ..models import (
     Article,
     ArticleKind,
     Claim,
-    ClaimCreate,
     ClaimStatus,
     ClaimType,
     ClaimUpdate,
     FlagReason,
+    Note,
+    Source,
+    utcnow,
 )
 from ..models import Origin as ClaimOrigin
 from ..permissions import Action, authorize
@@ -50,14 +68,19 @@ from ..queries import MAX_ID
 from ..validation import build, clean_field
 from .articles import _keep_revision, sha256_text
 from .claims import (
-    add_source,
     assign_claim,
-    check_quote,
-    create_claim,
-    duplicate_of,
+    check_assignee,
+    check_review,
+    check_source,
+    count_status_changes,
+    duplicate_index,
     locate_quote,
+    new_claim_values,
     review_claim,
+    review_detail,
+    review_values,
     update_claim,
+    verdict_blocker,
 )
 from .uow import clean_actor, unit_of_work
 
@@ -65,9 +88,6 @@ from .uow import clean_actor, unit_of_work
 _EDITED = tuple(c for c in EDITABLE_COLUMNS if c not in ("claim_id", "article", "version"))
 _BLANK_KEEPS = frozenset({"quote_start", "quote_end", "claim_type", "status"})
 _SHOWN_WARNINGS = 50
-
-# (claim id, quote, start, end) of an article's claims, for duplicate checks.
-_Quotes = list[tuple[int, str, int, int]]
 
 
 @dataclass(frozen=True)
@@ -115,6 +135,37 @@ class _Rollback(Exception):
     """Raised inside the unit of work to undo a dry run."""
 
 
+CHUNK_ROWS = 2_000  # rows checked, then written with one INSERT per table
+_CLAIMS: Table = Claim.__table__  # type: ignore[attr-defined]
+_SOURCES: Table = Source.__table__  # type: ignore[attr-defined]
+_NOTES: Table = Note.__table__  # type: ignore[attr-defined]
+_TEXTS_KEPT = 32  # articles whose text and quotes are kept at once (files go article by article)
+
+
+@contextmanager
+def _opened(path: Path | None, data: bytes | None) -> Iterator[tuple[IO[bytes], int]]:
+    """The bytes to import and their size: ``data``, or the file streamed from ``path``."""
+    if data is not None:
+        yield io.BytesIO(data), len(data)
+        return
+    if path is None:
+        raise ValueError("give path or data")
+    with open_text(str(path)) as text:  # a regular file within the size limit
+        yield cast(IO[bytes], text.buffer), os.fstat(text.fileno()).st_size
+
+
+def _chunks(
+    rows: Iterable[tuple[int, dict[str, str]]], size: int
+) -> Iterator[list[tuple[int, dict[str, str]]]]:
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
+
+
+def _by_line(problem: RowProblem) -> int:
+    return problem.line
+
+
 def import_claims_csv(
     *,
     session: Session,
@@ -123,43 +174,30 @@ def import_claims_csv(
     actor: str,
     dry_run: bool = False,
     source: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import claims from a CSV file (or its bytes); all rows or none."""
+    """Import claims from a CSV file (or its bytes); all rows or none.
+
+    The file is streamed; ``progress(n)`` is called after every ``n`` rows.
+    """
     source = source or (str(path) if path else "<csv>")
     actor = clean_actor(actor)
     authorize(session, actor, Action.import_claims)  # before reading the file
     session.rollback()
-    if data is None:
-        if path is None:
-            raise ValueError("give path or data")
-        data = read_file(str(path))
-    rows = read_rows(data, source)
-    report = ImportReport(source=source, rows=len(rows), dry_run=dry_run)
+    report = ImportReport(source=source, dry_run=dry_run)
     problems: list[RowProblem] = []
     try:
-        with unit_of_work(session):
+        with _opened(path, data) as (stream, size), unit_of_work(session):
             authorize(session, actor, Action.import_claims)
-            articles = {a.slug: a for a in session.exec(select(Article))}
-            ctx = _Context(
-                actor=actor,
-                articles=articles,
-                exported=current_rows(session=session, claim_ids=_claim_ids(rows)),
-                report=report,
-            )
-            for line, row in rows:
-                savepoint = session.begin_nested()
-                try:
-                    row_problems = _import_row(session, line, row, ctx)
-                except TrackerError as exc:
-                    row_problems = [RowProblem(line, None, None, str(exc))]
-                if row_problems:
-                    if savepoint.is_active:
-                        savepoint.rollback()
-                    problems.extend(row_problems)
-                elif savepoint.is_active:
-                    savepoint.commit()
+            batch = _NativeImport(session, actor, report, problems)
+            with closing(iter_rows(stream, source, problems, size=size)) as rows:
+                for chunk in _chunks(rows, CHUNK_ROWS):
+                    batch.take(chunk)
+                    if progress:
+                        progress(len(chunk))
+            batch.finish()
             if problems:
-                raise ImportFailed(source, problems)
+                raise ImportFailed(source, sorted(problems, key=_by_line))
             if dry_run:
                 raise _Rollback
     except _Rollback:
@@ -167,28 +205,331 @@ def import_claims_csv(
     return report
 
 
-@dataclass
-class _Context:
-    """What every row of one import reads and reports to."""
+@dataclass(frozen=True)
+class _Text:
+    """An article's slug and text: what the quote rules read (not the ORM row)."""
 
-    actor: str
-    articles: dict[str, Article]
-    exported: dict[int, dict[str, str]]  # the export's row of each claim the file names
-    report: ImportReport
-    seen: dict[int, int] = field(default_factory=dict)  # claim id -> first line
-    quotes: dict[int, _Quotes] = field(default_factory=dict)  # article id -> its claims
+    id: int
+    slug: str
+    text: str
 
-    def quotes_of(self, session: Session, article: Article) -> _Quotes:
-        if article.id not in self.quotes:
-            self.quotes[article.id or 0] = [
-                (int(i or 0), q, s, e)
-                for i, q, s, e in session.exec(
-                    select(Claim.id, Claim.quote, Claim.quote_start, Claim.quote_end)
-                    .where(Claim.article_id == article.id)
-                    .order_by(col(Claim.id))
+
+@dataclass(eq=False)
+class _NewClaim:
+    """A checked new claim waiting for its chunk's INSERT; ``id`` once written."""
+
+    line: int
+    values: dict[str, Any] | None
+    assignee: str | None = None
+    id: int | None = None
+    quote_slot: tuple[int, int] | None = None  # (article id, index in its quotes)
+
+
+def _claim_ref(ref: int | _NewClaim) -> int:
+    return ref if isinstance(ref, int) else int(ref.id or 0)
+
+
+class _NativeImport:
+    """One import of the export's format: rows checked a chunk at a time, new claims batched."""
+
+    def __init__(
+        self, session: Session, actor: str, report: ImportReport, problems: list[RowProblem]
+    ) -> None:
+        self.session = session
+        self.actor = actor
+        self.report = report
+        self.problems = problems
+        # slug -> article id; texts are read when a row needs one, a few at a time
+        self.articles = {
+            slug: int(i or 0) for slug, i in session.exec(select(Article.slug, Article.id))
+        }
+        self.texts: OrderedDict[int, _Text] = OrderedDict()
+        self.quotes: dict[int, list[tuple[int | _NewClaim, str, int, int]]] = {}
+        self.pending: list[_NewClaim] = []
+        self.pending_articles: set[int] = set()
+        self.seen: dict[int, int] = {}  # claim id -> first line
+        self.assignable: dict[str, str | None] = {}  # account -> why it cannot be assigned
+        self.skipped: list[tuple[int, int | _NewClaim]] = []
+        self.deferred: list[tuple[int, int, int | _NewClaim]] = []  # warning index, line, ref
+        self.now = utcnow()
+
+    # --- reading what the rules need --------------------------------------------
+
+    def text(self, article_id: int) -> _Text:
+        found = self.texts.get(article_id)
+        if found is not None:
+            self.texts.move_to_end(article_id)
+            return found
+        if len(self.texts) >= _TEXTS_KEPT:
+            old, _ = self.texts.popitem(last=False)
+            if old in self.pending_articles:
+                self.flush()  # its new claims must be in the database before it is forgotten
+            self.quotes.pop(old, None)
+        slug, text = self.session.exec(
+            select(Article.slug, Article.text).where(Article.id == article_id)
+        ).one()
+        found = self.texts[article_id] = _Text(article_id, slug, text)
+        self.quotes[article_id] = [
+            (int(i or 0), q, s, e)
+            for i, q, s, e in self.session.exec(
+                select(Claim.id, Claim.quote, Claim.quote_start, Claim.quote_end)
+                .where(Claim.article_id == article_id)
+                .order_by(col(Claim.id))
+            )
+        ]
+        return found
+
+    def why_unassignable(self, who: str) -> str | None:
+        if who not in self.assignable:
+            try:
+                check_assignee(self.session, who)
+                self.assignable[who] = None
+            except TrackerError as exc:
+                self.assignable[who] = str(exc)
+        return self.assignable[who]
+
+    # --- a chunk of rows -----------------------------------------------------------
+
+    def take(self, chunk: list[tuple[int, dict[str, str]]]) -> None:
+        exported = current_rows(session=self.session, claim_ids=_claim_ids(chunk))
+        for line, row in chunk:
+            self.report.rows += 1
+            try:
+                row_problems = self.row(line, row, exported)
+            except TrackerError as exc:
+                row_problems = [RowProblem(line, None, None, str(exc))]
+            self.problems.extend(row_problems)
+        self.flush()
+        # Rows written need not stay in the identity map (every flush would walk them).
+        self.session.expunge_all()
+
+    def row(
+        self, line: int, row: dict[str, str], exported: dict[int, dict[str, str]]
+    ) -> list[RowProblem]:
+        problems: list[RowProblem] = []
+        status = (row.get("status") or "").strip()
+        reason = (row.get("flag_reason") or "").strip() or None
+        ctype = (row.get("claim_type") or "").strip()
+        if status and status not in ClaimStatus.__members__:
+            problems.append(_enum_problem(line, "status", status, ClaimStatus))
+        if reason and reason not in FlagReason.__members__:
+            problems.append(_enum_problem(line, "flag_reason", reason, FlagReason))
+        if ctype and ctype not in ClaimType.__members__:
+            problems.append(_enum_problem(line, "claim_type", ctype, ClaimType))
+        for name in ("claim", "section", "assignee"):
+            try:
+                clean_field(Claim, name, row.get(name), required=name == "claim")
+            except TrackerError as exc:
+                problems.append(RowProblem(line, name, row.get(name), str(exc)))
+        claim_id = _int(row, "claim_id", line, problems)
+        version = _int(row, "version", line, problems)
+        start = _int(row, "quote_start", line, problems)
+        end = _int(row, "quote_end", line, problems)
+        slug = (row.get("article") or "").strip()
+        article_id = self.articles.get(slug)
+        if article_id is None:
+            problems.append(RowProblem(line, "article", slug, "no such article"))
+        if problems:
+            return problems
+        assert article_id is not None
+        assignee = (row.get("assignee") or "").strip() or None
+        if claim_id is None:
+            return self.new_row(line, row, article_id, status, ctype, start, end, assignee)
+        savepoint = self.session.begin_nested()
+        try:
+            row_problems = _update_row(
+                self.session,
+                line,
+                row,
+                _Context(self.actor, exported, self.report, self.seen),
+                article_id,
+                slug,
+                claim_id,
+                version,
+                status,
+                reason,
+                ctype,
+                start,
+                end,
+                assignee,
+            )
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            raise
+        if savepoint.is_active:
+            if row_problems:
+                savepoint.rollback()
+            else:
+                savepoint.commit()
+        return row_problems
+
+    def new_row(
+        self,
+        line: int,
+        row: dict[str, str],
+        article_id: int,
+        status: str,
+        ctype: str,
+        start: int | None,
+        end: int | None,
+        assignee: str | None,
+    ) -> list[RowProblem]:
+        if status and status != ClaimStatus.unreviewed:
+            return [
+                RowProblem(
+                    line,
+                    "status",
+                    status,
+                    "a new claim starts as unreviewed; import it first, then review it",
                 )
             ]
-        return self.quotes[article.id or 0]
+        if (row.get("flag_reason") or "").strip():
+            return [
+                RowProblem(
+                    line, "flag_reason", row["flag_reason"], "a new claim has no flag reason"
+                )
+            ]
+        quote = row.get("quote") or ""
+        if not quote:
+            return [RowProblem(line, "quote", "", "a new claim needs a quote from the article")]
+        article = self.text(article_id)
+        try:
+            if start is None or end is None:
+                start, end = locate_quote(article, quote)
+            values = new_claim_values(
+                article,
+                article_id,
+                claim=row["claim"],
+                quote=quote,
+                quote_start=start,
+                quote_end=end,
+                section=row.get("section") or None,
+                claim_type=ctype or ClaimType.other.value,
+                origin=ClaimOrigin.imported,
+                now=self.now,
+            )
+        except TrackerError as exc:
+            return [RowProblem(line, "quote", quote, str(exc))]
+        quotes = self.quotes[article_id]
+        index = duplicate_index(quote, start, end, quotes)
+        if index is not None:
+            # Skipped, not refused: importing the same new rows twice, or a quote already
+            # extracted from the article, must not create the claim a second time.
+            match = quotes[index][0]
+            self.skipped.append((line, match))
+            self.deferred.append((len(self.report.warnings), line, match))
+            self.report.warnings.append(RowWarning(line, "quote", ""))  # said once written
+            return []
+        new = _NewClaim(line, values)
+        if assignee:
+            who = clean_field(Claim, "assignee", assignee, required=False, multiline=False)
+            assert who is not None
+            try:
+                authorize(
+                    self.session,
+                    self.actor,
+                    Action.assign_self if who == self.actor else Action.assign_other,
+                )
+            except TrackerError as exc:
+                return [RowProblem(line, "assignee", assignee, str(exc))]
+            why = self.why_unassignable(who)
+            if why is not None:
+                return [RowProblem(line, "assignee", assignee, why)]
+            new.assignee = who
+            values |= {"assignee": who, "version": 2}
+        new.quote_slot = (article_id, len(quotes))
+        quotes.append((new, quote, start, end))
+        self.pending.append(new)
+        self.pending_articles.add(article_id)
+        self.report.warnings += _read_only_warnings(line, row, None)
+        return []
+
+    # --- writing ----------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write the pending new claims and their events: one INSERT per table."""
+        if not self.pending:
+            return
+        ids = _insert_claims(self.session, [p.values or {} for p in self.pending])
+        events = []
+        for new, claim_id in zip(self.pending, ids, strict=True):
+            new.id = claim_id
+            values = new.values or {}
+            events.append(
+                event_row(
+                    EventAction.created,
+                    actor=self.actor,
+                    claim_id=claim_id,
+                    new=values["claim"],
+                    version=1,
+                    at=self.now,
+                )
+            )
+            if new.assignee:
+                events.append(
+                    event_row(
+                        EventAction.assign,
+                        actor=self.actor,
+                        claim_id=claim_id,
+                        field="assignee",
+                        new=new.assignee,
+                        version=2,
+                        at=self.now,
+                    )
+                )
+            if new.quote_slot is not None:
+                article_id, index = new.quote_slot
+                _, quote, s, e = self.quotes[article_id][index]
+                self.quotes[article_id][index] = (claim_id, quote, s, e)
+            new.values = None  # only the id is kept
+            self.report.created.append(claim_id)
+        record_events(self.session, events)
+        self.pending = []
+        self.pending_articles = set()
+
+    def finish(self) -> None:
+        self.flush()
+        self.report.skipped = [(line, _claim_ref(ref)) for line, ref in self.skipped]
+        for index, line, ref in self.deferred:
+            self.report.warnings[index] = RowWarning(
+                line,
+                "quote",
+                f"repeats the quote of claim {_claim_ref(ref)} (same place or the same words); "
+                "not created again",
+            )
+
+
+def _insert_claims(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """One multi-row INSERT; the new ids in the order of ``rows``.
+
+    Every row gets the same columns (a multi-row INSERT has one column list):
+    one a row leaves out is NULL, or 0 for ``source_count``.
+    """
+    keys: set[str] = set().union(*rows)
+    if any(len(r) != len(keys) for r in rows):
+        blank = {k: 0 if k == "source_count" else None for k in keys}
+        rows = [blank | r for r in rows]
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLAlchemy inserts row by row when asked to keep the parameters' order on
+        # SQLite; one multi-row INSERT gives each row the next rowid in VALUES order
+        # (the write lock is held), so the ids sorted are in the order of ``rows``.
+        result = session.execute(insert(_CLAIMS).returning(_CLAIMS.c.id), rows)
+        return sorted(int(i) for i in result.scalars())
+    result = session.execute(
+        insert(_CLAIMS).returning(_CLAIMS.c.id, sort_by_parameter_order=True), rows
+    )
+    return [int(i) for i in result.scalars()]
+
+
+@dataclass
+class _Context:
+    """What an update row reads and reports to."""
+
+    actor: str
+    exported: dict[int, dict[str, str]]  # the export's row of each claim the chunk names
+    report: ImportReport
+    seen: dict[int, int]  # claim id -> first line
 
 
 def _claim_ids(rows: list[tuple[int, dict[str, str]]]) -> set[int]:
@@ -261,40 +602,23 @@ def _enum_problem(line: int, name: str, value: str, enum_cls: type[StrEnum]) -> 
     return RowProblem(line, name, value, f"unknown {name}; allowed: {allowed}")
 
 
-def _import_row(
-    session: Session, line: int, row: dict[str, str], ctx: _Context
+def _update_row(
+    session: Session,
+    line: int,
+    row: dict[str, str],
+    ctx: _Context,
+    article_id: int,
+    slug: str,
+    claim_id: int,
+    version: int | None,
+    status: str,
+    reason: str | None,
+    ctype: str,
+    start: int | None,
+    end: int | None,
+    assignee: str | None,
 ) -> list[RowProblem]:
-    problems: list[RowProblem] = []
-    status = (row.get("status") or "").strip()
-    reason = (row.get("flag_reason") or "").strip() or None
-    ctype = (row.get("claim_type") or "").strip()
-    if status and status not in ClaimStatus.__members__:
-        problems.append(_enum_problem(line, "status", status, ClaimStatus))
-    if reason and reason not in FlagReason.__members__:
-        problems.append(_enum_problem(line, "flag_reason", reason, FlagReason))
-    if ctype and ctype not in ClaimType.__members__:
-        problems.append(_enum_problem(line, "claim_type", ctype, ClaimType))
-    for name in ("claim", "section", "assignee"):
-        try:
-            clean_field(Claim, name, row.get(name), required=name == "claim")
-        except TrackerError as exc:
-            problems.append(RowProblem(line, name, row.get(name), str(exc)))
-    claim_id = _int(row, "claim_id", line, problems)
-    version = _int(row, "version", line, problems)
-    start = _int(row, "quote_start", line, problems)
-    end = _int(row, "quote_end", line, problems)
-    slug = (row.get("article") or "").strip()
-    article = ctx.articles.get(slug)
-    if article is None:
-        problems.append(RowProblem(line, "article", slug, "no such article"))
-    if problems:
-        return problems
-    assert article is not None
-    assignee = (row.get("assignee") or "").strip() or None
-
-    if claim_id is None:
-        return _create_row(session, line, row, ctx, article, status, ctype, start, end, assignee)
-
+    """A row naming an existing claim: through the one-claim use cases, in a savepoint."""
     if claim_id in ctx.seen:
         return [
             RowProblem(
@@ -309,7 +633,7 @@ def _import_row(
     exported = ctx.exported.get(claim_id)
     if claim is None or exported is None:
         return [RowProblem(line, "claim_id", str(claim_id), "no such claim")]
-    if claim.article_id != article.id:
+    if claim.article_id != article_id:
         return [
             RowProblem(
                 line,
@@ -394,86 +718,6 @@ def _import_row(
     return []
 
 
-def _create_row(
-    session: Session,
-    line: int,
-    row: dict[str, str],
-    ctx: _Context,
-    article: Article,
-    status: str,
-    ctype: str,
-    start: int | None,
-    end: int | None,
-    assignee: str | None,
-) -> list[RowProblem]:
-    if status and status != ClaimStatus.unreviewed:
-        return [
-            RowProblem(
-                line,
-                "status",
-                status,
-                "a new claim starts as unreviewed; import it first, then review it",
-            )
-        ]
-    if (row.get("flag_reason") or "").strip():
-        return [
-            RowProblem(line, "flag_reason", row["flag_reason"], "a new claim has no flag reason")
-        ]
-    quote = row.get("quote") or ""
-    if not quote:
-        return [RowProblem(line, "quote", "", "a new claim needs a quote from the article")]
-    if start is None or end is None:
-        try:
-            start, end = locate_quote(article, quote)
-        except TrackerError as exc:
-            return [RowProblem(line, "quote", quote, str(exc))]
-    quotes = ctx.quotes_of(session, article)
-    match = duplicate_of(quote, start, end, quotes)
-    if match is not None:
-        # Skipped, not refused: importing the same new rows twice, or a quote already
-        # extracted from the article, must not create the claim a second time.
-        ctx.report.skipped.append((line, match))
-        ctx.report.warnings.append(
-            RowWarning(
-                line,
-                "quote",
-                f"repeats the quote of claim {match} (same place or the same words); "
-                "not created again",
-            )
-        )
-        return []
-    claim = create_claim(
-        session=session,
-        data=build(
-            ClaimCreate,
-            article=article.slug,
-            claim=row["claim"],
-            quote=quote,
-            quote_start=start,
-            quote_end=end,
-            section=row.get("section") or None,
-            claim_type=ctype or ClaimType.other.value,
-        ),
-        actor=ctx.actor,
-        origin=ClaimOrigin.imported,
-    )
-    if assignee:
-        try:
-            assign_claim(
-                session=session,
-                claim_id=claim.id,
-                assignee=assignee,
-                actor=ctx.actor,
-                expected_version=claim.version,
-            )
-        except TrackerError as exc:
-            return [RowProblem(line, "assignee", assignee, str(exc))]
-    quotes.append((claim.id, quote, start, end))
-    ctx.report.created.append(claim.id)
-    ctx.report.warnings += _read_only_warnings(line, row, None)
-    return []
-
-
 # --- claims from another tracker: a column mapping and a label file -------------------------
 
 _SHOWN_PROBLEMS = 20
@@ -550,35 +794,46 @@ def import_mapped_csv(
     Claims go into ``article``: an article with text (a ``quote`` column must
     then give each claim's words in it), or a *collection* (no text; created
     if there is no article of that slug), whose claims have an empty quote at
-    0:0. A label mapped by ``labels`` becomes a review through
+    0:0. A label mapped by ``labels`` becomes a review under the rules of
     :func:`review_claim` (same rules: a verdict needs a source, so one comes
-    from the ``source`` column through :func:`add_source`; without it the
-    claim stays unreviewed), a flag with a note that names the label. The
-    foreign label is kept on the claim either way. A dry run returns the
-    report with the bad rows instead of raising.
+    from the ``source`` column under the rules of :func:`add_source`; without
+    it the claim stays unreviewed), a flag with a note that names the label.
+    The foreign label is kept on the claim either way. The file is streamed
+    and written a chunk at a time; ``progress(n)`` is called after every
+    ``n`` rows. A dry run returns the report with the bad rows instead of
+    raising.
     """
     source = source or (str(path) if path else "<csv>")
     actor = clean_actor(actor)
     authorize(session, actor, Action.import_claims)  # before reading the file
     session.rollback()
-    if data is None:
-        if path is None:
-            raise ValueError("give path or data")
-        data = read_file(str(path))
-    raw = read_mapped(data, source, mapping, delimiter=delimiter, header=header)
-    report = MappedImportReport(source=source, article=article, rows=len(raw), dry_run=dry_run)
+    report = MappedImportReport(source=source, article=article, dry_run=dry_run)
     try:
-        with unit_of_work(session):
+        with _opened(path, data) as (stream, size), unit_of_work(session):
             authorize(session, actor, Action.import_claims)
             authorize(session, actor, Action.edit_claim)
             target = session.exec(select(Article).where(Article.slug == article)).first()
             collection = target is None or target.kind == ArticleKind.collection
-            rows, report.problems = _check_mapped(raw, labels, collection=collection, report=report)
             if target is None:
                 target = _new_collection(session, article, actor)
-            if not report.problems:
-                _write_mapped(session, actor, target, rows, report, progress)
+            batch = _MappedImport(session, actor, target, report, labels, collection=collection)
+            rows = iter_mapped(
+                stream,
+                source,
+                mapping,
+                report.problems,
+                size=size,
+                delimiter=delimiter,
+                header=header,
+            )
+            with closing(rows):
+                for chunk in _chunks(rows, CHUNK_ROWS):
+                    batch.take(chunk)
+                    if progress:
+                        progress(len(chunk))
+            batch.flush()
             if report.problems:
+                report.problems.sort(key=_by_line)
                 if dry_run:
                     raise _Rollback
                 raise ImportFailed(source, report.problems)
@@ -612,71 +867,66 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def _check_mapped(
-    raw: list[tuple[int, dict[str, str]]],
+    line: int,
+    cells: dict[str, str],
     labels: dict[str, Verdict] | None,
     *,
     collection: bool,
     report: MappedImportReport,
-) -> tuple[list[_MappedRow], list[RowProblem]]:
-    """Every row checked before anything is written; problems per line and field."""
-    rows: list[_MappedRow] = []
-    problems: list[RowProblem] = []
-    for line, cells in raw:
-        bad: list[RowProblem] = []
-        text = functools.partial(_cell_text, cells, line, bad)
-        claim = text("claim")
-        if claim is None and not bad:
-            bad.append(RowProblem(line, "claim", "", "the claim's text is empty"))
-        claimant = text("claimant")
-        context = text("context")
-        section = text("section")
-        label = " ".join((cells.get("label") or "").split()) or None
-        if label is not None and len(label) > 100:
-            bad.append(RowProblem(line, "label", label, "longer than 100 characters"))
-        ctype = (cells.get("claim_type") or "").strip() or ClaimType.other.value
-        if ctype not in ClaimType.__members__:
-            bad.append(_enum_problem(line, "claim_type", ctype, ClaimType))
-        when = None
-        raw_date = (cells.get("date") or "").strip()
-        if raw_date:
-            try:
-                when = date.fromisoformat(raw_date[:10])
-            except ValueError:
-                bad.append(RowProblem(line, "date", raw_date, "not a date (YYYY-MM-DD)"))
-        quote = cells.get("quote") if "quote" in cells else None
-        if not collection and not quote:
-            bad.append(
-                RowProblem(line, "quote", quote or "", "the article has a text: map a quote in it")
-            )
-        verdict = None
-        if label is not None and labels is not None:
-            verdict = labels.get(label_key(label))
-            if verdict is None:
-                bad.append(RowProblem(line, "label", label, "not in the label file"))
-        url = (cells.get("source") or "").strip() or None
-        key = label or ""
-        report.labels[key] = report.labels.get(key, 0) + 1
-        if key not in report.mapped:
-            report.mapped[key] = _mapped_to(verdict, labels is not None and label is not None)
-        if bad:
-            problems += bad
-            continue
-        rows.append(
-            _MappedRow(
-                line=line,
-                claim=claim or "",
-                quote=None if collection else quote,
-                section=section,
-                claim_type=ctype,
-                claimant=claimant,
-                claim_date=when,
-                context=context,
-                label=label,
-                verdict=verdict,
-                source=url,
-            )
+) -> tuple[_MappedRow | None, list[RowProblem]]:
+    """One row's cells checked (no database); counts its label in the report."""
+    bad: list[RowProblem] = []
+    text = functools.partial(_cell_text, cells, line, bad)
+    claim = text("claim")
+    if claim is None and not bad:
+        bad.append(RowProblem(line, "claim", "", "the claim's text is empty"))
+    claimant = text("claimant")
+    context = text("context")
+    section = text("section")
+    label = " ".join((cells.get("label") or "").split()) or None
+    if label is not None and len(label) > 100:
+        bad.append(RowProblem(line, "label", label, "longer than 100 characters"))
+    ctype = (cells.get("claim_type") or "").strip() or ClaimType.other.value
+    if ctype not in ClaimType.__members__:
+        bad.append(_enum_problem(line, "claim_type", ctype, ClaimType))
+    when = None
+    raw_date = (cells.get("date") or "").strip()
+    if raw_date:
+        try:
+            when = date.fromisoformat(raw_date[:10])
+        except ValueError:
+            bad.append(RowProblem(line, "date", raw_date, "not a date (YYYY-MM-DD)"))
+    quote = cells.get("quote") if "quote" in cells else None
+    if not collection and not quote:
+        bad.append(
+            RowProblem(line, "quote", quote or "", "the article has a text: map a quote in it")
         )
-    return rows, problems
+    verdict = None
+    if label is not None and labels is not None:
+        verdict = labels.get(label_key(label))
+        if verdict is None:
+            bad.append(RowProblem(line, "label", label, "not in the label file"))
+    url = (cells.get("source") or "").strip() or None
+    key = label or ""
+    report.labels[key] = report.labels.get(key, 0) + 1
+    if key not in report.mapped:
+        report.mapped[key] = _mapped_to(verdict, labels is not None and label is not None)
+    if bad:
+        return None, bad
+    row = _MappedRow(
+        line=line,
+        claim=claim or "",
+        quote=None if collection else quote,
+        section=section,
+        claim_type=ctype,
+        claimant=claimant,
+        claim_date=when,
+        context=context,
+        label=label,
+        verdict=verdict,
+        source=url,
+    )
+    return row, []
 
 
 def _cell_text(cells: dict[str, str], line: int, bad: list[RowProblem], name: str) -> str | None:
@@ -700,116 +950,221 @@ def _mapped_to(verdict: Verdict | None, looked_up: bool) -> str:
     return out
 
 
-def _write_mapped(
-    session: Session,
-    actor: str,
-    article: Article,
-    rows: list[_MappedRow],
-    report: MappedImportReport,
-    progress: Callable[[int], None] | None,
-) -> None:
-    existing = {
-        (c, who, when)
-        for c, who, when in session.exec(
-            select(Claim.claim, col(Claim.claimant), col(Claim.claim_date)).where(
-                Claim.article_id == article.id
-            )
-        )
-    }
-    done = 0
-    for row in rows:
-        done += 1
-        if done % 500 == 0:
-            # Written rows need not stay in the identity map: every flush and autoflush
-            # would walk them all (quadratic over a large file).
-            session.flush()
-            session.expunge_all()
-            if progress:
-                progress(500)
-        key = (row.claim, row.claimant, row.claim_date)
-        if key in existing:
-            report.skipped += 1
-            continue
-        existing.add(key)
-        try:
-            claim = _insert_mapped_claim(session, actor, article, row)
-        except TrackerError as exc:
-            report.problems.append(RowProblem(row.line, "quote", row.quote, str(exc)))
-            continue
-        report.created += 1
-        verdict = row.verdict
-        if verdict is None or verdict.status is ClaimStatus.unreviewed:
-            continue
-        if row.source:
-            try:
-                add_source(
-                    session=session,
-                    claim_id=claim.id or 0,
-                    url=row.source,
-                    stance=verdict.stance.value,
-                    actor=actor,
+@dataclass
+class _MappedClaim:
+    """A checked claim of a mapped row waiting for its chunk's INSERT."""
+
+    row: _MappedRow
+    values: dict[str, Any]
+    source: tuple[str, str] | None = None  # (url, stance)
+    review: tuple[ClaimStatus, FlagReason | None, str | None] | None = None  # with its note
+
+
+class _MappedImport:
+    """One mapped import: rows checked by the use cases' rules, written a chunk at a time."""
+
+    def __init__(
+        self,
+        session: Session,
+        actor: str,
+        article: Article,
+        report: MappedImportReport,
+        labels: dict[str, Verdict] | None,
+        *,
+        collection: bool,
+    ) -> None:
+        self.session = session
+        self.actor = actor
+        self.article_id = int(article.id or 0)
+        self.text = _Text(self.article_id, article.slug, article.text)
+        self.report = report
+        self.labels = labels
+        self.collection = collection
+        self.file_name = Path(report.source).name
+        self.existing = {  # (claim, claimant, date) already in the article: skipped
+            (c, who, when)
+            for c, who, when in session.exec(
+                select(Claim.claim, col(Claim.claimant), col(Claim.claim_date)).where(
+                    Claim.article_id == self.article_id
                 )
-            except TrackerError as exc:
-                report.problems.append(RowProblem(row.line, "source", row.source, str(exc)))
-                continue
-            report.sources_added += 1
-        elif verdict.needs_source:
-            report.unreviewed_for_lack_of_source += 1
-            continue
+            )
+        }
+        self.pending: list[_MappedClaim] = []
+        self.now = utcnow()
+
+    def take(self, chunk: list[tuple[int, dict[str, str]]]) -> None:
+        for line, cells in chunk:
+            self.report.rows += 1
+            row, bad = _check_mapped(
+                line, cells, self.labels, collection=self.collection, report=self.report
+            )
+            if row is not None:
+                bad = self.apply(row)
+            self.report.problems += bad
+        self.flush()
+
+    def apply(self, row: _MappedRow) -> list[RowProblem]:
+        """The rules of create_claim, add_source and review_claim for one new claim."""
+        key = (row.claim, row.claimant, row.claim_date)
+        if key in self.existing:
+            self.report.skipped += 1
+            return []
+        self.existing.add(key)
         try:
-            review_claim(
-                session=session,
-                claim_id=claim.id or 0,
-                status=verdict.status.value,
-                actor=actor,
-                expected_version=claim.version,
-                reason=verdict.flag_reason.value if verdict.flag_reason else None,
-                note=(
-                    f"Imported verdict {row.label!r} from {Path(report.source).name}, "
-                    f"line {row.line}."
+            if row.quote is None:
+                quote, start, end = "", 0, 0
+            else:
+                quote = row.quote
+                start, end = locate_quote(self.text, quote)
+            values = new_claim_values(
+                self.text,
+                self.article_id,
+                claim=row.claim,
+                quote=quote,
+                quote_start=start,
+                quote_end=end,
+                section=row.section,
+                claim_type=row.claim_type,
+                origin=ClaimOrigin.imported,
+                collection=self.collection,
+                now=self.now,
+            )
+        except TrackerError as exc:
+            return [RowProblem(row.line, "quote", row.quote, str(exc))]
+        values |= {
+            "claimant": row.claimant,
+            "claim_date": row.claim_date,
+            "context": row.context,
+            "foreign_label": row.label,
+        }
+        new = _MappedClaim(row, values)
+        verdict = row.verdict
+        if verdict is not None and verdict.status is not ClaimStatus.unreviewed:
+            present: set[Any] = set()
+            if row.source:
+                try:
+                    authorize(self.session, self.actor, Action.add_source)
+                    url, stance, _, _ = check_source(row.source, verdict.stance.value)
+                except TrackerError as exc:
+                    return [RowProblem(row.line, "source", row.source, str(exc))]
+                new.source = (url, stance.value)
+                present = {stance}
+                values["source_count"] = 1
+            elif verdict.needs_source:
+                self.report.unreviewed_for_lack_of_source += 1
+            if new.source is not None or not verdict.needs_source:
+                note = (
+                    f"Imported verdict {row.label!r} from {self.file_name}, line {row.line}."
                     if verdict.status is ClaimStatus.flagged
                     else None
-                ),
+                )
+                try:
+                    authorize(self.session, self.actor, Action.review)
+                    status, reason, note_text = check_review(
+                        None,
+                        ClaimStatus.unreviewed,
+                        None,
+                        verdict.status.value,
+                        verdict.flag_reason.value if verdict.flag_reason else None,
+                        note,
+                        has_note=lambda: False,  # a new claim has no notes
+                    )
+                    blocker = verdict_blocker(status, reason, present)
+                    if blocker:
+                        raise ValidationFailed(blocker)
+                except TrackerError as exc:
+                    return [RowProblem(row.line, "label", row.label, str(exc))]
+                new.review = (status, reason, note_text)
+                values |= review_values(self.actor, status, reason, self.now) | {"version": 2}
+                self.report.reviewed += 1
+        if new.source is not None:
+            self.report.sources_added += 1
+        self.report.created += 1
+        self.pending.append(new)
+        return []
+
+    def flush(self) -> None:
+        """Claims, sources, notes, events and verdict counters: one statement per table."""
+        if not self.pending:
+            return
+        ids = _insert_claims(self.session, [p.values for p in self.pending])
+        sources, notes, events = [], [], []
+        verdicts: Counter[tuple[int, str]] = Counter()
+        actor, now = self.actor, self.now
+        for new, claim_id in zip(self.pending, ids, strict=True):
+            row = new.row
+            events.append(
+                event_row(
+                    EventAction.created,
+                    actor=actor,
+                    claim_id=claim_id,
+                    new=row.claim,
+                    detail=f"imported from another tracker (label {row.label!r})"
+                    if row.label
+                    else None,
+                    version=1,
+                    at=now,
+                )
             )
-        except TrackerError as exc:
-            report.problems.append(RowProblem(row.line, "label", row.label, str(exc)))
-            continue
-        report.reviewed += 1
-    if progress and done % 500:
-        progress(done % 500)
-
-
-def _insert_mapped_claim(session: Session, actor: str, article: Article, row: _MappedRow) -> Claim:
-    """The claim and its ``created`` event; a collection's claims quote nothing (0:0)."""
-    if row.quote is None:
-        quote, start, end = "", 0, 0
-    else:
-        quote = row.quote
-        start, end = locate_quote(article, quote)
-        check_quote(article, quote, start, end)
-    claim = Claim(
-        article_id=article.id or 0,
-        claim=row.claim,
-        quote=quote,
-        quote_start=start,
-        quote_end=end,
-        section=row.section,
-        claim_type=row.claim_type,
-        origin=ClaimOrigin.imported.value,
-        claimant=row.claimant,
-        claim_date=row.claim_date,
-        context=row.context,
-        foreign_label=row.label,
-    )
-    session.add(claim)
-    session.flush()
-    record_event(
-        session,
-        EventAction.created,
-        actor=actor,
-        claim_id=claim.id,
-        new=claim.claim,
-        detail=f"imported from another tracker (label {row.label!r})" if row.label else None,
-        version=claim.version,
-    )
-    return claim
+            if new.source is not None:
+                url, stance = new.source
+                sources.append(
+                    {
+                        "claim_id": claim_id,
+                        "url": url,
+                        "stance": stance,
+                        "title": None,
+                        "publisher": None,
+                        "added_by": actor,
+                        "added_at": now,
+                    }
+                )
+                events.append(
+                    event_row(
+                        EventAction.source_added,
+                        actor=actor,
+                        claim_id=claim_id,
+                        field="source",
+                        new=url,
+                        detail=f"stance: {stance}",
+                        at=now,
+                    )
+                )
+            if new.review is not None:
+                status, reason, note = new.review
+                events.append(
+                    event_row(
+                        EventAction.review,
+                        actor=actor,
+                        claim_id=claim_id,
+                        field="status",
+                        old=ClaimStatus.unreviewed.value,
+                        new=status.value,
+                        detail=review_detail(None, reason),
+                        version=2,
+                        at=now,
+                    )
+                )
+                verdicts[(self.article_id, status.value)] += 1
+                if note:
+                    notes.append(
+                        {"claim_id": claim_id, "author": actor, "body": note, "created_at": now}
+                    )
+                    events.append(
+                        event_row(
+                            EventAction.note_added,
+                            actor=actor,
+                            claim_id=claim_id,
+                            field="note",
+                            new=note,
+                            at=now,
+                        )
+                    )
+        if sources:
+            self.session.execute(insert(_SOURCES), sources)
+        if notes:
+            self.session.execute(insert(_NOTES), notes)
+        record_events(self.session, events)
+        if verdicts:
+            count_status_changes(self.session, dict(verdicts))
+        self.pending = []
