@@ -1,26 +1,26 @@
 """Mapped import of another tracker's CSV (#13): rows per second, SQLite and PostgreSQL.
 
-Every row goes through the review rules (create, add source, review), so the
-figure to watch is the time per row next to a plain INSERT of the same claims
-(``executemany``), measured in the same run.
+Every row is checked by the review rules (create, add source, review) and
+written in chunks; the figure to watch is the time next to a plain INSERT of
+the same claims (``executemany``), measured in the same run, and the peak
+memory of each (its own process, ``ru_maxrss``).
 
-    .venv/bin/python -m benchmarks.mapped_import [--rows 10000] [--postgres URL]
+    nice -n 10 .venv/bin/python -m benchmarks.mapped_import [--rows 10000] [--postgres URL]
 """
 
 from __future__ import annotations
 
-import argparse
 import tempfile
-import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlmodel import Session
 
 from tracker import db, services
 from tracker.interchange.mapping import read_labels
 from tracker.services import create_user
+
+from .csv_import import arguments, in_child, targets
 
 LABELS = (
     "label,status,flag_reason,rating\n"
@@ -41,27 +41,37 @@ def rows(n: int) -> bytes:
     return ("\n".join(out) + "\n").encode()
 
 
-def run(url: str, n: int) -> tuple[float, float]:
+def prepare(url: str, n: int, path: Path) -> None:
     engine = db.make_engine(url)
     db.upgrade(engine)
     with Session(engine) as s:
         create_user(session=s, name="admin", role="admin", actor=None)
         create_user(session=s, name="editor", role="editor", actor="admin")
-    data = rows(n)
-    started = time.perf_counter()
+    engine.dispose()
+    path.write_bytes(rows(n))
+
+
+def mapped(url: str, path: Path) -> int:
+    engine = db.make_engine(url)
     with Session(engine) as s:
-        services.import_mapped_csv(
+        report = services.import_mapped_csv(
             session=s,
             actor="editor",
             mapping={"claim": "claim", "label": "label", "source": "url"},
             article="bench",
-            data=data,
+            path=path,
             labels=read_labels(LABELS.encode(), "labels.csv"),
             delimiter="\t",
         )
-    mapped = time.perf_counter() - started
-    started = time.perf_counter()
-    with engine.begin() as conn:  # the floor: the same claims, one executemany, no rules
+    engine.dispose()
+    return report.created
+
+
+def raw(url: str, path: Path) -> int:
+    """The floor: the same claims, one executemany, no rules."""
+    engine = db.make_engine(url)
+    n = path.read_bytes().count(b"\n") - 1
+    with engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO claim (article_id, claim, quote, quote_start, quote_end, claim_type,"
@@ -71,36 +81,31 @@ def run(url: str, n: int) -> tuple[float, float]:
             ),
             [{"c": f"raw {i}"} for i in range(n)],
         )
-    raw = time.perf_counter() - started
     engine.dispose()
-    return mapped, raw
+    return n
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    args = parser.parse_args()
-    targets = [("sqlite", f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}")]
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    targets.append(("postgres", f"{args.postgres}?options=-csearch_path%3D{schema}"))
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(argv, __doc__ or "")
+    path = Path(tempfile.mkdtemp()) / "other.tsv"
+    backends, cleanup = targets(None if args.sqlite_only else args.postgres)
     print(
-        f"{'database':<10} {'rows':>7} {'mapped import':>14} {'rows/s':>8} {'raw insert':>11} ratio"
+        f"{'database':<10} {'rows':>7} {'mapped import':>14} {'rows/s':>8} {'raw insert':>11}"
+        f" {'ratio':>6} {'mapped MB':>10} {'raw MB':>7}"
     )
     try:
-        for name, url in targets:
-            mapped, raw = run(url, args.rows)
+        for name, fresh in backends:
+            url = fresh()
+            prepare(url, args.rows, path)
+            created, seconds, mb = in_child(mapped, url, path)
+            assert created == args.rows, created
+            _, raw_s, raw_mb = in_child(raw, url, path)
             print(
-                f"{name:<10} {args.rows:>7,} {mapped:>13.1f}s {args.rows / mapped:>8,.0f}"
-                f" {raw:>10.2f}s {mapped / raw:>5.0f}x"
+                f"{name:<10} {args.rows:>7,} {seconds:>13.2f}s {args.rows / seconds:>8,.0f}"
+                f" {raw_s:>10.2f}s {seconds / raw_s:>5.1f}x {mb:>10.0f} {raw_mb:>7.0f}"
             )
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        cleanup()
 
 
 if __name__ == "__main__":

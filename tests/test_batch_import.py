@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from tracker.errors import ImportFailed
 from tracker.interchange.csv_export import CSV_COLUMNS
 from tracker.interchange.mapping import read_labels
 from tracker.models import Article, Claim, ClaimCreate, Event, Note, Origin, Source
-from tracker.services import imports
+from tracker.services import batch
 
 from .test_scale_reads import statements
 
@@ -224,7 +225,7 @@ def test_statements_per_chunk_do_not_grow_with_the_rows(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Native and mapped: a few statements per chunk of rows, not one or more per row."""
-    monkeypatch.setattr(imports, "CHUNK_ROWS", CHUNK_ROWS)
+    monkeypatch.setattr(batch, "CHUNK_ROWS", CHUNK_ROWS)
     labels = read_labels(LABELS, "labels.csv")
     body = " ".join(
         f"Line {i} of the long text counts {i * 13} boats." for i in range(3 * CHUNK_ROWS)
@@ -264,7 +265,7 @@ def test_statements_per_chunk_do_not_grow_with_the_rows(
 def test_a_bad_row_in_a_late_chunk_undoes_every_chunk_and_all_are_listed(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(imports, "CHUNK_ROWS", CHUNK_ROWS)
+    monkeypatch.setattr(batch, "CHUNK_ROWS", CHUNK_ROWS)
     rows = mapped_rows(2 * CHUNK_ROWS + 500).decode().splitlines()
     rows[CHUNK_ROWS + 100] = "Bad URL.\tTrue\tjavascript:alert(1)"
     rows[-1] = "Unknown label.\tMaybe\t"
@@ -286,3 +287,15 @@ def test_a_bad_row_in_a_late_chunk_undoes_every_chunk_and_all_are_listed(
     session.rollback()
     assert session.exec(select(func.count()).select_from(Claim)).one() == before
     assert session.exec(select(Article).where(Article.slug == "late")).first() is None
+
+
+@pytest.mark.slow
+def test_the_import_benchmarks_run_at_a_small_size(capsys: pytest.CaptureFixture[str]) -> None:
+    """So they cannot rot: project, raw and peak memory printed side by side."""
+    from benchmarks import csv_import, mapped_import
+
+    csv_import.main(["--rows", "150", "--sqlite-only"])
+    mapped_import.main(["--rows", "150", "--sqlite-only"])
+    out = capsys.readouterr().out
+    assert re.search(r"sqlite\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\dx\s+\d+\.\d\d\s+\d+\.\dx\s+\d+", out)
+    assert re.search(r"sqlite\s+150\s+\d+\.\d\ds", out)

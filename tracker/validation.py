@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -49,7 +50,8 @@ def clean_text(
         if required:
             raise ValidationFailed(f"{field} is required and may not be blank")
         return None
-    for index, char in enumerate(text):
+    # isprintable(): no control (Cc) or surrogate (Cs) character at all, the common case
+    for index, char in enumerate("" if text.isprintable() else text):
         if (multiline and char in _ALLOWED_CONTROLS) or char == " ":
             continue
         category = unicodedata.category(char)
@@ -96,6 +98,7 @@ def is_http_url(url: str | None) -> bool:
     return True
 
 
+@functools.cache
 def max_length(model: type[pydantic.BaseModel], field: str) -> int:
     """The limit declared on ``model.field`` with ``Field(max_length=...)``."""
     for item in model.model_fields[field].metadata:

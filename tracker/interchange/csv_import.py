@@ -75,23 +75,8 @@ def _field_size_limit(at_least: int) -> Iterator[None]:
 
 
 def _decode(data: bytes, source: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        bad = data[exc.start : exc.start + 4]
-        raise ImportFailed(
-            source,
-            [
-                RowProblem(
-                    line,
-                    None,
-                    None,
-                    f"not valid UTF-8 (byte {bad[:1]!r} at offset "
-                    f"{exc.start}); save the file as UTF-8 and try again",
-                )
-            ],
-        ) from None
+    """A whole (small) file as text; bad UTF-8 is refused with its line, as in a stream."""
+    return "".join(decoded_lines(io.BytesIO(data), source))
 
 
 def decoded_lines(stream: IO[bytes], source: str) -> Iterator[str]:

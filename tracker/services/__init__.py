@@ -111,8 +111,9 @@ from .claims import (
     update_claim,
     verdict_blocker,
 )
-from .imports import ImportReport, MappedImportReport, import_claims_csv, import_mapped_csv
+from .imports import ImportReport, import_claims_csv
 from .links import archive_sources, check_sources
+from .mapped_import import MappedImportReport, import_mapped_csv
 from .publishing import rate_claim
 from .references import (
     ReferenceImportReport,

@@ -838,11 +838,16 @@ def count_status_changes(session: Session, changes: dict[tuple[int, str], int]) 
     for (article_id, status), n in changes.items():
         totals[(article_id, status)] += n
         totals[(0, status)] += n  # 0: the sums over every article
-    for (article, status), n in sorted(totals.items()):
+    rows = [
+        {"article_id": article, "day": day, "status": status, "n": n}
+        for (article, status), n in sorted(totals.items())
+    ]
+    if rows:  # one statement: each (article, day, status) appears once in it
+        stmt = upsert.values(rows)
         session.execute(
-            upsert.values(article_id=article, day=day, status=status, n=n).on_conflict_do_update(
+            stmt.on_conflict_do_update(
                 index_elements=["article_id", "day", "status"],
-                set_={"n": table.c.n + upsert.excluded.n},
+                set_={"n": table.c.n + stmt.excluded.n},
             )
         )
 
