@@ -7,7 +7,12 @@ events with :func:`tracker.audit.record_event`, then commits, or changes
 nothing. The CLI, the dashboard, the CSV importer and the article importer
 call these functions and only translate errors; a use case called from
 another (an import applying rows) runs in a savepoint of the caller's
-transaction with the same rules. Nothing outside this package imports its
+transaction with the same rules. The batch imports write thousands of rows
+without calling a use case per row: they call the pure rule functions the
+use cases call (``new_claim_values``, ``check_review``, ``verdict_blocker``,
+``check_source``, ``check_assignee``, ``duplicate_of``) and record events
+with :func:`tracker.audit.record_events`, so each rule still lives in one
+place. Nothing outside this package imports its
 private helpers (``tests/test_architecture.py`` enforces it).
 
 Which function owns which rule:
@@ -41,12 +46,18 @@ rate_claim                 rate                    rating on the desk's scale or
 add_source                 add_source              http(s) URL without credentials; no
                                                    duplicate URL on the claim; stance
 add_note                   add_note                limit declared on Note.body
-import_claims_csv          import_claims (+ each   all-or-nothing; every row through the
-                           row's own permissions)  use cases above
-import_mapped_csv          import_claims +         all-or-nothing; every row checked
-                           edit_claim (+ each      before any write; labels through the
-                           verdict's review and    label file; verdicts through
-                           add_source)             review_claim and add_source; no
+import_claims_csv          import_claims (+ each   all-or-nothing; streamed; a new row
+                           row's own permissions)  through the rule functions of
+                                                   create_claim and assign_claim
+                                                   (new_claim_values, duplicate_of,
+                                                   check_assignee), written in chunks;
+                                                   an edit through the use cases above
+import_mapped_csv          import_claims +         all-or-nothing; streamed; labels
+                           edit_claim (+ each      through the label file; verdicts
+                           verdict's review and    through the rule functions of
+                           add_source)             review_claim and add_source
+                                                   (check_review, verdict_blocker,
+                                                   check_source); written in chunks; no
                                                    quote in a collection (0:0)
 restore_json               restore_database,       empty database only; all-or-nothing;
                            checked against the     rows and events as they were; id
