@@ -121,12 +121,18 @@ def test_tsv_without_header_maps_columns_by_position_and_labels_place_ratings(
         feeds.read_references(data, mapping={"claim": "vclaim"}, delimiter="\t")
 
 
-def test_tweets_lose_attribution_and_links_but_keep_words() -> None:
+def test_tweets_lose_date_and_links_but_keep_words_and_author() -> None:
     tweet = (
         "Butterflies drink from a wombat hole #AustralianFires pic.twitter.com/0eJtwJyS1J "
         "https://t.co/abc — Center for Bio Div (@CenterForBioDiv) January 14, 2020"
     )
-    assert textmod.clean(tweet) == "Butterflies drink from a wombat hole Australian Fires"
+    assert textmod.clean(tweet) == (
+        "Butterflies drink from a wombat hole Australian Fires Center for Bio Div"
+    )
+    assert textmod.clean("RT @realDonaldTrump: the wall_is built") == (
+        "RT real Donald Trump: the wall_is built"
+    )
+    assert textmod.tokens("RT @real_Donald: hi") == ["real", "donald", "hi"]
     assert textmod.shared_words("wombats drink water", "A wombat drinks") == ["wombats", "drink"]
 
 
