@@ -245,6 +245,25 @@ def test_reuse_copies_sources_with_stance_and_never_the_verdict(seeded: Session)
     assert len(seeded.exec(select(Source).where(Source.claim_id == new_id)).all()) == 2
 
 
+def test_the_same_claim_in_other_quotes_ties_and_the_earlier_comes_first(
+    session: Session, tmp_path: Path
+) -> None:
+    assert textmod.unquoted("He said \u201cno\u201d, 'twice' and didn\u2019t") == (
+        "He said no, twice and didn't"
+    )
+    feed = _feed(
+        tmp_path / "twins.json",
+        [
+            ("https://a.example/1", 'A guest called her "mentally ill" on air', "First"),
+            ("https://a.example/2", "A guest called her 'mentally ill' on air", "First"),
+        ],
+    )
+    services.import_references(session=session, path=feed, actor="editor")
+    first, second = store.search(session, "guest called her mentally ill", limit=2)
+    assert first.score == second.score  # the same words, the same vector
+    assert (first.url, second.url) == ("https://a.example/1", "https://a.example/2")
+
+
 # --- the in-process index: updated in place, seen by another replica ----------------
 
 
@@ -446,3 +465,17 @@ def test_help_does_not_load_the_matching_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_the_speed_benchmark_runs_and_applies_another_process_import_in_place() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.claim_matching", "--small", "--speed-only"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "ratio tracker / BM25 alone (median)" in result.stdout
+    assert "(delta 100 rows, full builds 2, in-place updates 1)" in result.stdout

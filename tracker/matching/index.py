@@ -170,7 +170,7 @@ def fuse(
             continue
         cosine = part.dense(qvec, pool)
         fused = lex[pool] * scale + (1 - alpha) * cosine
-        order = np.argsort(-fused, kind="stable")[:limit]
+        order = np.lexsort((pool, -fused))[:limit]  # ties: the earlier row first
         hits.extend(
             Hit(
                 index,
