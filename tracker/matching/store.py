@@ -132,6 +132,7 @@ class Collection:
         self.ids = np.asarray(ids, dtype=np.int64)  # ascending: rows are read by id
         self.articles = np.asarray(articles, dtype=np.int64)
         self.dead = np.zeros(len(ids), dtype=np.bool_)
+        self.dead_count = 0
         self.rows: dict[int, _Row] = {}  # the delta, by id
         self.delta = Part([], np.zeros((0, embed.DIM), dtype=np.float32))
         self.delta_ids = np.zeros(0, dtype=np.int64)
@@ -141,7 +142,7 @@ class Collection:
 
     @property
     def size(self) -> int:
-        return int(self.main.size - self.dead.sum()) + len(self.rows)
+        return self.main.size - self.dead_count + len(self.rows)
 
     def position(self, row_id: int) -> int:
         """The main part's row of ``row_id``, or -1."""
@@ -156,6 +157,7 @@ class Collection:
         changed = False
         if at >= 0 and not self.dead[at]:
             self.dead[at] = changed = True
+            self.dead_count += 1
         old = self.rows.get(row_id)
         if row is None:
             changed = self.rows.pop(row_id, None) is not None or changed
@@ -343,6 +345,7 @@ def _finish(
 ) -> bool:
     """Apply ``changes``, check the row count; False: rebuild instead."""
     changed = built.apply(changes)
+    built.max_id = max([built.max_id, *(c.id for c in changes)])  # unindexed rows too
     if len(built.rows) > delta_limit(built.main.size):
         return False
     if session.exec(count).one() != built.size:  # rows committed late below max_id
@@ -381,6 +384,8 @@ def _claim_vectors(rows: list[Any]) -> np.ndarray:
 
 def _build_claims(session: Session) -> Collection:
     looked_at = utcnow()
+    # every claim up to here was looked at, reviewed or not: the next look reads newer ones
+    top = session.exec(select(func.max(Claim.id))).one() or 0
     rows = _claim_rows(session, col(Claim.status).in_(REVIEWED))
     built = Collection(
         "claim",
@@ -389,6 +394,7 @@ def _build_claims(session: Session) -> Collection:
         Part([r[2] for r in rows], _claim_vectors(rows)),
     )
     built.looked_at = looked_at
+    built.max_id = max(built.max_id, top)
     return built
 
 
@@ -463,7 +469,7 @@ def search(
     qvec = vector if vector is not None else embed.encode([query])[0]
     parts = [refs.main, refs.delta, claims.main, claims.delta]
     exclude = [
-        refs.dead if refs.dead.any() else (),
+        refs.dead if refs.dead_count else (),
         (),
         _banned(claims.dead, claims.ids, claims.articles, exclude_claim, exclude_article),
         _banned(None, claims.delta_ids, claims.delta_articles, exclude_claim, exclude_article),
