@@ -105,14 +105,18 @@ class Part:
 
     def approximate(self, query_prefix: np.ndarray) -> np.ndarray:
         """Cosine of the vectors' prefixes with a unit ``PREFIX``-dim query prefix."""
-        return self.prefix @ query_prefix
+        import numpy as np
+
+        # einsum, not BLAS: a threaded gemv on a busy 2-core machine waits for the other
+        # core (16 ms median at 100,000 rows under load, against 1 ms single-threaded)
+        return np.einsum("ij,j->i", self.prefix, query_prefix)
 
     def dense(self, query_vector: np.ndarray, positions: np.ndarray | None = None) -> np.ndarray:
         """Exact cosine with the unit query vector, of all rows or of ``positions``."""
         import numpy as np
 
         rows = self.vectors if positions is None else self.vectors[positions]
-        return rows.astype(np.float32) @ np.asarray(query_vector, dtype=np.float32)
+        return np.einsum("ij,j->i", rows.astype(np.float32), np.asarray(query_vector, np.float32))
 
 
 def query_prefix(query_vector: np.ndarray) -> np.ndarray:
