@@ -185,29 +185,47 @@ def export_csv(filters: queries.ClaimFilter) -> bytes:
 # --- "Checked before" (#12) --------------------------------------------------------
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def refreshed_matches(url: str) -> int:
-    """Store missing claim vectors and best matches (system actor ``matching``).
+# Keyed by the claims marker like the reads above: a fact-check imported or a claim
+# reviewed in another process shows in this replica's panel and queue at the next rerun.
 
-    Derived data: cached like a read, so it runs again only after a write
-    cleared the caches or the TTL passed. Returns how many claims were rematched.
-    """
+
+@_cached
+def _refreshed_matches(url: str, marker: int) -> int:
     from tracker import services
 
     with session() as s:
         return services.refresh_matches(session=s, actor="matching").matched
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def best_matches(url: str, claim_ids: tuple[int, ...]) -> dict[int, queries.BestMatch]:
+def refreshed_matches(url: str) -> int:
+    """Store missing claim vectors and best matches (system actor ``matching``).
+
+    Derived data: cached like a read, so it runs again only after a write
+    changed the claims marker. Returns how many claims were rematched.
+    """
+    return _refreshed_matches(url, marker(CLAIMS))
+
+
+@_cached
+def _best_matches(
+    url: str, marker: int, claim_ids: tuple[int, ...]
+) -> dict[int, queries.BestMatch]:
     with session() as s:
         return queries.best_matches(session=s, claim_ids=claim_ids)
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def checked_before(url: str, claim_id: int, claim_text: str, limit: int) -> list[Any]:
-    """The claim's earlier matches (the text is part of the key: an edit asks again)."""
+def best_matches(url: str, claim_ids: tuple[int, ...]) -> dict[int, queries.BestMatch]:
+    return _best_matches(url, marker(CLAIMS), claim_ids)
+
+
+@_cached
+def _checked_before(url: str, marker: int, claim_id: int, limit: int) -> list[Any]:
     from tracker.matching import store
 
     with session() as s:
         return store.search_claim(s, claim_id, limit=limit)
+
+
+def checked_before(url: str, claim_id: int, claim_text: str, limit: int) -> list[Any]:
+    """The claim's earlier matches (an edit of its text bumps the marker: asked again)."""
+    return _checked_before(url, marker(CLAIMS), claim_id, limit)

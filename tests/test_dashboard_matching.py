@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracker import queries, services
 from tracker.models import Claim, Source
@@ -51,3 +54,39 @@ def test_queue_badge_and_has_a_match_filter(seeded_db: Engine) -> None:  # noqa:
     table = at.dataframe[0].value
     assert claim_id in list(table["ID"])
     assert f"reference {ref_id}" in str(table["Checked before"].iloc[0])
+
+
+def test_a_fact_check_imported_by_another_process_shows_in_an_open_panel(
+    seeded_db: Engine,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    with Session(seeded_db) as s:
+        claim = s.exec(select(Claim).order_by(col(Claim.id))).first()
+    assert claim is not None
+    replica = app("views/claim.py", user="ana", id=str(claim.id))
+    assert "wombat.example" not in texts(replica)
+    feed = tmp_path / "feed.json"
+    feed.write_text(
+        json.dumps(
+            {
+                "@type": "ClaimReview",
+                "url": "https://wombat.example/check",
+                "claimReviewed": claim.claim,
+                "author": {"name": "Wombat desk"},
+                "reviewRating": {"alternateName": "Accurate"},
+            }
+        )
+    )
+    command = ["import", "factchecks", str(feed), "--by", "editor"]
+    result = subprocess.run(  # another process: the CLI, as an editor would run it
+        [sys.executable, "-m", "tracker.cli", "--db", str(seeded_db.url), *command],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    replica.run()  # the next rerun of the replica that has the panel open
+    assert not replica.exception
+    shown = texts(replica)
+    assert "wombat.example/check" in shown and "Accurate" in shown
+    assert any("Wombat desk" in c.value for c in replica.caption)

@@ -12,16 +12,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from tracker import queries, services
+from tracker import db, queries, services
 from tracker.cli import app
 from tracker.errors import ImportFailed, PermissionDenied
 from tracker.intake.loading import LoadedArticle
 from tracker.matching import feeds, store
 from tracker.matching import text as textmod
-from tracker.models import Article, Claim, ClaimStatus, Event, Reference, Source
+from tracker.models import Article, Claim, ClaimStatus, ClaimUpdate, Event, Reference, Source
 from tracker.queries import ClaimFilter
 
 FEED = Path(__file__).parent / "data" / "claimreview_feed.json"
@@ -120,12 +121,18 @@ def test_tsv_without_header_maps_columns_by_position_and_labels_place_ratings(
         feeds.read_references(data, mapping={"claim": "vclaim"}, delimiter="\t")
 
 
-def test_tweets_lose_attribution_and_links_but_keep_words() -> None:
+def test_tweets_lose_date_and_links_but_keep_words_and_author() -> None:
     tweet = (
         "Butterflies drink from a wombat hole #AustralianFires pic.twitter.com/0eJtwJyS1J "
         "https://t.co/abc — Center for Bio Div (@CenterForBioDiv) January 14, 2020"
     )
-    assert textmod.clean(tweet) == "Butterflies drink from a wombat hole Australian Fires"
+    assert textmod.clean(tweet) == (
+        "Butterflies drink from a wombat hole Australian Fires Center for Bio Div"
+    )
+    assert textmod.clean("RT @realDonaldTrump: the wall_is built") == (
+        "RT real Donald Trump: the wall_is built"
+    )
+    assert textmod.tokens("RT @real_Donald: hi") == ["real", "donald", "hi"]
     assert textmod.shared_words("wombats drink water", "A wombat drinks") == ["wombats", "drink"]
 
 
@@ -238,6 +245,149 @@ def test_reuse_copies_sources_with_stance_and_never_the_verdict(seeded: Session)
     assert len(seeded.exec(select(Source).where(Source.claim_id == new_id)).all()) == 2
 
 
+def test_the_same_claim_in_other_quotes_ties_and_the_earlier_comes_first(
+    session: Session, tmp_path: Path
+) -> None:
+    assert textmod.unquoted("He said \u201cno\u201d, 'twice' and didn\u2019t") == (
+        "He said no, twice and didn't"
+    )
+    feed = _feed(
+        tmp_path / "twins.json",
+        [
+            ("https://a.example/1", 'A guest called her "mentally ill" on air', "First"),
+            ("https://a.example/2", "A guest called her 'mentally ill' on air", "First"),
+        ],
+    )
+    services.import_references(session=session, path=feed, actor="editor")
+    first, second = store.search(session, "guest called her mentally ill", limit=2)
+    assert first.score == second.score  # the same words, the same vector
+    assert (first.url, second.url) == ("https://a.example/1", "https://a.example/2")
+
+
+# --- the in-process index: updated in place, seen by another replica ----------------
+
+
+def _feed(path: Path, reviews: list[tuple[str, str, str]]) -> Path:
+    """A ClaimReview array of (url, claim, headline)."""
+    path.write_text(
+        json.dumps(
+            [
+                {"@type": "ClaimReview", "url": u, "claimReviewed": c, "headline": h}
+                for u, c, h in reviews
+            ]
+        )
+    )
+    return path
+
+
+def _replica_search(engine: Engine, query: str) -> tuple[list[store.Match], store.IndexStats]:
+    """A query from another process's point of view: its own engine, a fresh session."""
+    with Session(engine) as s:
+        return store.search(s, query, limit=5), store.stats(s)
+
+
+def test_another_replica_sees_added_and_edited_references_without_a_rebuild(
+    session: Session, db_url: str, tmp_path: Path
+) -> None:
+    services.import_references(session=session, path=FEED, actor="editor")
+    replica = db.make_engine(db_url)  # the index cache is per engine, as per process
+    try:
+        found, before = _replica_search(replica, "5G towers spread the coronavirus")
+        assert found[0].url == "https://factcheck.example/5g-covid"
+        assert before.references == 2 and before.delta == 0
+        feed = _feed(
+            tmp_path / "more.json",
+            [
+                ("https://w.example/1", "Wombats share their burrows during bushfires", "Wombats"),
+                (  # the same fact-check with a new title: an edit
+                    "https://factcheck.example/5g-covid",
+                    "5G mobile towers spread the coronavirus",
+                    "Antenna masts and the pandemic: no link",
+                ),
+            ],
+        )
+        report = services.import_references(session=session, path=feed, actor="editor")
+        assert (report.added, report.updated) == (1, 1)
+
+        found, after = _replica_search(replica, "wombats shelter animals in burrows in bushfires")
+        assert found[0].url == "https://w.example/1"
+        assert after.builds == before.builds and after.updates == before.updates + 1
+        assert after.references == 3 and after.delta == 2  # one new, one edited
+        found, _ = _replica_search(replica, "antenna masts pandemic")
+        assert found[0].url == "https://factcheck.example/5g-covid"
+        assert {"antenna", "masts", "pandemic"} <= set(found[0].words)
+        assert len({m.id for m in found}) == len(found)  # the edited row once, not twice
+        _, unchanged = _replica_search(replica, "antenna")
+        assert unchanged.updates == after.updates  # nothing new: the marker said so
+    finally:
+        replica.dispose()
+
+
+def test_reviews_and_edits_of_claims_update_the_index_in_place(
+    seeded: Session, db_url: str
+) -> None:
+    replica = db.make_engine(db_url)
+    try:
+        _, before = _replica_search(replica, "anything")
+        new_id = _second_article(seeded, "Penguins in Antarctica mine bitcoin with solar sleds")
+        services.add_source(
+            session=seeded,
+            claim_id=new_id,
+            url="https://penguins.example/",
+            stance="supports",
+            actor="ana",
+        )
+        services.review_claim(
+            session=seeded, claim_id=new_id, status="verified", actor="ana", expected_version=None
+        )
+        found, after = _replica_search(replica, "penguins mining bitcoin")
+        assert (found[0].kind, found[0].id) == ("claim", new_id)
+        assert after.claims == before.claims + 1 and after.builds == before.builds
+
+        services.update_claim(
+            session=seeded,
+            claim_id=new_id,
+            changes=ClaimUpdate(claim="Walruses in Svalbard trade seashell futures"),
+            actor="editor",
+            expected_version=None,
+        )
+        found, edited = _replica_search(replica, "walrus seashell futures")
+        assert (found[0].kind, found[0].id) == ("claim", new_id)
+        assert edited.builds == before.builds
+        penguins, _ = _replica_search(replica, "penguins mining bitcoin")
+        assert all(m.lexical == 0 for m in penguins if m.id == new_id)  # old words gone
+
+        services.review_claim(
+            session=seeded,
+            claim_id=new_id,
+            status="unreviewed",
+            actor="editor",
+            expected_version=None,
+        )
+        found, gone = _replica_search(replica, "walrus seashell futures")
+        assert all(m.id != new_id for m in found if m.kind == "claim")
+        assert gone.claims == before.claims and gone.builds == before.builds
+    finally:
+        replica.dispose()
+
+
+def test_a_delta_past_its_limit_is_merged_by_a_rebuild(session: Session, tmp_path: Path) -> None:
+    services.import_references(session=session, path=FEED, actor="editor")
+    before = store.stats(session)
+    many = store.delta_limit(before.references) + 1
+    feed = _feed(
+        tmp_path / "many.json",
+        [(f"https://m.example/{i}", f"Claim number {i} about tides", "Tides") for i in range(many)],
+    )
+    services.import_references(session=session, path=feed, actor="editor")
+    after = store.stats(session)
+    assert after.builds == before.builds + 1 and after.delta == 0
+    assert after.references == before.references + many
+    assert store.search(session, "claim number 7 about tides", limit=1)[0].url == (
+        "https://m.example/7"
+    )
+
+
 def test_refresh_stores_best_matches_for_the_queue_filter(seeded: Session) -> None:
     services.import_references(session=seeded, path=FEED, actor="editor")
     report = services.refresh_matches(session=seeded)
@@ -315,3 +465,17 @@ def test_help_does_not_load_the_matching_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_the_speed_benchmark_runs_and_applies_another_process_import_in_place() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.claim_matching", "--small", "--speed-only"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "ratio tracker / BM25 alone (median)" in result.stdout
+    assert "(delta 100 rows, full builds 2, in-place updates 1)" in result.stdout

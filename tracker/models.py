@@ -465,10 +465,14 @@ class Reference(SQLModel, table=True):
     ``rating_label`` is the publisher's own word; ``rating_value`` and
     ``rating_name`` its place on the desk's scale, when a label file gave one.
     ``embedding`` is the claim's sentence vector (float16 bytes), computed in
-    the import's transaction.
+    the import's transaction. ``edited_at`` is stamped when an import changed a
+    known fact-check, so the matching index re-reads only those rows.
     """
 
-    __table_args__ = (UniqueConstraint("key", name="uq_reference_key"),)
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_reference_key"),
+        Index("ix_reference_edited_at", "edited_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=64)
@@ -486,6 +490,9 @@ class Reference(SQLModel, table=True):
     imported_by: str = Field(max_length=100)
     imported_at: datetime = _ts(nullable=False)
     embedding: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    edited_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
 
 
 class ClaimVector(SQLModel, table=True):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import TrackerError
+from .text import unquoted
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,12 +41,16 @@ def model() -> Any:
 
 
 def encode(texts: list[str]) -> np.ndarray:
-    """One L2-normalised float32 row per text (a blank text gets a zero row)."""
+    """One L2-normalised float32 row per text (a blank text gets a zero row).
+
+    Quote marks are left out first (:func:`tracker.matching.text.unquoted`).
+    """
     import numpy as np
 
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
-    vectors = np.asarray(model().embed(texts, norm=False, batch_size=512), dtype=np.float32)
+    plain = [unquoted(t) for t in texts]
+    vectors = np.asarray(model().embed(plain, norm=False, batch_size=512), dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms > 0, norms, 1.0)
 

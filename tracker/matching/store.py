@@ -1,12 +1,24 @@
-"""The database side of matching, read only: indexes per process, queries answered from them.
+"""The database side of matching, read only: indexes per process, updated in place.
 
-Two parts are indexed: the reference library (large, changes only on
-import) and the desk's reviewed claims (verified or flagged; small, changes
-with every verdict or edit). Each part is rebuilt only when its own
-*generation* changes, so a verdict on a claim never re-indexes a million
-references. Vectors are read from the table columns (computed when a
-reference is imported; for claims by :func:`tracker.services.refresh_matches`)
-and computed in memory for rows still missing one, never per query.
+Two collections are indexed: the reference library (large, grows with
+imports) and the desk's reviewed claims (verified or flagged). Each is a
+:class:`Collection`: a *main* part built once from every row, a small
+*delta* part holding the rows added or edited since, and a mask of main rows
+a delta row supersedes (an edited claim, one no longer reviewed). A query
+fuses all four parts (:func:`tracker.matching.index.fuse`).
+
+Keeping up with other processes (a second dashboard replica, the CLI): every
+write bumps the database's ``claims`` change marker
+(:mod:`tracker.services.uow`). A query first reads that counter (one row);
+unchanged, the index is used as it is. Changed, only the rows with a higher
+id or edited since the last look (``claim.updated_at``,
+``reference.edited_at``, with a safety margin for transactions that
+committed late) are read and applied to the delta; a count check catches
+anything else (rows committed late with lower ids) with a full rebuild, as
+does a delta grown past :func:`delta_limit`. Vectors come from the table
+columns (computed when a reference is imported; for claims by
+:func:`tracker.services.refresh_matches`) and are computed in memory for rows
+still missing one, never per query.
 """
 
 from __future__ import annotations
@@ -15,13 +27,24 @@ import hashlib
 import threading
 import weakref
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from ..models import Article, Claim, ClaimStatus, ClaimVector, Reference, Source
+from ..models import (
+    Article,
+    ChangeMarker,
+    ChangeTopic,
+    Claim,
+    ClaimStatus,
+    ClaimVector,
+    Reference,
+    Source,
+    utcnow,
+)
 from . import embed
 from . import text as textmod
 from .index import Hit, Part, fuse
@@ -31,6 +54,9 @@ if TYPE_CHECKING:
 
 REVIEWED = (ClaimStatus.verified.value, ClaimStatus.flagged.value)
 CLOSE_MATCH = 0.75  # a fused score from here on is a "close earlier match" (queue badge)
+# rows edited this long before the last look are read again: a transaction that
+# stamped its rows earlier but committed later is still seen
+MARGIN = timedelta(minutes=2)
 
 
 @dataclass
@@ -70,15 +96,130 @@ class Match:
 
 
 @dataclass
-class _Built:
-    generation: str
-    ids: list[int]
-    article_ids: list[int]
-    part: Part
+class _Row:
+    text: str
+    tokens: list[str]
+    vector: np.ndarray
+    article: int
 
 
-# per engine (a URL alone can name several PostgreSQL schemas), then per part
-_CACHE: weakref.WeakKeyDictionary[Any, dict[str, _Built]] = weakref.WeakKeyDictionary()
+@dataclass(frozen=True)
+class _Change:
+    id: int
+    text: str
+    article: int
+    stored: bytes | None  # the stored vector, if it is of this text
+    alive: bool  # False: no longer indexed (a claim without a verdict now)
+
+
+def delta_limit(main_size: int) -> int:
+    """Rows the delta may hold before the collection is rebuilt in one piece.
+
+    A tenth of the main part, between 64 and 5,000: re-indexing the delta
+    on a change stays well under a second, and a rebuild is rare.
+    """
+    return max(64, min(5_000, main_size // 10))
+
+
+class Collection:
+    """One indexed collection: main part, delta part, superseded main rows."""
+
+    def __init__(self, kind: str, ids: list[int], articles: list[int], part: Part) -> None:
+        import numpy as np
+
+        self.kind = kind
+        self.main = part
+        self.ids = np.asarray(ids, dtype=np.int64)  # ascending: rows are read by id
+        self.articles = np.asarray(articles, dtype=np.int64)
+        self.dead = np.zeros(len(ids), dtype=np.bool_)
+        self.dead_count = 0
+        self.rows: dict[int, _Row] = {}  # the delta, by id
+        self.delta = Part([], np.zeros((0, embed.DIM), dtype=np.float32))
+        self.delta_ids = np.zeros(0, dtype=np.int64)
+        self.delta_articles = np.zeros(0, dtype=np.int64)
+        self.max_id = int(self.ids[-1]) if len(ids) else 0
+        self.looked_at = utcnow()
+
+    @property
+    def size(self) -> int:
+        return self.main.size - self.dead_count + len(self.rows)
+
+    def position(self, row_id: int) -> int:
+        """The main part's row of ``row_id``, or -1."""
+        import numpy as np
+
+        at = int(np.searchsorted(self.ids, row_id))
+        return at if at < len(self.ids) and int(self.ids[at]) == row_id else -1
+
+    def put(self, row_id: int, row: _Row | None) -> bool:
+        """Supersede ``row_id``'s main row by ``row`` (None: drop it); True if changed."""
+        at = self.position(row_id)
+        changed = False
+        if at >= 0 and not self.dead[at]:
+            self.dead[at] = changed = True
+            self.dead_count += 1
+        old = self.rows.get(row_id)
+        if row is None:
+            changed = self.rows.pop(row_id, None) is not None or changed
+        elif old is None or old.text != row.text or old.article != row.article:
+            self.rows[row_id] = row
+            changed = True
+        self.max_id = max(self.max_id, row_id)
+        return changed
+
+    def apply(self, changes: list[_Change]) -> bool:
+        """Bring the delta up to date with rows read again; True if anything changed."""
+        fresh = [
+            c
+            for c in changes
+            if c.alive
+            and not (
+                (old := self.rows.get(c.id)) is not None
+                and old.text == c.text
+                and old.article == c.article
+            )
+        ]
+        vectors = _vectors([c.stored for c in fresh], [c.text for c in fresh])
+        changed = False
+        for c, vector in zip(fresh, vectors, strict=True):
+            changed = (
+                self.put(c.id, _Row(c.text, textmod.tokens(c.text), vector, c.article)) or changed
+            )
+        for c in changes:
+            if not c.alive and (c.id in self.rows or self.position(c.id) >= 0):
+                changed = self.put(c.id, None) or changed
+        return changed
+
+    def reindex_delta(self) -> None:
+        import numpy as np
+
+        ids = sorted(self.rows)
+        rows = [self.rows[i] for i in ids]
+        vectors = (
+            np.stack([r.vector for r in rows])
+            if rows
+            else np.zeros((0, embed.DIM), dtype=np.float32)
+        )
+        self.delta = Part([r.text for r in rows], vectors, tokens=[r.tokens for r in rows])
+        self.delta_ids = np.asarray(ids, dtype=np.int64)
+        self.delta_articles = np.asarray([r.article for r in rows], dtype=np.int64)
+
+    @property
+    def nbytes(self) -> int:
+        return self.main.nbytes + self.delta.nbytes + self.ids.nbytes + self.articles.nbytes
+
+
+@dataclass
+class _Slot:
+    marker: int | None = None
+    references: Collection | None = None
+    claims: Collection | None = None
+    builds: int = 0  # full builds of a collection
+    updates: int = 0  # in-place updates of a delta
+
+
+# per engine (a URL alone can name several PostgreSQL schemas)
+_CACHE: weakref.WeakKeyDictionary[Any, _Slot] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
@@ -86,15 +227,16 @@ def text_sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _slot(session: Session) -> dict[str, _Built]:
+def _slot(session: Session) -> _Slot:
     bind: Any = session.get_bind()
     engine = getattr(bind, "engine", bind)
-    return _CACHE.setdefault(engine, {})
+    return _CACHE.setdefault(engine, _Slot())
 
 
 def reference_generation(session: Session) -> str:
     top = session.exec(select(func.max(Reference.id))).one()
-    return f"r{top or 0}"
+    edited = session.exec(select(func.max(Reference.edited_at))).one()
+    return f"r{top or 0}-{edited}"
 
 
 def claim_generation(session: Session) -> str:
@@ -110,51 +252,175 @@ def generation(session: Session) -> str:
     return text_sha(reference_generation(session) + claim_generation(session))[:32]
 
 
-def _references(session: Session) -> _Built:
-    gen = reference_generation(session)
-    with _LOCK:
-        slot = _slot(session)
-        built = slot.get("reference")
-        if built is not None and built.generation == gen:
-            return built
-        rows = session.exec(
-            select(Reference.id, Reference.claim, Reference.title, Reference.embedding).order_by(
-                col(Reference.id)
-            )
-        ).all()
-        texts = [_doc_text(c, t) for _, c, t, _ in rows]
-        vectors = _vectors([e for *_, e in rows], [c for _, c, _, _ in rows])
-        built = _Built(gen, [r[0] or 0 for r in rows], [0] * len(rows), Part(texts, vectors))
-        slot["reference"] = built
-        return built
+def _marker(session: Session) -> int:
+    n = session.exec(
+        select(ChangeMarker.n).where(ChangeMarker.topic == ChangeTopic.claims.value)
+    ).first()
+    return int(n or 0)
 
 
-def _claims(session: Session) -> _Built:
-    gen = claim_generation(session)
+@dataclass(frozen=True)
+class IndexStats:
+    references: int
+    claims: int
+    delta: int  # rows in the deltas
+    builds: int
+    updates: int
+    nbytes: int  # memory of the arrays
+
+
+def stats(session: Session) -> IndexStats:
+    """What this process holds for the session's database (after bringing it up to date)."""
+    refs, claims = _collections(session)
+    slot = _slot(session)
+    return IndexStats(
+        refs.size,
+        claims.size,
+        len(refs.rows) + len(claims.rows),
+        slot.builds,
+        slot.updates,
+        refs.nbytes + claims.nbytes,
+    )
+
+
+def _collections(session: Session) -> tuple[Collection, Collection]:
+    """The two collections, brought up to date with the database."""
+    marker = _marker(session)  # read first: a write committed after it is seen next time
     with _LOCK:
         slot = _slot(session)
-        built = slot.get("claim")
-        if built is not None and built.generation == gen:
-            return built
-        rows = session.exec(
-            select(Claim.id, Claim.article_id, Claim.claim, ClaimVector)
-            .outerjoin(ClaimVector, col(ClaimVector.claim_id) == Claim.id)
-            .where(col(Claim.status).in_(REVIEWED))
-            .order_by(col(Claim.id))
-        ).all()
-        stored = [
-            v.embedding if v is not None and v.text_sha == text_sha(t) else None
-            for _, _, t, v in rows
-        ]
-        vectors = _vectors(stored, [r[2] for r in rows])
-        built = _Built(
-            gen,
-            [r[0] or 0 for r in rows],
-            [r[1] for r in rows],
-            Part([r[2] for r in rows], vectors),
+        refs, claims = slot.references, slot.claims
+        if refs is not None and claims is not None and slot.marker == marker:
+            return refs, claims
+        if refs is None or not _update_references(session, refs, slot):
+            refs = slot.references = _build_references(session)
+            slot.builds += 1
+        if claims is None or not _update_claims(session, claims, slot):
+            claims = slot.claims = _build_claims(session)
+            slot.builds += 1
+        slot.marker = marker
+        return refs, claims
+
+
+def _build_references(session: Session) -> Collection:
+    looked_at = utcnow()
+    rows = session.exec(
+        select(Reference.id, Reference.claim, Reference.title, Reference.embedding).order_by(
+            col(Reference.id)
         )
-        slot["claim"] = built
-        return built
+    ).all()
+    texts = [_doc_text(c, t) for _, c, t, _ in rows]
+    vectors = _vectors([e for *_, e in rows], texts)
+    built = Collection(
+        "reference", [r[0] or 0 for r in rows], [0] * len(rows), Part(texts, vectors)
+    )
+    built.looked_at = looked_at
+    return built
+
+
+def _update_references(session: Session, refs: Collection, slot: _Slot) -> bool:
+    """Apply references added or edited since the last look; False: rebuild instead."""
+    looked_at = utcnow()
+    limit = delta_limit(refs.main.size)
+    rows = session.exec(
+        select(Reference.id, Reference.claim, Reference.title, Reference.embedding)
+        .where(
+            (col(Reference.id) > refs.max_id)
+            | (col(Reference.edited_at) >= refs.looked_at - MARGIN)
+        )
+        .limit(limit + 1)
+    ).all()
+    if len(rows) > limit:
+        return False
+    changes = [_Change(r or 0, _doc_text(c, t), 0, e, True) for r, c, t, e in rows]
+    return _finish(session, refs, slot, changes, looked_at, select(func.count(col(Reference.id))))
+
+
+def _finish(
+    session: Session,
+    built: Collection,
+    slot: _Slot,
+    changes: list[_Change],
+    looked_at: datetime,
+    count: Any,
+) -> bool:
+    """Apply ``changes``, check the row count; False: rebuild instead."""
+    changed = built.apply(changes)
+    built.max_id = max([built.max_id, *(c.id for c in changes)])  # unindexed rows too
+    if len(built.rows) > delta_limit(built.main.size):
+        return False
+    if session.exec(count).one() != built.size:  # rows committed late below max_id
+        return False
+    if changed:
+        built.reindex_delta()
+        slot.updates += 1
+    built.looked_at = looked_at
+    return True
+
+
+def _claim_rows(session: Session, *where: Any, limit: int | None = None) -> list[Any]:
+    return list(
+        session.execute(  # five columns: past sqlmodel's typed select()
+            sa.select(
+                col(Claim.id),
+                col(Claim.article_id),
+                col(Claim.claim),
+                col(Claim.status),
+                ClaimVector,
+            )
+            .outerjoin(ClaimVector, col(ClaimVector.claim_id) == Claim.id)
+            .where(*where)
+            .order_by(col(Claim.id))
+            .limit(limit)
+        ).all()
+    )
+
+
+def _claim_vectors(rows: list[Any]) -> np.ndarray:
+    stored = [
+        v.embedding if v is not None and v.text_sha == text_sha(t) else None for *_, t, _, v in rows
+    ]
+    return _vectors(stored, [r[2] for r in rows])
+
+
+def _build_claims(session: Session) -> Collection:
+    looked_at = utcnow()
+    # every claim up to here was looked at, reviewed or not: the next look reads newer ones
+    top = session.exec(select(func.max(Claim.id))).one() or 0
+    rows = _claim_rows(session, col(Claim.status).in_(REVIEWED))
+    built = Collection(
+        "claim",
+        [r[0] or 0 for r in rows],
+        [r[1] for r in rows],
+        Part([r[2] for r in rows], _claim_vectors(rows)),
+    )
+    built.looked_at = looked_at
+    built.max_id = max(built.max_id, top)
+    return built
+
+
+def _update_claims(session: Session, claims: Collection, slot: _Slot) -> bool:
+    """Apply claims created, edited, reviewed or un-reviewed since the last look."""
+    looked_at = utcnow()
+    window = 50_000  # more rows changed than this: a rebuild reads them faster
+    rows = _claim_rows(
+        session,
+        (col(Claim.id) > claims.max_id) | (col(Claim.updated_at) >= claims.looked_at - MARGIN),
+        limit=window + 1,
+    )
+    if len(rows) > window:
+        return False
+    changes = [
+        _Change(
+            cid or 0,
+            text,
+            article,
+            v.embedding if v is not None and v.text_sha == text_sha(text) else None,
+            status in REVIEWED,
+        )
+        for cid, article, text, status, v in rows
+    ]
+    reviewed = select(func.count(col(Claim.id))).where(col(Claim.status).in_(REVIEWED))
+    return _finish(session, claims, slot, changes, looked_at, reviewed)
 
 
 def _doc_text(claim: str, title: str | None) -> str:
@@ -197,30 +463,48 @@ def search(
     query = textmod.clean(query)
     if not query:
         return []
-    refs, claims = _references(session), _claims(session)
-    if not refs.part.size and not claims.part.size:
+    refs, claims = _collections(session)
+    if not refs.size and not claims.size:
         return []
-    banned = [
-        i
-        for i, (cid, aid) in enumerate(zip(claims.ids, claims.article_ids, strict=True))
-        if cid == exclude_claim or (exclude_article is not None and aid == exclude_article)
-    ]
     qvec = vector if vector is not None else embed.encode([query])[0]
-    hits = fuse([refs.part, claims.part], query, qvec, limit=limit, exclude=[(), banned])
-    return _describe(session, query, hits, refs, claims, details=details)
+    parts = [refs.main, refs.delta, claims.main, claims.delta]
+    exclude = [
+        refs.dead if refs.dead_count else (),
+        (),
+        _banned(claims.dead, claims.ids, claims.articles, exclude_claim, exclude_article),
+        _banned(None, claims.delta_ids, claims.delta_articles, exclude_claim, exclude_article),
+    ]
+    hits = fuse(parts, query, qvec, limit=limit, exclude=exclude)
+    ids = [refs.ids, refs.delta_ids, claims.ids, claims.delta_ids]
+    found = [
+        (h, "reference" if h.part < 2 else "claim", int(ids[h.part][h.position])) for h in hits
+    ]
+    return _describe(session, query, found, details=details)
+
+
+def _banned(
+    dead: np.ndarray | None,
+    ids: np.ndarray,
+    articles: np.ndarray,
+    claim_id: int | None,
+    article_id: int | None,
+) -> np.ndarray:
+    """Mask of claim rows a query may not return: superseded, the claim, its article."""
+    import numpy as np
+
+    mask = np.zeros(len(ids), dtype=np.bool_) if dead is None else dead.copy()
+    if claim_id is not None:
+        mask |= ids == claim_id
+    if article_id is not None:
+        mask |= articles == article_id
+    return mask
 
 
 def _describe(
-    session: Session,
-    query: str,
-    hits: list[Hit],
-    refs: _Built,
-    claims: _Built,
-    *,
-    details: bool,
+    session: Session, query: str, found: list[tuple[Hit, str, int]], *, details: bool
 ) -> list[Match]:
-    ref_ids = [refs.ids[h.position] for h in hits if h.part == 0]
-    claim_ids = [claims.ids[h.position] for h in hits if h.part == 1]
+    ref_ids = [i for _, kind, i in found if kind == "reference"]
+    claim_ids = [i for _, kind, i in found if kind == "claim"]
     ref_rows = {
         r.id: r for r in session.exec(select(Reference).where(col(Reference.id).in_(ref_ids)))
     }
@@ -241,9 +525,9 @@ def _describe(
                 {"url": s.url, "stance": s.stance, "title": s.title, "publisher": s.publisher}
             )
     out: list[Match] = []
-    for h in hits:
-        if h.part == 0:
-            r = ref_rows[refs.ids[h.position]]
+    for h, kind, row_id in found:
+        if kind == "reference":
+            r = ref_rows[row_id]
             doc = _doc_text(r.claim, r.title)
             rating = f"{r.rating_name} ({r.rating_value:g})" if r.rating_name else None
             m = Match(
@@ -265,7 +549,7 @@ def _describe(
                     {"url": r.url, "stance": None, "title": r.title, "publisher": r.publisher}
                 ]
         else:
-            c, slug = claim_rows[claims.ids[h.position]]
+            c, slug = claim_rows[row_id]
             doc = c.claim
             verdict = c.status + (f" ({c.flag_reason})" if c.flag_reason else "")
             reviewed = c.last_reviewed_at or c.updated_at

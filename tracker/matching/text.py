@@ -7,7 +7,10 @@ from functools import lru_cache
 from typing import Any
 
 # "— Name (@handle) February 25, 2016" at the end of an embedded tweet
-_ATTRIBUTION = re.compile(r"\s*[—–-]+\s*[^—–\n]{0,80}\(@\w+\)\s*[A-Z][a-z]+ \d{1,2}, \d{4}\s*$")
+_ATTRIBUTION = re.compile(
+    r"\s*[—–-]+\s*([^—–\n]{0,80}?)\s*\(@\w+\)\s*[A-Z][a-z]+ \d{1,2}, \d{4}\s*$"
+)
+_HANDLE = re.compile(r"@(\w+)")
 _LINK = re.compile(r"(?:https?://|pic\.twitter\.com/|www\.)\S*", re.IGNORECASE)
 _HASHTAG = re.compile(r"#(\w+)")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -26,11 +29,35 @@ yourselves rt via amp
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 
+# a quote mark that is not an apostrophe inside a word (don't, Trump's)
+_QUOTE = re.compile(r"(?<!\w)['‘’\"“”„‟«»]|['‘’\"“”„‟«»](?!\w)")
+
+
+def unquoted(text: str) -> str:
+    """``text`` without quote marks: the sentence vector of 'a' and "a" is the same.
+
+    Fact-check libraries hold the same claim twice with different quotes (the
+    CLEF-2020 one, hundreds of times); identical vectors make them tie exactly,
+    and ties go to the earlier one.
+    """
+    return " ".join(_QUOTE.sub("", text.replace("’", "'")).split())
+
+
+def _split(name: str) -> str:
+    return _CAMEL.sub(" ", name).replace("_", " ")
+
+
 def clean(text: str) -> str:
-    """A query without a tweet's attribution and links; hashtags split into words."""
-    text = _ATTRIBUTION.sub("", text)
+    """A query without a tweet's date and links; hashtags and @handles split into words.
+
+    The tweet's author is kept (by name): fact-checks often name who said it
+    ("Donald Trump tweeted ..."). Chosen on CLEF-2020 train: MAP@5 0.810 ->
+    0.834 with the author and the handles' words.
+    """
+    text = _ATTRIBUTION.sub(lambda m: " " + m.group(1), text)
     text = _LINK.sub(" ", text)
-    text = _HASHTAG.sub(lambda m: _CAMEL.sub(" ", m.group(1)), text)
+    text = _HASHTAG.sub(lambda m: _split(m.group(1)), text)
+    text = _HANDLE.sub(lambda m: _split(m.group(1)), text)
     text = text.replace('""', '"')
     return " ".join(text.split())
 

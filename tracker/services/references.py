@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import true
+from sqlalchemy import insert, true
 from sqlmodel import Session, col, select
 
 from ..audit import EventAction, record_event
@@ -115,26 +115,35 @@ def _write_batch(
     known = {r.key: r for r in session.exec(select(Reference).where(col(Reference.key).in_(keys)))}
     fresh = [(k, r) for k, r in batch if k not in known]
     vectors = embed.encode([_doc(r) for _, r in fresh])
-    for (key, r), vector in zip(fresh, vectors, strict=True):
-        session.add(
-            Reference(
-                key=key,
-                url=r.url,
-                claim=r.claim,
-                **{name: getattr(r, name) for name in _UPDATABLE},
-                imported_by=actor,
-                embedding=embed.to_bytes(vector),
-            )
+    now = utcnow()
+    if fresh:  # one multi-row INSERT, not an ORM object per fact-check
+        session.execute(
+            insert(Reference),
+            [
+                {
+                    "key": key,
+                    "url": r.url,
+                    "claim": r.claim,
+                    **{name: getattr(r, name) for name in _UPDATABLE},
+                    "imported_by": actor,
+                    "imported_at": now,
+                    "embedding": embed.to_bytes(vector),
+                }
+                for (key, r), vector in zip(fresh, vectors, strict=True)
+            ],
         )
-        report.added += 1
+        report.added += len(fresh)
     for key, r in batch:
         row = known.get(key)
         if row is None:
             continue
         changes = {n: getattr(r, n) for n in _UPDATABLE if getattr(row, n) != getattr(r, n)}
         if changes:
+            if "title" in changes:  # the vector is of claim + title
+                row.embedding = embed.to_bytes(embed.encode([_doc(r)])[0])
             for name, value in changes.items():
                 setattr(row, name, value)
+            row.edited_at = now  # the matching indexes re-read edited rows
             session.add(row)
             report.updated += 1
         else:
