@@ -90,3 +90,24 @@ def test_bulk_is_refused_whole_for_a_viewer_and_checks_its_input(seeded: Session
     with pytest.raises(ValidationFailed, match="assigning needs"):
         services.bulk_update(session=seeded, versions={1: 1}, action="assign", actor="editor")
     assert queries.get_claim(session=seeded, claim_id=1).version == 1
+
+
+def test_pending_confirmations_are_listed_oldest_verdict_first(seeded: Session) -> None:
+    for cid, who in ((9, "bob"), (4, "ana"), (6, "carol")):
+        services.add_source(
+            session=seeded,
+            claim_id=cid,
+            url=f"https://e.example/{cid}",
+            stance="supports",
+            actor=who,
+        )
+        services.review_claim(
+            session=seeded, claim_id=cid, status="verified", actor=who, expected_version=1
+        )
+    services.confirm_verdict(session=seeded, claim_id=4, actor="editor", expected_version=2)
+    pending = queries.pending_confirmations(session=seeded)
+    assert [d.claim.id for d in pending] == [9, 6]  # in the order the verdicts were given
+    assert pending[0].sources[0].url == "https://e.example/9"
+    f = queries.ClaimFilter(pending_confirmation=True)
+    assert queries.count_claims(session=seeded, filters=f) == 2
+    assert queries.next_claim_id(session=seeded, after_id=9, filters=f, backwards=True) == 6

@@ -302,3 +302,14 @@ def test_reviewers_are_told_the_editors_queue_is_for_editors(desk: Engine) -> No
     _verdicts(desk)
     at = open_app("ana", "views/confirm.py")
     assert "Editors and admins confirm verdicts" in texts(at) and not at.main.button
+
+
+def test_readme_lists_the_shortcuts_the_claim_page_binds() -> None:
+    from dashboard import shortcuts
+
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- shortcuts:", 1)[1].split("\n\n", 1)[0]
+    documented = [line for line in table.splitlines() if line.startswith("| `")]
+    assert documented == shortcuts.help_markdown(shortcuts.CLAIM_SHORTCUTS).splitlines()[2:-2]

@@ -69,7 +69,7 @@ def _toggle_quick(name: str) -> None:
 
 
 def quick_filters() -> None:
-    cols = st.columns([1, 1, 2, 1, 5], vertical_alignment="center")
+    cols = st.columns([1, 1.3, 2, 1.3, 4.4], vertical_alignment="center")
     for col, name in zip(cols, QUICK, strict=False):
         col.button(
             QUICK_LABELS[name],
@@ -184,7 +184,7 @@ def table(rows: list[ClaimPublic], matched: dict[int, Any], several_articles: bo
                 + (" · to confirm" if r.pending_confirmation else ""),
                 "Assignee": r.assignee or "",
                 "Type": r.claim_type,
-                "Section": short(r.section, 60),
+                "Section": short(r.section, 40),
                 "Sources": r.source_count,
                 "Score": "" if r.score is None else f"{r.score:.2f}",
                 "Checked before": _badge(matched.get(r.id)),
@@ -195,6 +195,8 @@ def table(rows: list[ClaimPublic], matched: dict[int, Any], several_articles: bo
     )
     if not several_articles:
         frame = frame.drop(columns=["Article"])
+    if not frame["Checked before"].any():  # room for the claim when no row has a match
+        frame = frame.drop(columns=["Checked before"])
     return frame.style.apply(
         lambda column: [status_cell_style(r.status) for r in rows], subset=["Status"]
     )
@@ -273,32 +275,38 @@ def bulk_bar(user: str | None, selected: list[int]) -> None:
     if not user or not auth.can("assign_self"):
         return  # viewers read; the services would refuse anyway
     n = len(selected)
-    cols = st.columns([2, 1, 1, 1, 1, 1, 3], vertical_alignment="bottom")
-    cols[0].markdown(
-        f"**{n}** selected" if n else "Select rows (tick boxes on the left) to act on many"
-    )
+    none = n == 0
+    cols = st.columns([2.2, 1, 1.4, 1.2, 1.4, 1.3, 2], vertical_alignment="center")
+    cols[0].markdown(f"**{n}** selected" if n else "Tick rows to act on many:")
     if cols[1].button("Open", key="q_open_selected", disabled=n != 1, width="stretch"):
         open_claim(selected[0])
-    can_others = auth.can("assign_other")
-    for col, action in zip(cols[2:6], BulkAction, strict=True):
-        col.button(
-            BULK_LABELS[action]
-            + (" to me" if action is BulkAction.assign and not can_others else ""),
-            key=f"q_bulk_{action.value}",
-            disabled=n == 0,
-            on_click=run_bulk,
-            args=(action, user),
-            width="stretch",
-        )
-    with cols[6]:
-        if can_others:
-            st.text_input(
-                "Assign to",
-                key="q_bulk_assignee",
-                placeholder=f"account name (empty: {user})",
-            )
-        st.text_input("Dismiss reason (optional)", key="q_bulk_reason", placeholder="e.g. opinion")
+    if auth.can("assign_other"):
+        with cols[2].popover("Assign…", disabled=none, width="stretch"):
+            st.text_input("Assign to", key="q_bulk_assignee", placeholder=f"name (empty: {user})")
+            _bulk_button(BulkAction.assign, user, n, "Assign")
+    else:
+        with cols[2]:
+            _bulk_button(BulkAction.assign, user, n, "Assign to me")
+    with cols[3]:
+        _bulk_button(BulkAction.unassign, user, n, "Unassign")
+    with cols[4]:
+        _bulk_button(BulkAction.start_review, user, n, "Start review")
+    with cols[5].popover("Dismiss…", disabled=none, width="stretch"):
+        st.text_input("Reason (optional, kept as a note)", key="q_bulk_reason")
+        _bulk_button(BulkAction.dismiss, user, n, "Dismiss")
     bulk_result()
+
+
+def _bulk_button(action: BulkAction, user: str, n: int, label: str) -> None:
+    st.button(
+        label,
+        key=f"q_bulk_{action.value}",
+        disabled=n == 0,
+        on_click=run_bulk,
+        args=(action, user),
+        width="stretch",
+        help=f"{BULK_LABELS[action]} the {n} selected claims, each at the version shown",
+    )
 
 
 def render() -> None:
@@ -368,17 +376,18 @@ def render() -> None:
         row_height=ROW_HEIGHT,
         on_select="rerun",
         selection_mode="multi-row",
+        # about 920 px of table at 1400 px with the sidebar open: the claim takes the most
         column_config={
-            "Claim": st.column_config.TextColumn(width=560, help="The claim, as reviewed"),
-            "Article": st.column_config.TextColumn(width=120),
-            "Status": st.column_config.TextColumn(width=150),
-            "Assignee": st.column_config.TextColumn(width=90),
-            "Type": st.column_config.TextColumn(width=90),
-            "Section": st.column_config.TextColumn(width=130),
-            "Sources": st.column_config.NumberColumn(width=60),
-            "Score": st.column_config.TextColumn(width=60, help="Check-worthiness (extracted)"),
-            "Checked before": st.column_config.TextColumn(width=110),
-            "ID": st.column_config.NumberColumn(width=60, format="%d"),
+            "Claim": st.column_config.TextColumn(width=390, help="The claim, as reviewed"),
+            "Article": st.column_config.TextColumn(width=100),
+            "Status": st.column_config.TextColumn(width=105),
+            "Assignee": st.column_config.TextColumn(width=75),
+            "Type": st.column_config.TextColumn(width=95),
+            "Section": st.column_config.TextColumn(width=100),
+            "Sources": st.column_config.NumberColumn("Src", width=40, help="Sources"),
+            "Score": st.column_config.TextColumn(width=50, help="Check-worthiness (extracted)"),
+            "Checked before": st.column_config.TextColumn(width=100),
+            "ID": st.column_config.NumberColumn(width=45, format="%d"),
         },
     )
     # what bulk actions act on: these rows at the versions shown
