@@ -313,3 +313,18 @@ def test_readme_lists_the_shortcuts_the_claim_page_binds() -> None:
     table = readme.split("<!-- shortcuts:", 1)[1].split("\n\n", 1)[0]
     documented = [line for line in table.splitlines() if line.startswith("| `")]
     assert documented == shortcuts.help_markdown(shortcuts.CLAIM_SHORTCUTS).splitlines()[2:-2]
+
+
+def test_an_edit_that_leaves_the_quote_alone_keeps_it_exactly(desk: Engine) -> None:
+    before = claim(desk, 1)  # its quote ends inside the word "workloads,"
+    at = open_app("editor", "views/claim.py", id="1")
+    at.toggle(key="c_edit_open").set_value(True).run()
+    at.text_input(key="c_edit_section").input("Summary")
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    after = claim(desk, 1)
+    assert after.section == "Summary"
+    assert (after.quote, after.quote_start, after.quote_end) == (
+        before.quote,
+        before.quote_start,
+        before.quote_end,
+    )

@@ -355,6 +355,12 @@ def edit(d: ClaimDetail, user: str | None, seen: int, text: str) -> None:
             )
             first, last = sorted(labels.index(v) for v in chosen)
             span = (words[first][0], words[last][1])
+            unmoved = (
+                _word_at(words, c.quote_start, end=False),
+                _word_at(words, c.quote_end, end=True),
+            )
+            if (first, last) == unmoved:  # keep the exact quote (it may end inside a word)
+                span = (c.quote_start, c.quote_end)
             st.markdown(paragraph_with_quote(text, *span))
         else:
             st.caption("The quote is not at its place in the article; fix it with the CLI import.")
