@@ -144,6 +144,13 @@ def test_a_reviewer_bulk_takes_claims_and_is_refused_anothers(desk: Engine) -> N
     assert (claim(desk, 1).assignee, claim(desk, 2).assignee) == ("ana", "bob")
 
 
+def test_a_viewer_opens_a_ticked_row_and_has_no_bulk_actions(desk: Engine) -> None:
+    at = select_rows(open_app("victor"), 2)
+    assert not [b for b in at.button if (b.key or "").startswith("q_bulk_")]
+    at.button(key="q_open_selected").click().run()
+    assert at.session_state["claim_id"] == 3
+
+
 # --- claim page --------------------------------------------------------------------------
 
 

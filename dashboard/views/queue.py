@@ -272,14 +272,14 @@ def bulk_result() -> None:
 
 
 def bulk_bar(user: str | None, selected: list[int]) -> None:
-    if not user or not auth.can("assign_self"):
-        return  # viewers read; the services would refuse anyway
     n = len(selected)
     none = n == 0
     cols = st.columns([2.2, 1, 1.4, 1.2, 1.4, 1.3, 2], vertical_alignment="center")
-    cols[0].markdown(f"**{n}** selected" if n else "Tick rows to act on many:")
+    cols[0].markdown(f"**{n}** selected" if n else "Tick a row to open it, several to act:")
     if cols[1].button("Open", key="q_open_selected", disabled=n != 1, width="stretch"):
         open_claim(selected[0])
+    if not user or not auth.can("assign_self"):
+        return  # viewers read: no bulk actions (the services would refuse them anyway)
     if auth.can("assign_other"):
         with cols[2].popover("Assign…", disabled=none, width="stretch"):
             st.text_input("Assign to", key="q_bulk_assignee", placeholder=f"name (empty: {user})")
