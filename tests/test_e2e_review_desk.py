@@ -74,6 +74,9 @@ def test_keyboard_walks_verifies_and_never_fires_while_typing(
         "https://www.example.org/vera-rubin"
     )
     page.get_by_role("button", name="Add source").click()  # type: ignore[attr-defined]
+    # the page is drawn again with the source (its second run clears the form): only then
+    # type, or that redraw takes the focus out of the note
+    page.get_by_role("heading", name="Sources (1)").wait_for(timeout=20_000)  # type: ignore[attr-defined]
     settle(page)
     assert claim(url, 1).source_count == 1
 
