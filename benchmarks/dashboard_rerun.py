@@ -25,6 +25,7 @@ APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGES = {
     "queue": None,
     "claim": "views/claim.py",
+    "confirm": "views/confirm.py",
     "article": "views/article.py",
     "overview": "views/overview.py",
     "export": "views/export.py",

@@ -13,6 +13,7 @@ PAGES = Path(__file__).parent / "views"
 PAGE_FILES = {
     "queue": ("Review queue", ":material/checklist:"),
     "claim": ("Claim", ":material/fact_check:"),
+    "confirm": ("Confirm", ":material/task_alt:"),
     "article": ("Article", ":material/article:"),
     "overview": ("Overview", ":material/monitoring:"),
     "export": ("Export", ":material/download:"),

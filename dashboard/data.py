@@ -51,7 +51,7 @@ def session() -> Iterator[Session]:
         yield s
 
 
-def write(action: Callable[..., T], **kwargs: Any) -> T:
+def write(action: Callable[..., T], /, **kwargs: Any) -> T:
     """Run a tracker service in its own session (it bumps the change markers)."""
     with session() as s:
         return action(session=s, **kwargs)
@@ -63,7 +63,7 @@ def marker(topic: ChangeTopic) -> int:
         return queries.change_markers(session=s).get(topic.value, 0)
 
 
-def read(query: Callable[..., T], **kwargs: Any) -> T:
+def read(query: Callable[..., T], /, **kwargs: Any) -> T:
     """An uncached read, for the claim a reviewer is about to act on."""
     with session() as s:
         return query(session=s, **kwargs)
@@ -169,6 +169,18 @@ def _assignees(url: str, marker: int) -> list[str]:
 
 def assignees(url: str) -> list[str]:
     return _assignees(url, marker(CLAIMS))
+
+
+@_cached
+def _pending_confirmations(url: str, marker: int, article: str | None) -> list[queries.ClaimDetail]:
+    with session() as s:
+        return queries.pending_confirmations(session=s, article=article)
+
+
+def pending_confirmations(url: str, article: str | None = None) -> list[queries.ClaimDetail]:
+    """The editor's queue: verdicts waiting for confirmation, oldest first, with their
+    sources and notes (at most ``queries.PENDING_SHOWN``)."""
+    return _pending_confirmations(url, marker(CLAIMS), article)
 
 
 # The most claims the export page offers for download: Streamlit keeps the file in

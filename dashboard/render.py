@@ -42,6 +42,16 @@ STATUS_HEX = {
     "flagged": "#ff4b4b",
     "dismissed": "#803df5",
 }
+# Text on the chip colour at 18 % (readable: Streamlit's body colour on a light tint).
+STATUS_TEXT_HEX = "#31333f"
+
+
+def status_cell_style(status: str) -> str:
+    """CSS for a table cell showing ``status``: the status colour as a light chip."""
+    colour = STATUS_HEX.get(status, STATUS_HEX["unreviewed"])
+    return f"background-color: {colour}2e; color: {STATUS_TEXT_HEX}; font-weight: 600"
+
+
 STANCE_COLOURS = {"supports": "green", "refutes": "red", "context": "blue"}
 # When highlights overlap, the status that most needs attention wins.
 STATUS_PRIORITY = ("flagged", "in_review", "unreviewed", "verified", "dismissed")
@@ -70,6 +80,18 @@ def status_badge(status: str, flag_reason: str | None = None) -> str:
 def status_legend() -> str:
     """Every status as its badge, in workflow order: the one legend every page shows."""
     return " ".join(status_badge(status) for status in STATUS_COLOURS)
+
+
+def source_line(stance: str, label: str | None, url: str, publisher: str | None) -> str:
+    """A source as one line: its stance badge, a safe link, the publisher."""
+    return join_nonempty(
+        [
+            badge(stance, STANCE_COLOURS.get(stance, "gray")),
+            safe_link(label, url),
+            md_escape(publisher),
+        ],
+        " ",
+    )
 
 
 def highlight(text: str, colour: str) -> str:

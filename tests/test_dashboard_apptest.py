@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from tracker import db, queries, services
+from tracker.errors import RuleViolation
 from tracker.models import Event
 from tracker.services.seeding import seed
 
@@ -64,6 +65,7 @@ def texts(at: AppTest) -> str:
         + [w.value for w in at.warning]
         + [i.value for i in at.info]
         + [s.value for s in at.success]
+        + [t.value for t in at.toast]  # what an action's success says (#11)
     )
     return "\n".join(str(p) for p in parts)
 
@@ -124,8 +126,12 @@ def test_next_unreviewed_opens_the_first_unreviewed_claim(seeded_db: Engine) -> 
 
 def test_verify_without_a_source_shows_the_rule_and_changes_nothing(seeded_db: Engine) -> None:
     at = app("views/claim.py", id="1")
-    at.button(key="c_verify").click().run()
-    assert "verify needs at least one supporting source" in texts(at)
+    assert at.button(key="c_verify").disabled  # off, with the rule's reason beside it (#11)
+    assert "verify needs at least one supporting source" in " ".join(c.value for c in at.caption)
+    with Session(seeded_db) as s, pytest.raises(RuleViolation, match="supporting source"):
+        services.review_claim(
+            session=s, claim_id=1, status="verified", actor="ana", expected_version=1
+        )
     assert claim(seeded_db, 1).status == "unreviewed" and claim(seeded_db, 1).version == 1
     assert review_events(seeded_db, 1) == []
 
@@ -229,7 +235,7 @@ def test_sign_in_with_password_and_rate_limit(seeded_db: Engine) -> None:
 
 def test_viewer_cannot_act_and_the_service_refuses_anyway(seeded_db: Engine) -> None:
     at = app("views/claim.py", user="victor", id="1")
-    assert at.button(key="c_verify").disabled
+    assert not [b for b in at.button if b.key == "c_verify"]  # read-only: no actions (#11)
     assert "can read claims but not change them" in texts(at)
     from tracker.errors import PermissionDenied
 

@@ -41,7 +41,7 @@ def test_an_editor_rates_a_claim_on_its_page(seeded_db: Engine) -> None:  # noqa
         ("summary_edited", "Only for *training*, <b>not</b> inference.", "eve"),
     ]
     shown = texts(at)
-    assert "Rating and summary saved" in shown
+    assert "Rating and summary saved" in " ".join(t.value for t in at.toast)
     assert "\\*training\\*" in shown and "\\<b\\>not\\</b\\>" in shown  # shown as text
 
 

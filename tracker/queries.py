@@ -54,6 +54,7 @@ class ClaimFilter:
     ids: Sequence[int] = ()
     include_below_threshold: bool = False
     has_match: bool = False  # only claims with a close earlier match (#12)
+    pending_confirmation: bool = False  # verdicts no editor has confirmed yet (#11)
 
     def __post_init__(self) -> None:
         for s in self.status:
@@ -63,6 +64,9 @@ class ClaimFilter:
         if self.origin:
             parse_enum(Origin, self.origin, "origin")
 
+
+# A verdict waits for its second review until an editor confirms it.
+PENDING_STATUSES = (ClaimStatus.verified, ClaimStatus.flagged)
 
 # Ids are INTEGER (SQLite) / int4 (PostgreSQL) serials: one range on both backends,
 # so an id beyond it is simply not there (instead of an overflow in the driver).
@@ -166,6 +170,9 @@ def _conditions(filters: ClaimFilter) -> list[ColumnElement[bool]]:
                 )
             )
         )
+    if filters.pending_confirmation:
+        conds.append(col(Claim.status).in_([s.value for s in PENDING_STATUSES]))
+        conds.append(col(Claim.confirmed_by).is_(None))
     if filters.search and filters.search.strip():
         conds.append(_TextSearch(filters.search.strip()))
     return conds
@@ -290,14 +297,18 @@ def next_claim_id(
     session: Session,
     after_id: int | None = None,
     filters: ClaimFilter | None = None,
+    backwards: bool = False,
 ) -> int | None:
-    """The next claim (by id, wrapping around) that matches ``filters``."""
+    """The next claim (by id, wrapping around) that matches ``filters``.
+
+    ``backwards`` walks the other way: the previous claim, wrapping to the last.
+    """
     filters = filters or ClaimFilter(status=[ClaimStatus.unreviewed.value])
-    base = (
-        select(Claim.id).where(and_(True, *_conditions(filters))).order_by(col(Claim.id)).limit(1)
-    )
+    order = col(Claim.id).desc() if backwards else col(Claim.id)
+    base = select(Claim.id).where(and_(True, *_conditions(filters))).order_by(order).limit(1)
     if after_id is not None:
-        found = session.exec(base.where(col(Claim.id) > after_id)).first()
+        beyond = col(Claim.id) < after_id if backwards else col(Claim.id) > after_id
+        found = session.exec(base.where(beyond)).first()
         if found is not None:
             return found
     return session.exec(base).first()
@@ -332,6 +343,25 @@ def claim_detail(*, session: Session, claim_id: int) -> ClaimDetail:
         ],
         events=[EventPublic.model_validate(e.model_dump() | {"at": as_utc(e.at)}) for e in events],
     )
+
+
+PENDING_SHOWN = 50  # the editor's queue shows this many at a time, oldest first
+
+
+def pending_confirmations(
+    *, session: Session, article: str | None = None, limit: int = PENDING_SHOWN
+) -> list[ClaimDetail]:
+    """Verdicts waiting for an editor's confirmation, oldest verdict first, each with
+    its sources, notes and history (the editor's queue)."""
+    _check_count(limit, "limit")
+    filters = ClaimFilter(article=article, pending_confirmation=True, include_below_threshold=True)
+    stmt = (
+        select(Claim.id)
+        .where(and_(True, *_conditions(filters)))
+        .order_by(col(Claim.last_reviewed_at), col(Claim.id))
+        .limit(limit)
+    )
+    return [claim_detail(session=session, claim_id=int(cid or 0)) for cid in session.exec(stmt)]
 
 
 def list_articles(*, session: Session, with_counts: bool = True) -> list[ArticlePublic]:

@@ -2,29 +2,38 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
-from dashboard import auth, data, state
+from dashboard import auth, data, shortcuts, state
 from dashboard.render import (
-    STANCE_COLOURS,
-    STATUS_COLOURS,
     badge,
     join_nonempty,
     md_escape,
     paragraph_with_quote,
     safe_link,
     short,
+    source_line,
     status_badge,
+    status_legend,
 )
 from tracker import queries, services
 from tracker.audit import EventAction
 from tracker.config import get_settings
 from tracker.errors import EditConflict, NotFound, TrackerError
 from tracker.intake.text import Outline
-from tracker.models import ClaimStatus, EventPublic, FlagReason, RatingUpdate, Stance
+from tracker.models import (
+    ClaimStatus,
+    ClaimType,
+    ClaimUpdate,
+    EventPublic,
+    FlagReason,
+    RatingUpdate,
+    Stance,
+)
 from tracker.publishing import publication_blockers, rating_choices
 from tracker.queries import ClaimDetail
 from tracker.services import links as link_service
@@ -55,21 +64,32 @@ def go_to(claim_id: int) -> None:
     st.rerun()
 
 
-def act(label: str, action: Callable[..., Any], **kwargs: Any) -> bool:
-    """Run a service; show its error in the page. True when it succeeded."""
+def act(label: str, action: Callable[..., Any], *, where: str = "actions", **kwargs: Any) -> bool:
+    """Run a service. Success: a toast (in view wherever the page is scrolled); refusal:
+    the reason next to the control that asked (``where``), inputs kept. True on success."""
     try:
         result = data.write(action, **kwargs)
     except EditConflict as exc:
-        st.session_state["_conflict"] = str(exc)
+        st.session_state["_conflict"] = str(exc)  # the banner above the actions
+        if where != "actions":
+            st.session_state["_action_error"] = (where, str(exc))
         return False
     except TrackerError as exc:
-        st.session_state["_action_error"] = str(exc)
+        st.session_state["_action_error"] = (where, str(exc))
         return False
     version = getattr(result, "version", None)
     if version is not None and "claim_id" in kwargs:
         state.remember(kwargs["claim_id"], version)
-    state.flash("success", label)
+    state.flash("toast", label)
     return True
+
+
+def refusal(where: str) -> None:
+    """The last refused action's reason, if it was asked for here."""
+    pending = st.session_state.get("_action_error")
+    if pending and pending[0] == where:
+        del st.session_state["_action_error"]
+        st.error(md_escape(pending[1]), icon=":material/block:")
 
 
 def header(d: ClaimDetail, text: str) -> None:
@@ -128,15 +148,7 @@ def conflict_banner(d: ClaimDetail, seen: int) -> None:
 def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
     c = d.claim
     has_verdict = c.status in (ClaimStatus.verified, ClaimStatus.flagged)
-    if not auth.can("review"):
-        st.info(f"Your role ({auth.current_role()}) can read claims but not change them.")
-    elif has_verdict and not auth.can("reopen_verdict"):
-        st.info("This claim has a verdict; an editor can confirm or reopen it.")
-    disabled = not auth.can("review") or (has_verdict and not auth.can("reopen_verdict"))
-    base = {"claim_id": c.id, "actor": user or "", "expected_version": seen}
-    error = st.session_state.pop("_action_error", None)
-    if error:
-        st.error(md_escape(error))
+    base: dict[str, Any] = {"claim_id": c.id, "actor": user or "", "expected_version": seen}
     if c.pending_confirmation:
         st.warning(
             f"Verdict by {md_escape(c.last_reviewed_by)} is pending confirmation by an editor."
@@ -151,14 +163,24 @@ def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
     elif c.confirmed_by:
         when = f"{c.confirmed_at:%Y-%m-%d %H:%M}" if c.confirmed_at else "?"
         st.success(f"Verdict confirmed by {md_escape(c.confirmed_by)} on {when} UTC.")
+    if not auth.can("review"):
+        st.info(
+            f"Read-only: your role ({auth.current_role()}) can read claims but not change them."
+        )
+        return
+    if has_verdict and not auth.can("reopen_verdict"):
+        st.info("This claim has a verdict; an editor can confirm or reopen it.")
+    disabled = has_verdict and not auth.can("reopen_verdict")
 
+    present = {Stance(s.stance) for s in d.sources}
+    blocker = services.verdict_blocker(ClaimStatus.verified, None, present)
     cols = st.columns(6)
     if cols[0].button(
         "✓ Verify",
         type="primary",
         key="c_verify",
-        disabled=disabled or c.status == ClaimStatus.verified,
-        help="Needs at least one source",
+        disabled=disabled or c.status == ClaimStatus.verified or blocker is not None,
+        help=(blocker.capitalize() + ": add one below (s).") if blocker else "Shortcut: v",
         width="stretch",
     ):
         act("Verified.", services.review_claim, status=ClaimStatus.verified.value, **base)
@@ -174,7 +196,7 @@ def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
     ):
         act("Marked in review.", services.review_claim, status=ClaimStatus.in_review.value, **base)
         st.rerun()
-    if c.status == ClaimStatus.dismissed or c.status in (ClaimStatus.verified, ClaimStatus.flagged):
+    if c.status == ClaimStatus.dismissed or has_verdict:
         if cols[3].button("Reopen", key="c_reopen", disabled=disabled, width="stretch"):
             act("Reopened.", services.review_claim, status=ClaimStatus.unreviewed.value, **base)
             st.rerun()
@@ -201,19 +223,23 @@ def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
     ):
         act(f"Assigned to {user}.", services.assign_claim, assignee=user, **base)
         st.rerun()
-    with (
-        cols[5].popover("Assign…", disabled=not auth.can("assign_other"), width="stretch"),
-        st.form("c_assign_form", border=False),
-    ):
-        who = st.text_input("Reviewer", key="c_assignee", placeholder="name, empty = nobody")
-        if st.form_submit_button("Assign"):
-            act(
-                "Assignment changed.",
-                services.assign_claim,
-                assignee=who.strip() or None,
-                **base,
-            )
-            st.rerun()
+    if auth.can("assign_other"):
+        with (
+            cols[5].popover("Assign…", width="stretch"),
+            st.form("c_assign_form", border=False),
+        ):
+            who = st.text_input("Reviewer", key="c_assignee", placeholder="name, empty = nobody")
+            if st.form_submit_button("Assign"):
+                act(
+                    "Assignment changed.",
+                    services.assign_claim,
+                    assignee=who.strip() or None,
+                    **base,
+                )
+                st.rerun()
+    if blocker and c.status != ClaimStatus.verified:
+        st.caption(f"Verify is off: {md_escape(blocker)}. Add one under Sources (press s).")
+    refusal("actions")
 
     if c.status != ClaimStatus.dismissed and not disabled:
         st.text_input(
@@ -221,7 +247,6 @@ def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
             key="c_dismiss_reason",
             placeholder="Dismiss reason (optional), e.g. opinion, not a factual claim",
             label_visibility="collapsed",
-            disabled=disabled,
         )
     if c.below_threshold:
         st.info("This extracted sentence scored below the threshold, so it is not in the queue.")
@@ -231,6 +256,9 @@ def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
             act("Promoted.", services.promote_candidate, claim_id=c.id, actor=user or "")
             st.rerun()
     if flag_open:
+        if st.session_state.pop("_clear_flag", False):
+            st.session_state["c_flag_note"] = ""
+            st.session_state["c_flag_reason"] = None
         with st.form("c_flag_form"):
             st.markdown("**Flag this claim**")
             reason = st.selectbox(
@@ -245,13 +273,124 @@ def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
                 if act(
                     "Flagged.",
                     services.review_claim,
+                    where="flag",
                     status=ClaimStatus.flagged.value,
                     reason=reason,
                     note=note,
                     **base,
                 ):
                     st.session_state["_close_flag"] = True
+                    st.session_state["_clear_flag"] = True
                 st.rerun()
+            refusal("flag")
+
+
+# --- editing (editors) -----------------------------------------------------------------
+
+_WORD = re.compile(r"\S+")
+
+
+def paragraph_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    p_start = text.rfind("\n", 0, start) + 1
+    p_end = text.find("\n", end)
+    return p_start, len(text) if p_end < 0 else p_end
+
+
+def words_of(text: str, p_start: int, p_end: int) -> list[tuple[int, int]]:
+    """The (start, end) article offsets of each word of the paragraph."""
+    return [(p_start + m.start(), p_start + m.end()) for m in _WORD.finditer(text[p_start:p_end])]
+
+
+def _word_at(words: list[tuple[int, int]], offset: int, *, end: bool) -> int:
+    for i, (a, b) in enumerate(words):
+        if (a < offset <= b) if end else (a <= offset < b):
+            return i
+    return len(words) - 1 if end else 0
+
+
+def _fill_edit_form(d: ClaimDetail, text: str) -> None:
+    """When the edit form opens: the claim as it is now."""
+    c = d.claim
+    st.session_state["c_edit_claim"] = c.claim
+    st.session_state["c_edit_section"] = c.section or ""
+    st.session_state["c_edit_type"] = c.claim_type
+    words = words_of(text, *paragraph_bounds(text, c.quote_start, c.quote_end))
+    if words:
+        labels = word_labels(text, words)
+        st.session_state["c_edit_from"] = labels[_word_at(words, c.quote_start, end=False)]
+        st.session_state["c_edit_to"] = labels[_word_at(words, c.quote_end, end=True)]
+
+
+def word_labels(text: str, words: list[tuple[int, int]]) -> list[str]:
+    """The slider's stops: each word numbered (a word may occur twice in a paragraph)."""
+    return [f"{i + 1}: {text[a:b]}" for i, (a, b) in enumerate(words)]
+
+
+def edit(d: ClaimDetail, user: str | None, seen: int, text: str) -> None:
+    """An editor's change of text, quote (a span of the paragraph), section and type,
+    through ``services.update_claim`` (version check and audit trail there)."""
+    c = d.claim
+    if not auth.can("edit_claim"):
+        return
+    if st.session_state.pop("_close_edit", False):
+        st.session_state["c_edit_open"] = False
+    if not st.toggle("✎ Edit claim", key="c_edit_open", help="Shortcut: e"):
+        st.session_state.pop("_c_edit_for", None)  # reopening starts from the claim as it is
+        return
+    if st.session_state.get("_c_edit_for") != c.id:
+        _fill_edit_form(d, text)
+        st.session_state["_c_edit_for"] = c.id
+    p_start, p_end = paragraph_bounds(text, c.quote_start, c.quote_end)
+    words = words_of(text, p_start, p_end)
+    located_ok = 0 <= c.quote_start < c.quote_end <= len(text) and bool(words)
+    span: tuple[int, int] | None = None
+    with st.container(border=True):
+        st.markdown("**Edit the claim** (an edit of text or quote needs a new confirmation)")
+        if located_ok:
+            labels = word_labels(text, words)
+            st.caption("Quote: choose its first and last word in the paragraph")
+            chosen = (
+                st.select_slider("Quote starts at", options=labels, key="c_edit_from"),
+                st.select_slider("Quote ends at", options=labels, key="c_edit_to"),
+            )
+            first, last = sorted(labels.index(v) for v in chosen)
+            span = (words[first][0], words[last][1])
+            unmoved = (
+                _word_at(words, c.quote_start, end=False),
+                _word_at(words, c.quote_end, end=True),
+            )
+            if (first, last) == unmoved:  # keep the exact quote (it may end inside a word)
+                span = (c.quote_start, c.quote_end)
+            st.markdown(paragraph_with_quote(text, *span))
+        else:
+            st.caption("The quote is not at its place in the article; fix it with the CLI import.")
+    with st.form("c_edit_form", border=True):
+        claim_text = st.text_area("Claim", key="c_edit_claim", max_chars=2000)
+        e1, e2 = st.columns(2)
+        section = e1.text_input("Section", key="c_edit_section")
+        types = [t.value for t in ClaimType]
+        claim_type = e2.selectbox("Type", types, key="c_edit_type")
+        if st.form_submit_button("Save changes", type="primary"):
+            changes: dict[str, Any] = {
+                "claim": claim_text,
+                "section": section.strip() or None,
+                "claim_type": claim_type,
+            }
+            if span is not None and span != (c.quote_start, c.quote_end):
+                a, b = span
+                changes |= {"quote": text[a:b], "quote_start": a, "quote_end": b}
+            if act(
+                "Claim edited.",
+                services.update_claim,
+                where="edit",
+                claim_id=c.id,
+                changes=ClaimUpdate(**changes),
+                actor=user or "",
+                expected_version=seen,
+            ):
+                st.session_state["_close_edit"] = True
+            st.rerun()
+        refusal("edit")
 
 
 def publication(d: ClaimDetail, user: str | None, seen: int) -> None:
@@ -293,12 +432,14 @@ def publication(d: ClaimDetail, user: str | None, seen: int) -> None:
             act(
                 "Rating and summary saved.",
                 services.rate_claim,
+                where="rate",
                 claim_id=c.id,
                 changes=RatingUpdate(rating=rating, verdict_summary=summary),
                 actor=user or "",
                 expected_version=seen,
             )
             st.rerun()
+        refusal("rate")
 
 
 def sources(d: ClaimDetail, user: str | None) -> None:
@@ -331,43 +472,40 @@ def sources(d: ClaimDetail, user: str | None) -> None:
     for s in d.sources:
         link_label, link_colour = LINK_STATES.get(s.link_state, (s.link_state or "?", "gray"))
         with st.container(border=True):
-            st.markdown(
-                join_nonempty(
-                    [
-                        badge(s.stance, STANCE_COLOURS.get(s.stance, "gray")),
-                        safe_link(s.title or s.page_title or s.url, s.url),
-                        md_escape(s.publisher),
-                    ],
-                    " ",
-                )
-            )
+            st.markdown(source_line(s.stance, s.title or s.page_title or s.url, s.url, s.publisher))
             status = f" (HTTP {s.http_status})" if s.http_status else ""
             extra = [badge(f"link {link_label}{status}", link_colour)]
             if s.archived_url:
                 extra.append(safe_link("archived copy", s.archived_url))
             extra.append(f"added by {md_escape(s.added_by)} {s.added_at:%Y-%m-%d %H:%M}")
             st.caption(" · ".join(extra))
-    with st.form("c_source_form", clear_on_submit=True):
+    if not auth.can("add_source"):
+        return  # read-only: no input boxes
+    if st.session_state.pop("_clear_source", False):
+        st.session_state["c_src_url"] = st.session_state["c_src_title"] = ""
+        st.session_state["c_src_publisher"] = ""
+    # not clear_on_submit: a refused source keeps what was typed
+    with st.form("c_source_form"):
         st.markdown("**Add a source**")
         url = st.text_input("URL (http or https)", key="c_src_url")
         c1, c2, c3 = st.columns(3)
         stance = c1.selectbox("Stance", [x.value for x in Stance], key="c_src_stance")
         title = c2.text_input("Title", key="c_src_title")
         publisher = c3.text_input("Publisher", key="c_src_publisher")
-        if st.form_submit_button("Add source", disabled=not auth.can("add_source")):
-            if act(
-                "Source added.",
-                services.add_source,
-                claim_id=d.claim.id,
-                url=url,
-                stance=stance,
-                title=title or None,
-                publisher=publisher or None,
-                actor=user or "",
-            ):
-                st.rerun()
-            else:
-                st.error(md_escape(st.session_state.pop("_action_error", "")))
+        if st.form_submit_button("Add source") and act(
+            "Source added.",
+            services.add_source,
+            where="source",
+            claim_id=d.claim.id,
+            url=url,
+            stance=stance,
+            title=title or None,
+            publisher=publisher or None,
+            actor=user or "",
+        ):
+            st.session_state["_clear_source"] = True
+            st.rerun()
+        refusal("source")
 
 
 # --- "Checked before" (#12) ----------------------------------------------------------
@@ -427,6 +565,7 @@ def checked_before(d: ClaimDetail, user: str | None) -> None:
                 label = src.get("title") or src.get("url") or ""
                 stance = f"[{src['stance']}] " if src.get("stance") else ""
                 st.markdown(stance + safe_link(label, src.get("url") or ""))
+            refusal("reuse")
             if m.sources and st.button(
                 "Reuse its sources",
                 key=f"c_reuse_{m.kind}_{m.id}",
@@ -436,6 +575,7 @@ def checked_before(d: ClaimDetail, user: str | None) -> None:
                 act(
                     "Sources reused.",
                     services.reuse_sources,
+                    where="reuse",
                     claim_id=c.id,
                     kind=m.kind,
                     match_id=m.id,
@@ -450,15 +590,23 @@ def notes(d: ClaimDetail, user: str | None) -> None:
         with st.container(border=True):
             st.caption(f"{md_escape(n.author)} · {n.created_at:%Y-%m-%d %H:%M} UTC")
             st.markdown(md_escape(n.body))
-    with st.form("c_note_form", clear_on_submit=True):
-        body = st.text_area("Add a note", key="c_note_body")
-        if st.form_submit_button("Add note", disabled=not auth.can("add_note")):
-            if act(
-                "Note added.", services.add_note, claim_id=d.claim.id, body=body, actor=user or ""
-            ):
-                st.rerun()
-            else:
-                st.error(md_escape(st.session_state.pop("_action_error", "")))
+    if not auth.can("add_note"):
+        return  # read-only: no input boxes
+    if st.session_state.pop("_clear_note", False):
+        st.session_state["c_note_body"] = ""
+    with st.form("c_note_form"):  # a refused note keeps what was typed
+        body = st.text_area("Add a note", key="c_note_body", help="Shortcut: n")
+        if st.form_submit_button("Add note") and act(
+            "Note added.",
+            services.add_note,
+            where="note",
+            claim_id=d.claim.id,
+            body=body,
+            actor=user or "",
+        ):
+            st.session_state["_clear_note"] = True
+            st.rerun()
+        refusal("note")
 
 
 def _describe(e: EventPublic) -> str:
@@ -485,6 +633,54 @@ def history(d: ClaimDetail) -> None:
         st.markdown(f"`{e.at:%Y-%m-%d %H:%M}` **{md_escape(e.actor)}** {_describe(e)}{detail}")
 
 
+@st.dialog("Keyboard shortcuts")
+def shortcut_help() -> None:
+    st.markdown(shortcuts.help_markdown(shortcuts.CLAIM_SHORTCUTS))
+
+
+def navigation(d: ClaimDetail, user: str | None) -> None:
+    """Back to the queue, previous / next within the queue's filters, next unreviewed
+    (also within them), and the claim in its article."""
+    cid = d.claim.id
+    filters = state.current_filters(user)
+    nav = st.columns([1, 1, 1, 1.4, 1.2, 2.4], vertical_alignment="center")
+    if nav[0].button("← Queue", key="c_back", width="stretch"):
+        st.switch_page("views/queue.py")
+    for col, label, key, backwards in (
+        (nav[1], "↑ Previous", "c_prev_in_filter", True),
+        (nav[2], "↓ Next", "c_next_in_filter", False),
+    ):
+        other = data.read(queries.next_claim_id, after_id=cid, filters=filters, backwards=backwards)
+        if col.button(
+            label,
+            key=key,
+            disabled=other in (None, cid),
+            help=f"{label[2:]} claim within the queue's filters ({'k' if backwards else 'j'})",
+            width="stretch",
+        ):
+            go_to(other or cid)
+    nxt = data.read(queries.next_claim_id, after_id=cid, filters=state.unreviewed_in(filters))
+    if nav[3].button(
+        "Next unreviewed →",
+        key="c_next",
+        disabled=nxt is None or nxt == cid,
+        type="primary",
+        help="The next unreviewed claim within the queue's filters",
+        width="stretch",
+    ):
+        go_to(nxt or cid)
+    nav[4].page_link(
+        "views/article.py",
+        label="See in article",
+        icon=":material/article:",
+        query_params={"slug": d.claim.article, "claim": str(cid)},
+    )
+    with nav[5]:
+        if st.button("Shortcuts (?)", key="c_keys", type="tertiary"):
+            shortcut_help()
+    st.caption("Within: " + md_escape(state.describe(filters)))
+
+
 def render() -> None:
     user = auth.current_user()
     cid = claim_id_from_request()
@@ -492,7 +688,9 @@ def render() -> None:
     if cid is None:
         st.title("Claim")
         st.info("No claim chosen. Open one from the review queue, or go to the next unreviewed.")
-        nxt = data.read(queries.next_claim_id)
+        nxt = data.read(
+            queries.next_claim_id, filters=state.unreviewed_in(state.current_filters(user))
+        )
         if nxt is not None and st.button("Next unreviewed →", type="primary", key="c_first"):
             go_to(nxt)
         return
@@ -504,22 +702,13 @@ def render() -> None:
         return
     seen = state.seen_versions().setdefault(cid, d.claim.version)
     _, _title, text = data.article_text(data.database_url(), d.claim.article)
+    st.session_state["a_focus"] = cid  # the article view scrolls to this claim
 
-    nav = st.columns([1, 1, 1, 3])
-    if nav[0].button("← Queue", key="c_back"):
-        st.switch_page("views/queue.py")
-    nxt = data.read(queries.next_claim_id, after_id=cid)
-    if nav[1].button(
-        "Next unreviewed →", key="c_next", disabled=nxt is None or nxt == cid, type="primary"
-    ):
-        go_to(nxt or cid)
-    if nav[2].button("See in article", key="c_article"):
-        st.session_state["a_focus"] = cid
-        st.switch_page("views/article.py")
-
+    navigation(d, user)
     header(d, text)
     conflict_banner(d, seen)
     actions(d, user, seen)
+    edit(d, user, seen, text)
     publication(d, user, seen)
     st.divider()
     left, right = st.columns([3, 2], gap="large")
@@ -529,10 +718,8 @@ def render() -> None:
     with right:
         checked_before(d, user)
         history(d)
-    st.caption(
-        f"Version {d.claim.version} · status colours: "
-        + ", ".join(f"{k} = {v}" for k, v in STATUS_COLOURS.items())
-    )
+    st.caption(f"Version {d.claim.version} · status colours: " + status_legend())
+    shortcuts.install(shortcuts.CLAIM_SHORTCUTS)
 
 
 render()

@@ -1,18 +1,23 @@
-"""Review queue: filter, sort and page through claims; open one; go to the next unreviewed."""
+"""Review queue: filter (in the URL), sort and page through claims; open one; act on many."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import auth, data, state
-from dashboard.render import STATUS_LABELS, short
-from tracker import queries
-from tracker.models import ClaimStatus, ClaimType, Origin
+from dashboard.render import STATUS_LABELS, md_escape, short, status_cell_style, status_legend
+from tracker import queries, services
+from tracker.errors import TrackerError
+from tracker.models import ClaimPublic, ClaimStatus, ClaimType, Origin
 from tracker.queries import SORT_KEYS, ClaimFilter
+from tracker.services import BulkAction, BulkOutcome
 
 PAGE_SIZE = 50
+ROW_HEIGHT = 68  # px: over 4rem, so Streamlit wraps the claim text on three lines
+ROWS_IN_VIEW = 8
 SORT_LABELS = {
     "id": "Position (id)",
     "status": "Status",
@@ -22,6 +27,24 @@ SORT_LABELS = {
     "updated_at": "Last changed",
     "score": "Check-worthiness",
     "sources": "Source count",
+}
+QUICK = {  # quick filter -> (session key, value when on, value when off)
+    "mine": ("f_assignee", state.ME, state.ALL),
+    "unassigned": ("f_assignee", state.UNASSIGNED, state.ALL),
+    "pending": ("f_pending", True, False),
+}
+QUICK_LABELS = {"mine": "Mine", "unassigned": "Unassigned", "pending": "Pending confirmation"}
+BULK_LABELS = {
+    BulkAction.assign: "Assign",
+    BulkAction.unassign: "Unassign",
+    BulkAction.start_review: "Start review",
+    BulkAction.dismiss: "Dismiss",
+}
+REFUSAL_WORDS = {
+    "conflict": "changed meanwhile",
+    "role": "not your role",
+    "rule": "a rule says no",
+    "missing": "gone",
 }
 
 
@@ -34,8 +57,41 @@ def back_to_first_page() -> None:
     st.session_state["q_page"] = 1
 
 
-def filter_bar(url: str, user: str | None) -> ClaimFilter:
-    slugs = [a.slug for a in data.articles(url)]
+def _quick_on(name: str) -> bool:
+    key, on, _off = QUICK[name]
+    return bool(st.session_state.get(key) == on)
+
+
+def _toggle_quick(name: str) -> None:
+    key, on, off = QUICK[name]
+    st.session_state[key] = off if st.session_state.get(key) == on else on
+    back_to_first_page()
+
+
+def quick_filters() -> None:
+    cols = st.columns([1, 1.3, 2, 1.3, 4.4], vertical_alignment="center")
+    for col, name in zip(cols, QUICK, strict=False):
+        col.button(
+            QUICK_LABELS[name],
+            key=f"q_quick_{name}",
+            type="primary" if _quick_on(name) else "secondary",
+            on_click=_toggle_quick,
+            args=(name,),
+            width="stretch",
+        )
+    cols[3].button("Clear filters", key="q_clear", on_click=state.clear_filters)
+    cols[4].markdown("Status: " + status_legend())
+
+
+def _valid_choice(key: str, choices: list[str]) -> list[str]:
+    """The choices, keeping a value that came from a shared URL (a name with no claims yet)."""
+    value = st.session_state.get(key)
+    if isinstance(value, str) and value not in choices:
+        return [*choices, value]
+    return choices
+
+
+def filter_bar(url: str, user: str | None, slugs: list[str]) -> ClaimFilter:
     c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
     c1.multiselect(
         "Status",
@@ -54,7 +110,7 @@ def filter_bar(url: str, user: str | None) -> ClaimFilter:
     )
     c3.selectbox(
         "Assignee",
-        [state.ALL, "Me", state.UNASSIGNED, *data.assignees(url)],
+        _valid_choice("f_assignee", [state.ALL, state.ME, state.UNASSIGNED, *data.assignees(url)]),
         on_change=back_to_first_page,
         key="f_assignee",
     )
@@ -64,8 +120,13 @@ def filter_bar(url: str, user: str | None) -> ClaimFilter:
         key="f_search",
         placeholder="e.g. HBM4",
     )
-    if len(slugs) > 1:
-        st.selectbox("Article", [state.ALL, *slugs], on_change=back_to_first_page, key="f_article")
+    if len(slugs) > 1 or st.session_state.get("f_article", state.ALL) != state.ALL:
+        st.selectbox(
+            "Article",
+            _valid_choice("f_article", [state.ALL, *slugs]),
+            on_change=back_to_first_page,
+            key="f_article",
+        )
     with st.expander("More filters and sorting"):
         d1, d2, d3 = st.columns(3)
         d1.toggle(
@@ -87,6 +148,12 @@ def filter_bar(url: str, user: str | None) -> ClaimFilter:
             key="q_sort",
             format_func=lambda key: SORT_LABELS.get(key, key),
         )
+        d2.toggle(
+            "Pending confirmation",
+            key="f_pending",
+            on_change=back_to_first_page,
+            help="Verdicts no editor has confirmed yet (the Confirm page lists them oldest first)",
+        )
         d3.toggle("Descending", on_change=back_to_first_page, key="q_desc")
         d3.toggle(
             "Has a match",
@@ -95,7 +162,7 @@ def filter_bar(url: str, user: str | None) -> ClaimFilter:
             help="Only claims with a close earlier match: a reviewed claim of another article "
             "or a published fact-check (see the claim page's “Checked before”)",
         )
-    return replace(state.current_filters(user), has_match=bool(st.session_state.get("f_match")))
+    return state.current_filters(user)
 
 
 def _badge(match: queries.BestMatch | None) -> str:
@@ -104,15 +171,158 @@ def _badge(match: queries.BestMatch | None) -> str:
     return f"≈ {match.kind} {match.id} ({match.score:.2f})"
 
 
+def table(rows: list[ClaimPublic], matched: dict[int, Any], several_articles: bool) -> Any:
+    """The page of claims: the claim text first and wrapped, status as a coloured chip,
+    the score blank (not "None") where there is none (curated claims)."""
+    frame = pd.DataFrame(
+        [
+            {
+                "Claim": " ".join(r.claim.split()),
+                "Article": r.article,
+                "Status": STATUS_LABELS[r.status]
+                + (f": {r.flag_reason}" if r.flag_reason else "")
+                + (" · to confirm" if r.pending_confirmation else ""),
+                "Assignee": r.assignee or "",
+                "Type": r.claim_type,
+                "Section": short(r.section, 40),
+                "Sources": r.source_count,
+                "Score": "" if r.score is None else f"{r.score:.2f}",
+                "Checked before": _badge(matched.get(r.id)),
+                "ID": r.id,
+            }
+            for r in rows
+        ]
+    )
+    if not several_articles:
+        frame = frame.drop(columns=["Article"])
+    if not frame["Checked before"].any():  # room for the claim when no row has a match
+        frame = frame.drop(columns=["Checked before"])
+    return frame.style.apply(
+        lambda column: [status_cell_style(r.status) for r in rows], subset=["Status"]
+    )
+
+
+def bulk_selection(rows_key: str) -> list[int]:
+    """The claim ids of the rows selected in the table as it was last drawn."""
+    event = st.session_state.get(rows_key)
+    picked = getattr(getattr(event, "selection", None), "rows", None)
+    if picked is None and isinstance(event, dict):
+        picked = event.get("selection", {}).get("rows")
+    ids: list[int] = st.session_state.get("_q_row_ids", [])
+    return [ids[i] for i in picked or () if 0 <= i < len(ids)]
+
+
+def run_bulk(action: BulkAction, user: str) -> None:
+    """A bulk button's callback: runs before the page is drawn again, so the ids and the
+    versions are those of the table the reviewer looked at when clicking."""
+    ids = bulk_selection(_table_key())
+    if not ids:
+        return
+    seen = state.seen_versions()
+    assignee = user if action is BulkAction.assign else None
+    if action is BulkAction.assign and auth.can("assign_other"):
+        assignee = (st.session_state.get("q_bulk_assignee") or "").strip() or user
+    reason = (st.session_state.get("q_bulk_reason") or "").strip()
+    try:
+        outcomes = data.write(
+            services.bulk_update,
+            versions={i: seen.get(i) for i in ids},
+            action=action.value,
+            actor=user,
+            assignee=assignee,
+            note=f"Dismissed: {reason}" if action is BulkAction.dismiss and reason else None,
+        )
+    except TrackerError as exc:
+        st.session_state["_q_bulk"] = (BULK_LABELS[action], [], str(exc))
+        return
+    for o in outcomes:
+        if o.version is not None:
+            state.remember(o.claim_id, o.version)
+    st.session_state["_q_bulk"] = (BULK_LABELS[action], outcomes, None)
+    changed = sum(o.refused is None for o in outcomes)
+    st.toast(f"{BULK_LABELS[action]}: {changed} changed, {len(outcomes) - changed} refused")
+    st.session_state["_q_table_n"] = st.session_state.get("_q_table_n", 0) + 1  # clear selection
+
+
+def _table_key() -> str:
+    return f"q_table_{st.session_state.get('_q_table_n', 0)}"
+
+
+def bulk_result() -> None:
+    """What the last bulk action changed and what it refused, and why, by the buttons."""
+    result = st.session_state.pop("_q_bulk", None)
+    if not result:
+        return
+    label, outcomes, error = result
+    if error:
+        st.error(f"{label}: {md_escape(error)}")
+        return
+    done: list[BulkOutcome] = [o for o in outcomes if o.refused is None]
+    refused: list[BulkOutcome] = [o for o in outcomes if o.refused is not None]
+    with st.container(border=True, key="q_bulk_result"):
+        head = f"**{label}**: {len(done)} changed"
+        if done:
+            head += " (" + ", ".join(f"\\#{o.claim_id}" for o in done) + ")"
+        st.markdown(head + (f", {len(refused)} refused" if refused else ""))
+        for o in refused:
+            word = REFUSAL_WORDS.get(o.refused or "", o.refused or "")
+            st.markdown(
+                f":red-badge[{o.refused}] **\\#{o.claim_id}** ({word}): {md_escape(o.message)}"
+            )
+
+
+def bulk_bar(user: str | None, selected: list[int]) -> None:
+    n = len(selected)
+    none = n == 0
+    cols = st.columns([2.2, 1, 1.4, 1.2, 1.4, 1.3, 2], vertical_alignment="center")
+    cols[0].markdown(f"**{n}** selected" if n else "Tick a row to open it, several to act:")
+    if cols[1].button("Open", key="q_open_selected", disabled=n != 1, width="stretch"):
+        open_claim(selected[0])
+    if not user or not auth.can("assign_self"):
+        return  # viewers read: no bulk actions (the services would refuse them anyway)
+    if auth.can("assign_other"):
+        with cols[2].popover("Assign…", disabled=none, width="stretch"):
+            st.text_input("Assign to", key="q_bulk_assignee", placeholder=f"name (empty: {user})")
+            _bulk_button(BulkAction.assign, user, n, "Assign")
+    else:
+        with cols[2]:
+            _bulk_button(BulkAction.assign, user, n, "Assign to me")
+    with cols[3]:
+        _bulk_button(BulkAction.unassign, user, n, "Unassign")
+    with cols[4]:
+        _bulk_button(BulkAction.start_review, user, n, "Start review")
+    with cols[5].popover("Dismiss…", disabled=none, width="stretch"):
+        st.text_input("Reason (optional, kept as a note)", key="q_bulk_reason")
+        _bulk_button(BulkAction.dismiss, user, n, "Dismiss")
+    bulk_result()
+
+
+def _bulk_button(action: BulkAction, user: str, n: int, label: str) -> None:
+    st.button(
+        label,
+        key=f"q_bulk_{action.value}",
+        disabled=n == 0,
+        on_click=run_bulk,
+        args=(action, user),
+        width="stretch",
+        help=f"{BULK_LABELS[action]} the {n} selected claims, each at the version shown",
+    )
+
+
 def render() -> None:
     url = data.database_url()
     user = auth.current_user()
     st.title("Review queue")
     state.show_flashes()
+    for problem in state.sync_filters_with_url():
+        st.warning("Ignored in the link: " + md_escape(problem))
     data.refreshed_matches(url)  # stored best matches for the badge and the filter (#12)
-    filters = filter_bar(url, user)
+    slugs = [a.slug for a in data.articles(url)]
+    quick_filters()
+    filters = filter_bar(url, user, slugs)
+    state.write_filters_to_url()
     total = data.count_claims(url, filters)
-    only_unreviewed = replace(filters, status=(ClaimStatus.unreviewed.value,))
+    only_unreviewed = state.unreviewed_in(filters)
     unreviewed = data.count_claims(url, only_unreviewed)
 
     top = st.columns([3, 2, 2])
@@ -121,6 +331,7 @@ def render() -> None:
         f"**{total}** {matches} · **{unreviewed}** unreviewed to go",
         help="Unreviewed claims that match every filter except status",
     )
+    top[0].caption(md_escape(state.describe(filters)))
     if top[1].button(
         "Next unreviewed →",
         type="primary",
@@ -139,6 +350,7 @@ def render() -> None:
 
     if total == 0:
         st.info("No claims match. Clear the filters, or load claims with `tracker seed`.")
+        bulk_result()
         return
 
     pages = max(1, -(-total // PAGE_SIZE))
@@ -152,41 +364,39 @@ def render() -> None:
         PAGE_SIZE,
         (page - 1) * PAGE_SIZE,
     )
+    several = filters.article is None and len(slugs) > 1
+    bulk_bar(user, bulk_selection(_table_key()))
     matched = data.best_matches(url, tuple(r.id for r in rows))
-    table = [
-        {
-            "ID": r.id,
-            "Status": STATUS_LABELS[r.status] + (f" ({r.flag_reason})" if r.flag_reason else ""),
-            "Type": r.claim_type,
-            "Section": short(r.section, 40),
-            "Assignee": r.assignee or "",
-            "Sources": r.source_count,
-            "Score": r.score,
-            "Checked before": _badge(matched.get(r.id)),
-            "Claim": short(r.claim, 110),
-        }
-        for r in rows
-    ]
-    event = st.dataframe(
-        table,
-        key="q_table",
+    st.dataframe(
+        table(rows, matched, several),
+        key=_table_key(),
         hide_index=True,
         width="stretch",
+        height=min(len(rows), ROWS_IN_VIEW) * ROW_HEIGHT + 40,
+        row_height=ROW_HEIGHT,
         on_select="rerun",
-        selection_mode="single-row",
+        selection_mode="multi-row",
+        # about 920 px of table at 1400 px with the sidebar open: the claim takes the most
         column_config={
-            "ID": st.column_config.NumberColumn(width="small", format="%d"),
-            "Sources": st.column_config.NumberColumn(width="small"),
-            "Score": st.column_config.NumberColumn(width="small", format="%.2f"),
-            "Claim": st.column_config.TextColumn(width="large"),
+            "Claim": st.column_config.TextColumn(width=390, help="The claim, as reviewed"),
+            "Article": st.column_config.TextColumn(width=100),
+            "Status": st.column_config.TextColumn(width=105),
+            "Assignee": st.column_config.TextColumn(width=75),
+            "Type": st.column_config.TextColumn(width=95),
+            "Section": st.column_config.TextColumn(width=100),
+            "Sources": st.column_config.NumberColumn("Src", width=40, help="Sources"),
+            "Score": st.column_config.TextColumn(width=50, help="Check-worthiness (extracted)"),
+            "Checked before": st.column_config.TextColumn(width=100),
+            "ID": st.column_config.NumberColumn(width=45, format="%d"),
         },
     )
-    selected = getattr(getattr(event, "selection", None), "rows", None)
-    if selected:
-        open_claim(rows[selected[0]].id)
+    # what bulk actions act on: these rows at the versions shown
+    st.session_state["_q_row_ids"] = [r.id for r in rows]
+    for r in rows:
+        state.remember(r.id, r.version)
     first = (page - 1) * PAGE_SIZE + 1
     nav = st.columns([2, 1, 4], vertical_alignment="center")
-    nav[0].caption(f"Showing {first}–{first + len(rows) - 1} of {total}. Click a row to open it.")
+    nav[0].caption(f"Showing {first}–{first + len(rows) - 1} of {total}.")
     nav[1].number_input("Page", min_value=1, max_value=pages, step=1, key="q_page")
 
 

@@ -35,6 +35,11 @@ assign_claim               assign_self (take an    assignee is an existing, acti
 update_claim               edit_claim              limits; quote matches the article;
                                                    editing text or quote clears the
                                                    confirmation; version compare-and-set
+bulk_update                the least of the        each claim through assign_claim or
+                           batch (assign_self,     review_claim in its own savepoint, at
+                           assign_other or         the version the caller saw; refusals
+                           review), then each      reported per claim (conflict, role,
+                           claim's own             rule, missing), the rest kept
 confirm_verdict            confirm                 only verdicts; not by their reviewer;
                                                    evidence rule still holds; once
 promote_candidate          promote                 only below-threshold candidates
@@ -111,9 +116,13 @@ from .accounts import (
 from .articles import ArticleImportReport, import_article, sha256_text
 from .claims import (
     TRANSITIONS,
+    BulkAction,
+    BulkOutcome,
+    Refusal,
     add_note,
     add_source,
     assign_claim,
+    bulk_update,
     confirm_verdict,
     create_claim,
     locate_quote,
@@ -140,11 +149,14 @@ from .uow import unit_of_work
 __all__ = [
     "TRANSITIONS",
     "ArticleImportReport",
+    "BulkAction",
+    "BulkOutcome",
     "CopyReport",
     "ImportReport",
     "MappedImportReport",
     "ReferenceImportReport",
     "RefreshReport",
+    "Refusal",
     "RestoreReport",
     "SeedReport",
     "add_note",
@@ -152,6 +164,7 @@ __all__ = [
     "archive_sources",
     "assign_claim",
     "authenticate",
+    "bulk_update",
     "check_sources",
     "confirm_verdict",
     "copy_database",

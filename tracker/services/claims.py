@@ -12,8 +12,10 @@ import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from rapidfuzz import fuzz, process
@@ -559,6 +561,112 @@ def check_assignee(session: Session, who: str) -> None:
     account = get_user(session, who)
     if not account.active:
         raise ValidationFailed(f"account {who!r} is disabled; it cannot be assigned")
+
+
+# --- bulk (#11) ---------------------------------------------------------------------------
+
+
+class BulkAction(StrEnum):
+    """What a bulk action does to every claim selected in the queue."""
+
+    assign = "assign"
+    unassign = "unassign"
+    start_review = "start_review"
+    dismiss = "dismiss"
+
+
+class Refusal(StrEnum):
+    """Why a claim of a bulk action was left unchanged."""
+
+    conflict = "conflict"  # changed by someone else since the caller read it
+    role = "role"  # the actor's role does not allow it for this claim
+    rule = "rule"  # a review rule, a transition or a value says no
+    missing = "missing"  # the claim does not exist
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    claim_id: int
+    refused: Refusal | None  # None: changed
+    message: str
+    version: int | None  # the claim's version after the change, or None
+
+
+def bulk_update(
+    *,
+    session: Session,
+    versions: Mapping[int, int | None],
+    action: str,
+    actor: str,
+    assignee: str | None = None,
+    note: str | None = None,
+) -> list[BulkOutcome]:
+    """Apply one action to many claims, each at the version the caller saw.
+
+    Each claim goes through the same use case as a single change
+    (:func:`assign_claim` or :func:`review_claim`) in its own savepoint, so its
+    rules, version check and event are exactly those of one change; a refused
+    claim is reported and undone alone while the others are kept. ``assignee``
+    is for ``assign``; ``note`` goes with ``dismiss`` (the reason).
+    Returns one outcome per claim, in the order given.
+    """
+    kind = parse_enum(BulkAction, action, "bulk action")
+    with unit_of_work(session):
+        actor = clean_actor(actor)
+        # the least permission any claim of the batch needs; each claim is checked again
+        # by its own use case (a reviewer may take an unassigned claim, not another's)
+        if kind is BulkAction.assign:
+            authorize(session, actor, Action.assign_self)
+        elif kind is BulkAction.unassign:
+            authorize(session, actor, Action.assign_other)
+        else:
+            authorize(session, actor, Action.review)
+        if kind is BulkAction.assign and not (assignee or "").strip():
+            raise ValidationFailed("assigning needs the account to assign the claims to")
+        outcomes = [
+            _bulk_one(session, kind, claim_id, version, actor, assignee, note)
+            for claim_id, version in versions.items()
+        ]
+    return outcomes
+
+
+def _bulk_one(
+    session: Session,
+    kind: BulkAction,
+    claim_id: int,
+    version: int | None,
+    actor: str,
+    assignee: str | None,
+    note: str | None,
+) -> BulkOutcome:
+    try:
+        if kind in (BulkAction.assign, BulkAction.unassign):
+            state = assign_claim(
+                session=session,
+                claim_id=claim_id,
+                assignee=assignee if kind is BulkAction.assign else None,
+                actor=actor,
+                expected_version=version,
+            )
+        else:
+            status = ClaimStatus.in_review if kind is BulkAction.start_review else None
+            state = review_claim(
+                session=session,
+                claim_id=claim_id,
+                status=(status or ClaimStatus.dismissed).value,
+                actor=actor,
+                expected_version=version,
+                note=note if kind is BulkAction.dismiss else None,
+            )
+    except EditConflict as exc:
+        return BulkOutcome(claim_id, Refusal.conflict, str(exc), None)
+    except PermissionDenied as exc:
+        return BulkOutcome(claim_id, Refusal.role, str(exc), None)
+    except NotFound as exc:
+        return BulkOutcome(claim_id, Refusal.missing, str(exc), None)
+    except (InvalidTransition, RuleViolation, ValidationFailed) as exc:
+        return BulkOutcome(claim_id, Refusal.rule, str(exc), None)
+    return BulkOutcome(claim_id, None, "changed", state.version)
 
 
 # --- edit ------------------------------------------------------------------------------
