@@ -9,6 +9,7 @@ action.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -52,13 +53,19 @@ def sign_in(page: object, base: str) -> None:
     settle(page)
 
 
+def signed_in_tab(browser: object, base: str) -> tuple[Any, Any]:
+    """A new browser (context) at 1400x900 with one tab, signed in as ana."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    sign_in(page, base)
+    return context, page
+
+
 def test_a_session_survives_a_reload_and_a_new_tab_and_ends_everywhere(
     served: tuple[str, str], browser: object
 ) -> None:
     base, url = served
-    context = browser.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    sign_in(page, base)
+    context, page = signed_in_tab(browser, base)
     cookie = session_cookie(context)
     assert cookie is not None
     assert (cookie["sameSite"], cookie["path"], cookie["secure"]) == ("Strict", "/", False)
