@@ -32,7 +32,7 @@ from extra_streamlit_components import CookieManager
 from dashboard import data
 from dashboard.render import md_escape
 from tracker import permissions, services
-from tracker.errors import TrackerError
+from tracker.errors import PermissionDenied, TrackerError
 from tracker.services import accounts as account_service
 
 USER_KEY = "signed_in"
@@ -107,9 +107,13 @@ def resume_from_cookie() -> None:
     st.session_state[COOKIE_TRIED] = token
     try:
         account = data.write(services.resume_session, token=token)
-    except TrackerError as exc:
+    except PermissionDenied as exc:  # ended, expired or outlived an account change
         st.session_state[ERROR_KEY] = str(exc)
         st.session_state[COOKIE_OP] = ("delete",)
+        return
+    except TrackerError as exc:  # busy or unreachable: keep the cookie, try again next run
+        st.session_state[ERROR_KEY] = str(exc)
+        st.session_state.pop(COOKIE_TRIED, None)
         return
     _remember(account.name, account.role, account.epoch, token=token)
 
@@ -129,11 +133,14 @@ def end_stale_session() -> None:
     if token:
         try:
             live = data.write(services.resume_session, token=token)
-        except TrackerError as exc:
+        except PermissionDenied as exc:
             # an account change deletes the sessions: say so rather than "ended"
             changed = _epoch(account["name"]) != account.get("epoch", 0)
             sign_out(ended=True)
             st.session_state[ERROR_KEY] = STALE if changed else str(exc)
+            return
+        except TrackerError as exc:  # busy or unreachable: stay signed in, say so, retry next run
+            st.error(md_escape(f"The session could not be checked: {exc}"))
             return
         st.session_state[USER_KEY] = {**account, "role": live.role, "epoch": live.epoch}
         return
@@ -156,15 +163,22 @@ def _epoch(name: str) -> int | None:
 
 
 def sign_in_page() -> None:
+    with st.columns([1, 2, 1])[1]:  # a form of a readable width, not the whole screen
+        _sign_in_form()
+
+
+def _sign_in_form() -> None:
     st.title("Sign in")
     st.caption("tracker · fact-check desk")
-    error = st.session_state.pop(ERROR_KEY, None)
+    # kept until the next attempt: the cookie component's own reruns must not hide it
+    error = st.session_state.get(ERROR_KEY)
     if error:
         st.error(md_escape(error))
     with st.form("sign_in", border=True):
         name = st.text_input("Account name", key="si_name")
         password = st.text_input("Password", type="password", key="si_password")
         if st.form_submit_button("Sign in", type="primary"):
+            st.session_state.pop(ERROR_KEY, None)
             try:
                 account = data.read(services.authenticate, name=name, password=password)
                 started = data.write(

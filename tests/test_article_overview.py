@@ -150,7 +150,7 @@ def test_overview_shows_pending_confirmations_pace_and_whole_number_axes(
     values = {m.label: m.value for m in at.metric}
     assert values["Pending confirmation"] == "2"
     assert values["Verdicts in the last 30 days"] == "3"
-    assert values["Median first review → confirmed"] != "–"
+    assert values["Median first review → confirmed (30 days)"] != "–"
     specs = charts(at)
     assert len(specs) == 3
     for spec in specs:

@@ -95,6 +95,8 @@ def test_a_session_survives_a_reload_and_a_new_tab_and_ends_everywhere(
     page.get_by_role("link", name="Overview").click()
     page.get_by_role("heading", name="Sign in").wait_for(timeout=30_000)
     page.get_by_text("this session has ended").wait_for()
+    settle(page)  # the cookie component's reruns leave the message in place
+    assert page.get_by_text("this session has ended").is_visible()
     assert page.get_by_text("Signed in as").count() == 0
 
     # and a reload stays signed out: the cookie is gone
@@ -102,4 +104,18 @@ def test_a_session_survives_a_reload_and_a_new_tab_and_ends_everywhere(
     page.get_by_role("heading", name="Sign in").wait_for(timeout=30_000)
     settle(page)
     assert page.get_by_text("Signed in as").count() == 0
+    context.close()
+
+
+def test_behind_a_tls_proxy_the_cookie_is_secure(served: tuple[str, str], browser: object) -> None:
+    """A proxy that ends TLS says so with X-Forwarded-Proto; the cookie gets Secure."""
+    base, _url = served
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 1400, "height": 900},
+        extra_http_headers={"X-Forwarded-Proto": "https"},
+    )
+    sign_in(context.new_page(), base)
+    cookie = session_cookie(context)
+    assert cookie is not None
+    assert (cookie["secure"], cookie["sameSite"]) == (True, "Strict")
     context.close()

@@ -165,6 +165,9 @@ class Claim(ClaimBase, table=True):
         Index("ix_claim_last_reviewed_by", "last_reviewed_by", "below_threshold"),
         Index("ix_claim_flag_reason", "flag_reason", "below_threshold"),
         Index("ix_claim_queue", "below_threshold", "status", "id"),
+        # The overview's pace (#11, migration 0012).
+        Index("ix_claim_pending", "status", "confirmed_by", "below_threshold"),
+        Index("ix_claim_confirmed_at", "confirmed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -474,20 +474,22 @@ class ReviewPace:
     pending_confirmation: int
     verdicts_by_reviewer_day: list[tuple[str, str, int]]  # (UTC day, reviewer, verdicts)
     median_to_confirmed: timedelta | None
-    confirmed_measured: int  # confirmed verdicts the median is taken over
+    confirmed_measured: int  # verdicts confirmed in the window, the median's sample
 
 
 def review_pace(
     *, session: Session, article: str | None = None, now: datetime | None = None
 ) -> ReviewPace:
     """Verdicts waiting for an editor, verdicts given per reviewer and day, and the
-    median time from a claim's first review to its confirmed verdict.
+    median time from a claim's first review to its confirmed verdict, the last two
+    over the last :data:`PACE_DAYS` days (UTC days, today included).
 
-    Reads the audit trail in two bounded ways only: the review events of the
-    last :data:`PACE_DAYS` days (a range of ``ix_event_action_at``) and, per
-    confirmed claim, its first review event (``ix_event_claim_id``). Days are
-    UTC on both databases; the median is taken in Python (SQLite has no
-    percentile function).
+    Every part reads a bounded range of an index: pending verdicts from
+    ``ix_claim_pending``, the review events of the window from
+    ``ix_event_action_at``, the verdicts confirmed in the window from
+    ``ix_claim_confirmed_at`` and, for each of those, its first review event
+    from ``ix_event_claim_id``; never the whole audit trail. The median is
+    taken in Python (SQLite has no percentile function).
     """
     now = (now or datetime.now(UTC)).astimezone(UTC)
     conds = and_(True, *_conditions(ClaimFilter(article=article)))
@@ -527,7 +529,7 @@ def review_pace(
         .scalar_subquery()
     )
     confirmed = session.exec(
-        select(Claim.confirmed_at, first_review).where(conds, col(Claim.confirmed_at).is_not(None))
+        select(Claim.confirmed_at, first_review).where(conds, col(Claim.confirmed_at) >= since)
     ).all()
     waits = []
     for done, first in confirmed:

@@ -61,11 +61,12 @@ def render() -> None:
         help="Verdicts (verified or flagged) an editor has not confirmed yet.",
     )
     pace[1].metric(
-        "Median first review → confirmed",
+        f"Median first review → confirmed ({PACE_DAYS} days)",
         duration(ov.median_to_confirmed) if ov.median_to_confirmed is not None else "–",
         help=(
             "From a claim's first status change to the confirmation of its verdict, "
-            f"over the {ov.confirmed_measured} confirmed verdict(s)."
+            f"over the {ov.confirmed_measured} verdict(s) confirmed in the last "
+            f"{PACE_DAYS} days."
         ),
     )
     pace[2].metric(
@@ -152,7 +153,9 @@ def reviewer_days(rows: list[tuple[str, str, int]]) -> None:
         [{"day": date.fromisoformat(d), "reviewer": who, "verdicts": n} for d, who, n in rows]
     )
     today = datetime.now(UTC).date()
-    window = [(today - timedelta(days=PACE_DAYS - 1)).isoformat(), today.isoformat()]
+    # to the end of today, so today's bar is drawn whole
+    start, end = today - timedelta(days=PACE_DAYS - 1), today + timedelta(days=1)
+    window = [start.isoformat(), end.isoformat()]
     bars = (
         alt.Chart(frame)
         .mark_bar()

@@ -5,9 +5,12 @@
   itself is never stored), with the account, the account's session epoch when
   it began, when it began, when it was last seen and when it expires at the
   latest (#11).
-- ``ix_event_action_at`` on ``event(action, at)``: the overview counts the
-  verdicts of the last weeks per reviewer and day from a range of this index,
-  not from the whole audit trail.
+- The overview's pace (#11) reads ranges of indexes, never the whole audit
+  trail: ``ix_event_action_at`` on ``event(action, at)`` (verdicts of the last
+  30 days per reviewer and day), ``ix_claim_pending`` on
+  ``claim(status, confirmed_by, below_threshold)`` (verdicts pending
+  confirmation, counted from the index alone) and ``ix_claim_confirmed_at``
+  (verdicts confirmed in the last 30 days, for the median time to confirm).
 
 Revision ID: 0012
 Revises: 0011
@@ -40,9 +43,13 @@ def upgrade() -> None:
     op.create_index("ix_web_session_account_id", "web_session", ["account_id"])
     op.create_index("ix_web_session_expires_at", "web_session", ["expires_at"])
     op.create_index("ix_event_action_at", "event", ["action", "at"])
+    op.create_index("ix_claim_pending", "claim", ["status", "confirmed_by", "below_threshold"])
+    op.create_index("ix_claim_confirmed_at", "claim", ["confirmed_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_claim_confirmed_at", "claim")
+    op.drop_index("ix_claim_pending", "claim")
     op.drop_index("ix_event_action_at", "event")
     op.drop_index("ix_web_session_expires_at", "web_session")
     op.drop_index("ix_web_session_account_id", "web_session")
