@@ -45,10 +45,11 @@ def median_time(run: Callable[[], Any], runs: int) -> float:
 
 def whole_trail(session: Session) -> tuple[int, int]:
     """The pace read without the window or the per-claim lookups: every review event."""
+    day = queries.utc_day(session, Event.at)
     per_day = session.exec(
-        select(func.substr(Event.at, 1, 10), Event.actor, func.count())
+        select(day, Event.actor, func.count())
         .where(Event.action == "review", Event.new_value.in_(queries.VERDICT_STATUSES))  # type: ignore[union-attr]
-        .group_by(func.substr(Event.at, 1, 10), Event.actor)
+        .group_by(day, Event.actor)
     ).all()
     firsts = session.exec(
         select(Event.claim_id, func.min(Event.at))

@@ -477,6 +477,13 @@ class ReviewPace:
     confirmed_measured: int  # verdicts confirmed in the window, the median's sample
 
 
+def utc_day(session: Session, column: Any) -> Any:
+    """``column`` (a timestamp) as its UTC day, ``YYYY-MM-DD``, on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.substr(column, 1, 10)  # SQLite keeps UTC timestamps as ISO text
+
+
 def review_pace(
     *, session: Session, article: str | None = None, now: datetime | None = None
 ) -> ReviewPace:
@@ -503,10 +510,7 @@ def review_pace(
         )
     ).one()
 
-    if session.get_bind().dialect.name == "postgresql":
-        day: Any = func.to_char(func.timezone("UTC", col(Event.at)), "YYYY-MM-DD")
-    else:  # SQLite keeps UTC timestamps as ISO text
-        day = func.substr(col(Event.at), 1, 10)
+    day = utc_day(session, col(Event.at))
     since = (now - timedelta(days=PACE_DAYS - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     given = (
         select(day.label("day"), col(Event.actor), func.count())
