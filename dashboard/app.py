@@ -25,7 +25,9 @@ def run() -> None:
     st.set_page_config(page_title="tracker · fact-check desk", page_icon="🔎", layout="wide")
     state.keep_widget_state(*state.FILTER_KEYS, "q_sort", "q_desc", "q_page")
     auth.resolve_oidc()
-    auth.end_stale_session()  # a password, role or access change elsewhere signs out here
+    auth.resume_from_cookie()  # a reload, a new tab or a link opens signed in (#11)
+    auth.end_stale_session()  # a sign-out, password, role or access change elsewhere ends it
+    auth.sync_cookie()  # set or delete the session cookie in the browser
     if auth.current_user() is None:
         # Only the sign-in form renders without an account. It answers at every
         # page's address, so a link such as /claim?id=12 still opens after sign-in.

@@ -7,27 +7,40 @@ section; the signed-in e-mail must belong to an account. Without a signed-in
 account the dashboard shows only the sign-in page. Roles are enforced by the
 services; the pages only hide what a role cannot do.
 
-A sign-in remembers the account's ``session_epoch``. A password change, a
-disable or a role change bumps it, and :func:`end_stale_session`, run before
-every page, signs out any session holding an older one (or whose account is
-gone or disabled), so such a change reaches every browser at once.
+Staying signed in (#11): a password sign-in starts a server-side session
+(:func:`tracker.services.start_session`) whose random token the browser keeps
+in the ``tracker_session`` cookie, set and deleted with the maintained
+``extra-streamlit-components`` CookieManager (``SameSite=Strict``, ``Path=/``,
+``Secure`` when the page is served over https, expiring with the session) and
+read back with Streamlit's own ``st.context.cookies``. A run without a signed-in
+browser session (a reload, a new tab, a link such as ``/claim?id=12``) resumes
+the session the cookie names (:func:`resume_from_cookie`). Every run checks
+that the session still lives (:func:`end_stale_session`): signing out in another
+tab, a password, role or access change, 12 hours idle or 7 days end it at the
+next action. Sessions without a token (OIDC, which Streamlit keeps in its own
+cookie) are checked against the account's ``session_epoch`` as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import streamlit as st
+from extra_streamlit_components import CookieManager
 
 from dashboard import data
 from dashboard.render import md_escape
 from tracker import permissions, services
-from tracker.errors import TrackerError
+from tracker.errors import PermissionDenied, TrackerError
 from tracker.services import accounts as account_service
 
 USER_KEY = "signed_in"
 ERROR_KEY = "_auth_error"
 PASSWORD_KEYS = ("pw_current", "pw_new", "pw_again")
+COOKIE = "tracker_session"
+COOKIE_OP = "_cookie_op"  # ("set", token, expires) or ("delete",), until the browser did it
+COOKIE_TRIED = "_cookie_tried"  # the cookie token this browser session already tried
 STALE = (
     "You were signed out: this account's password, role or access changed "
     "in another session. Sign in again."
@@ -73,66 +86,181 @@ def resolve_oidc() -> None:
     except TrackerError as exc:
         st.session_state[ERROR_KEY] = str(exc)
         return
-    st.session_state[USER_KEY] = {
-        "name": account.name,
-        "role": account.role,
-        "epoch": account.session_epoch,
-        "oidc": True,
-    }
+    _remember(account.name, account.role, account.session_epoch, oidc=True)
+
+
+def _remember(name: str, role: str, epoch: int, **extra: Any) -> None:
+    """What a signed-in browser session holds: the account, its epoch, how it signed in."""
+    st.session_state[USER_KEY] = {"name": name, "role": role, "epoch": epoch, **extra}
+
+
+def resume_from_cookie() -> None:
+    """Sign this browser session in from the session cookie, when it names a live session.
+
+    Tried once per cookie value, so a dead cookie does not cost a query per rerun.
+    """
+    if current_account():
+        return
+    token = _cookie_token()
+    if not token or st.session_state.get(COOKIE_TRIED) == token:
+        return
+    st.session_state[COOKIE_TRIED] = token
+    try:
+        account = data.write(services.resume_session, token=token)
+    except PermissionDenied as exc:  # ended, expired or outlived an account change
+        st.session_state[ERROR_KEY] = str(exc)
+        st.session_state[COOKIE_OP] = ("delete",)
+        return
+    except TrackerError as exc:  # busy or unreachable: keep the cookie, try again next run
+        st.session_state[ERROR_KEY] = str(exc)
+        st.session_state.pop(COOKIE_TRIED, None)
+        return
+    _remember(account.name, account.role, account.epoch, token=token)
 
 
 def end_stale_session() -> None:
-    """Sign out when the account's epoch moved on since this session signed in.
+    """Sign out when this browser's session ended or its account changed elsewhere.
 
-    A session without a stored epoch counts as epoch 0, the epoch of an
-    account that never changed.
+    A session with a token must still be live (:func:`tracker.services.resume_session`,
+    which also keeps it from idling out). One without (OIDC, or a test's
+    session state) is checked against the account's epoch; no stored epoch
+    counts as 0, the epoch of an account that never changed.
     """
     account = current_account()
     if not account:
         return
+    token = account.get("token")
+    if token:
+        try:
+            live = data.write(services.resume_session, token=token)
+        except PermissionDenied as exc:
+            # an account change deletes the sessions: say so rather than "ended"
+            changed = _epoch(account["name"]) != account.get("epoch", 0)
+            sign_out(ended=True)
+            st.session_state[ERROR_KEY] = STALE if changed else str(exc)
+            return
+        except TrackerError as exc:  # busy or unreachable: stay signed in, say so, retry next run
+            st.error(md_escape(f"The session could not be checked: {exc}"))
+            return
+        st.session_state[USER_KEY] = {**account, "role": live.role, "epoch": live.epoch}
+        return
     try:
         epoch = data.read(account_service.session_epoch, name=account["name"])
     except TrackerError as exc:
-        sign_out()
+        sign_out(ended=True)
         st.session_state[ERROR_KEY] = str(exc)
         return
-    if epoch is None or epoch != account.get("epoch", 0):
-        sign_out()
+    if epoch != account.get("epoch", 0):
+        sign_out(ended=True)
         st.session_state[ERROR_KEY] = STALE
 
 
+def _epoch(name: str) -> int | None:
+    try:
+        return data.read(account_service.session_epoch, name=name)
+    except TrackerError:
+        return None
+
+
 def sign_in_page() -> None:
+    with st.columns([1, 2, 1])[1]:  # a form of a readable width, not the whole screen
+        _sign_in_form()
+
+
+def _sign_in_form() -> None:
     st.title("Sign in")
     st.caption("tracker · fact-check desk")
-    error = st.session_state.pop(ERROR_KEY, None)
+    # kept until the next attempt: the cookie component's own reruns must not hide it
+    error = st.session_state.get(ERROR_KEY)
     if error:
         st.error(md_escape(error))
     with st.form("sign_in", border=True):
         name = st.text_input("Account name", key="si_name")
         password = st.text_input("Password", type="password", key="si_password")
         if st.form_submit_button("Sign in", type="primary"):
+            st.session_state.pop(ERROR_KEY, None)
             try:
                 account = data.read(services.authenticate, name=name, password=password)
+                started = data.write(
+                    services.start_session, name=account.name, epoch=account.session_epoch
+                )
             except TrackerError as exc:
                 st.session_state[ERROR_KEY] = str(exc)
             else:
-                st.session_state[USER_KEY] = {
-                    "name": account.name,
-                    "role": account.role,
-                    "epoch": account.session_epoch,
-                }
+                signed = started.account
+                _remember(signed.name, signed.role, signed.epoch, token=started.token)
+                st.session_state[COOKIE_OP] = ("set", started.token, started.account.expires_at)
                 st.session_state.pop("si_password", None)
             st.rerun()
     if oidc_configured() and st.button("Sign in with your organisation", key="si_oidc"):
         st.login()
 
 
-def sign_out() -> None:
-    account = st.session_state.pop(USER_KEY, None)
+def sign_out(*, ended: bool = False) -> None:
+    """Forget the signed-in account here; end its server session unless it ``ended`` already.
+
+    Nothing of the browser session outlives it except the order to delete the
+    cookie and the note that the cookie this tab loaded with was tried.
+    """
+    account = st.session_state.pop(USER_KEY, None) or {}
+    token = account.get("token")
+    if token and not ended:
+        # if the database cannot be reached the row idles out; this browser forgets it anyway
+        with contextlib.suppress(TrackerError):
+            data.write(services.end_session, token=token)
     for key in list(st.session_state.keys()):
-        del st.session_state[key]  # nothing of the session outlives its sign-out
-    if account and account.get("oidc"):
+        del st.session_state[key]
+    if token:
+        st.session_state[COOKIE_OP] = ("delete",)
+        st.session_state[COOKIE_TRIED] = _cookie_token()
+    if account.get("oidc"):
         st.logout()
+
+
+def sync_cookie() -> None:
+    """Carry out a pending cookie change in the browser, where the component runs.
+
+    The component's value turns True once the browser has done it (which
+    reruns the page); until then the order is rendered again on every run.
+    """
+    op = st.session_state.get(COOKIE_OP)
+    if not op:
+        return
+    manager = CookieManager(key="cookie_all")
+    if op[0] == "set":
+        _, token, expires = op
+        manager.set(
+            COOKIE,
+            token,
+            key="cookie_set",
+            path="/",
+            expires_at=expires,  # aware UTC: the browser reads the offset
+            secure=_https(),
+            same_site="strict",
+        )
+        done = st.session_state.get("cookie_set")
+    else:
+        # KeyError: its copy of the browser's cookies had not arrived yet; the order went out
+        with contextlib.suppress(KeyError):
+            manager.delete(COOKIE, key="cookie_delete")
+        done = st.session_state.get("cookie_delete")
+    if done:
+        st.session_state.pop(COOKIE_OP, None)
+
+
+def _cookie_token() -> str | None:
+    try:
+        token = st.context.cookies.get(COOKIE)
+    except Exception:  # no browser behind this run (AppTest, bare mode)
+        return None
+    return str(token) if token else None
+
+
+def _https() -> bool:
+    """Whether the browser sees this page over https (directly or behind a TLS proxy)."""
+    url = st.context.url or ""
+    forwarded = (st.context.headers.get("X-Forwarded-Proto") or "").split(",")[0].strip()
+    return url.startswith("https://") or forwarded.lower() == "https"
 
 
 def identity_sidebar() -> None:
@@ -176,6 +304,7 @@ def _change_password(account: dict[str, Any]) -> None:
             password=new,
             current=current,
             actor=account["name"],
+            keep_session=account.get("token"),
         )
     except TrackerError as exc:
         st.session_state["_pw_outcome"] = ("error", str(exc))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from urllib.parse import quote
 
@@ -52,6 +52,14 @@ def status_cell_style(status: str) -> str:
     return f"background-color: {colour}2e; color: {STATUS_TEXT_HEX}; font-weight: 600"
 
 
+# A sign per status next to each claim in the article, so the status reads without colour.
+STATUS_SIGNS = {
+    "unreviewed": "○",
+    "in_review": "◐",
+    "verified": "✓",
+    "flagged": "✗",
+    "dismissed": "–",
+}
 STANCE_COLOURS = {"supports": "green", "refutes": "red", "context": "blue"}
 # When highlights overlap, the status that most needs attention wins.
 STATUS_PRIORITY = ("flagged", "in_review", "unreviewed", "verified", "dismissed")
@@ -115,6 +123,27 @@ class Span:
     end: int
     claim_id: int
     status: str
+    candidate: bool = False  # below the threshold: not in the queue, shown apart (#11)
+
+
+def claim_url(claim_id: int) -> str:
+    """The claim page's address, relative so it works under any base path."""
+    return f"claim?id={int(claim_id)}"
+
+
+def claim_anchor(claim_id: int) -> str:
+    """The article view's anchor just above claim ``claim_id`` (when it is the focus)."""
+    return f"claim-{int(claim_id)}"
+
+
+def article_claim_url(slug: str, claim_id: int) -> str:
+    """The article view scrolled to claim ``claim_id``: ``article?slug=S&claim=N#claim-N``.
+
+    Opened as a URL (a link, a new tab), the browser scrolls to the claim; from
+    ``st.switch_page("views/article.py", query_params={"slug": S, "claim": N})``
+    the page opens on the same article with the claim marked and a jump link.
+    """
+    return f"article?slug={quote(slug, safe='')}&claim={int(claim_id)}#{claim_anchor(claim_id)}"
 
 
 def located(text: str, start: int, end: int, quote_text: str) -> bool:
@@ -135,10 +164,26 @@ def spans_by_line(line_starts: Sequence[int], spans: Iterable[Span]) -> dict[int
     return buckets
 
 
-def _markers(ids: list[int]) -> str:
-    shown = " ".join(f"**\\#{cid}**" for cid in ids[:MAX_MARKERS])
-    more = len(ids) - MAX_MARKERS
+def _markers(ending: list[Span]) -> str:
+    """``#12 ✓`` after a claim (``◇12`` after a candidate), each a link to its claim page."""
+    shown = " ".join(
+        f"[◇{s.claim_id}]({claim_url(s.claim_id)})"
+        if s.candidate
+        else f"[**\\#{s.claim_id}** {STATUS_SIGNS.get(s.status, '')}]({claim_url(s.claim_id)})"
+        for s in ending[:MAX_MARKERS]
+    )
+    more = len(ending) - MAX_MARKERS
     return shown + (f" **\\+{more}**" if more > 0 else "")
+
+
+def _candidate_piece(piece: str) -> str:
+    """A below-threshold candidate's words: italic, no background (queued claims have one)."""
+    core = piece.strip()
+    if not core:
+        return md_escape(piece)
+    lead = piece[: len(piece) - len(piece.lstrip())]
+    trail = piece[len(piece.rstrip()) :]
+    return f"{md_escape(lead)}*{md_escape(core)}*{md_escape(trail)}"
 
 
 def highlight_line(
@@ -163,16 +208,93 @@ def highlight_line(
     for a, b in pairwise(points):
         piece = line[a:b]
         covering = [s for s in inside if s.start <= line_start + a and s.end >= line_start + b]
-        if covering:
-            status = min(covering, key=lambda s: STATUS_PRIORITY.index(s.status)).status
+        queued = [s for s in covering if not s.candidate]
+        if queued:
+            status = min(queued, key=lambda s: STATUS_PRIORITY.index(s.status)).status
             out.append(highlight(piece, STATUS_COLOURS.get(status, "gray")))
+        elif covering:
+            out.append(_candidate_piece(piece))
         else:
             out.append(md_escape(piece))
         if markers:
-            ending = sorted(s.claim_id for s in inside if s.end == line_start + b)
+            ending = sorted(
+                (s for s in inside if s.end == line_start + b), key=lambda s: s.claim_id
+            )
             if ending:
                 out.append(" " + _markers(ending))
     return "".join(out)
+
+
+# --- Markdown tables in article text (#11) ----------------------------------------
+
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def is_table_row(line: str) -> bool:
+    text = line.strip()
+    return text.startswith("|") and text.count("|") >= 2
+
+
+def table_rule(line: str) -> bool:
+    """A GFM table's delimiter row: ``|---|:--:|``."""
+    return bool(_TABLE_RULE.match(line)) and "|" in line
+
+
+def cells(line: str, line_start: int) -> list[tuple[int, str]]:
+    """The cells of a table row as (absolute offset, text), outer pipes dropped.
+
+    A pipe escaped with a backslash stays inside its cell.
+    """
+    bounds = [i for i, ch in enumerate(line) if ch == "|" and (i == 0 or line[i - 1] != "\\")]
+    if not line.strip().startswith("|"):
+        bounds.insert(0, -1)
+    closed = line.rstrip().endswith("|") and bounds[-1] == len(line.rstrip()) - 1
+    if not closed:
+        bounds.append(len(line))
+    out = []
+    for a, b in pairwise(bounds):
+        raw = line[a + 1 : b]
+        lead = len(raw) - len(raw.lstrip())
+        out.append((line_start + a + 1 + lead, raw.strip()))
+    return out
+
+
+def _in_cells(spans: Sequence[Span], row_cells: list[tuple[int, str]]) -> list[Span]:
+    """``spans``, each ending inside a cell's text: one that ends on a pipe or padding
+    (a quote of the whole row) ends at the text before, so its marker is shown."""
+    ends = [at + len(text) for at, text in row_cells if text]
+    out = []
+    for s in spans:
+        if ends and not any(at <= s.end <= at + len(t) for at, t in row_cells if t):
+            before = [e for e in ends if e <= s.end and e > s.start]
+            s = replace(s, end=before[-1]) if before else s
+        out.append(s)
+    return out
+
+
+def highlight_table(rows: Sequence[tuple[int, str]], spans: Sequence[Span]) -> str:
+    """A Markdown table (rows as (offset, line), the delimiter row second) as a GFM table
+    whose cells are escaped and highlighted like any other text."""
+    out = []
+    width = 0
+    for index, (start, line) in enumerate(rows):
+        if index == 1:
+            continue  # the delimiter row, written anew below
+        row_cells = cells(line, start)
+        row = [
+            highlight_line(
+                text,
+                at,
+                [s for s in _in_cells(spans, row_cells) if s.start < at + len(text) and s.end > at],
+            )
+            for at, text in row_cells
+        ]
+        width = width or len(row)
+        row = (row + [""] * width)[:width]
+        out.append("| " + " | ".join(row) + " |")
+        if index == 0:
+            out.append("|" + "---|" * width)
+    return "\n".join(out)
 
 
 def paragraph_with_quote(text: str, start: int, end: int, colour: str = "orange") -> str:

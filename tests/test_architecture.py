@@ -134,6 +134,7 @@ def _public_use_cases() -> list[tuple[str, object]]:
             "user_by_email",
             "session_epoch",
             "authenticate",  # signs in: no actor yet; the rate limit is its rule
+            "end_session",  # signs out: the token is the credential, given up by its holder
         }
     ]
 

@@ -1359,7 +1359,8 @@ DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 STREAMLIT_OPTIONS = {
     "server.headless": "true",
     "browser.gatherUsageStats": "false",
-    "client.toolbarMode": "minimal",
+    # Users get no developer toolbar ("Deploy", rerun, settings): only the app (#11).
+    "client.toolbarMode": "viewer",
     # Tables show claim text; their built-in "Download as CSV" and clipboard copy would
     # hand a spreadsheet unescaped formulas. The Export page's CSV is the escaped one.
     "client.disableDataExport": "true",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from .errors import ValidationFailed
@@ -14,6 +15,10 @@ DEFAULT_SQLITE_BUSY_TIMEOUT = 30.0
 DEFAULT_RATING_SCALE = ("False", "Mostly false", "Misleading / Half true", "Mostly true", "True")
 UNVERIFIABLE = "Unverifiable"
 RATING_MAX_CHARS = 60
+# Dashboard sessions (#11): signed out after this long without a page view, and
+# after this long at most, however active.
+DEFAULT_SESSION_IDLE_HOURS = 12.0
+DEFAULT_SESSION_MAX_DAYS = 7.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,9 @@ class Settings:
     org_name: str | None = None
     org_url: str | None = None
     report_base_url: str | None = None
+    # Dashboard sessions (#11): idle and absolute lifetime.
+    session_idle: timedelta = timedelta(hours=DEFAULT_SESSION_IDLE_HOURS)
+    session_max_age: timedelta = timedelta(days=DEFAULT_SESSION_MAX_DAYS)
 
 
 def default_database_url(cwd: Path | None = None) -> str:
@@ -54,6 +62,24 @@ def get_settings(database_url: str | None = None) -> Settings:
         org_name=os.environ.get("TRACKER_ORG_NAME", "").strip() or None,
         org_url=os.environ.get("TRACKER_ORG_URL", "").strip() or None,
         report_base_url=os.environ.get("TRACKER_REPORT_BASE_URL", "").strip() or None,
+        session_idle=timedelta(
+            hours=_number(
+                "TRACKER_SESSION_IDLE_HOURS",
+                DEFAULT_SESSION_IDLE_HOURS,
+                0.01,
+                8760,
+                unit="number of hours",
+            )
+        ),
+        session_max_age=timedelta(
+            days=_number(
+                "TRACKER_SESSION_MAX_DAYS",
+                DEFAULT_SESSION_MAX_DAYS,
+                0.001,
+                365,
+                unit="number of days",
+            )
+        ),
     )
 
 
@@ -85,6 +111,10 @@ def rating_scale(raw: str | None) -> tuple[str, ...]:
 
 
 def _seconds(name: str, default: float, *, low: float = 0.0) -> float:
+    return _number(name, default, low, 86_400, unit="number of seconds")
+
+
+def _number(name: str, default: float, low: float, high: float, *, unit: str = "number") -> float:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -92,8 +122,8 @@ def _seconds(name: str, default: float, *, low: float = 0.0) -> float:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if not low <= value <= 86_400:  # also refuses nan and inf
-        raise ValidationFailed(f"{name}={raw!r} is not a number of seconds from {low:g} to 86400")
+    if not low <= value <= high:  # also refuses nan and inf
+        raise ValidationFailed(f"{name}={raw!r} is not a {unit} from {low:g} to {high:g}")
     return value
 
 

@@ -165,6 +165,9 @@ class Claim(ClaimBase, table=True):
         Index("ix_claim_last_reviewed_by", "last_reviewed_by", "below_threshold"),
         Index("ix_claim_flag_reason", "flag_reason", "below_threshold"),
         Index("ix_claim_queue", "below_threshold", "status", "id"),
+        # The overview's pace (#11, migration 0012).
+        Index("ix_claim_pending", "status", "confirmed_by", "below_threshold"),
+        Index("ix_claim_confirmed_at", "confirmed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -373,6 +376,9 @@ class NotePublic(SQLModel):
 class Event(SQLModel, table=True):
     """One change: to a claim (``claim_id``) or to an account (``account``)."""
 
+    # The overview's verdicts per reviewer and day read a recent range of reviews (#11).
+    __table_args__ = (Index("ix_event_action_at", "action", "at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int | None = Field(default=None, foreign_key="claim.id", index=True)
     account: str | None = Field(default=None, max_length=100, index=True)
@@ -442,6 +448,29 @@ class SignInAttempt(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow,
         sa_column=Column(DateTime(timezone=True), nullable=False, index=True),
+    )
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in dashboard session (#11), resumed from the browser's cookie.
+
+    Only the SHA-256 of the token is stored: the database holds nothing a
+    browser could present. ``epoch`` is the account's ``session_epoch`` when
+    the session began; a password, role or access change moves the account on
+    (and deletes its rows), so an older session cannot resume. A session ends
+    after :attr:`tracker.config.Settings.session_idle` without a page view and
+    at ``expires_at`` at the latest.
+    """
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    epoch: int
+    created_at: datetime = _ts(nullable=False)
+    last_seen: datetime = _ts(nullable=False)
+    expires_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
     )
 
 

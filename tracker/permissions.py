@@ -49,6 +49,7 @@ class Action(StrEnum):
     copy_database = "copy_database"
     import_references = "import_references"
     refresh_matches = "refresh_matches"
+    hold_session = "hold_session"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ PERMISSIONS: MappingProxyType[Action, Permission] = MappingProxyType(
         Action.refresh_matches: Permission(
             Role.viewer, "refresh the stored claim vectors and best matches"
         ),
+        Action.hold_session: Permission(Role.viewer, "stay signed in to the dashboard"),
     }
 )
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, table, union
@@ -420,6 +421,11 @@ class Overview:
     sources_by_stance: dict[str, int]
     without_source: list[ClaimPublic]
     verdicts_by_day: list[tuple[str, str, int]] = field(default_factory=list)
+    # The desk's pace (#11): see :func:`review_pace`.
+    pending_confirmation: int = 0
+    verdicts_by_reviewer_day: list[tuple[str, str, int]] = field(default_factory=list)
+    median_to_confirmed: timedelta | None = None
+    confirmed_measured: int = 0
 
 
 def overview(*, session: Session, article: str | None = None) -> Overview:
@@ -470,7 +476,12 @@ def overview(*, session: Session, article: str | None = None) -> Overview:
         .where(col(VerdictDay.article_id) == article_id)
         .order_by(col(VerdictDay.day), col(VerdictDay.status))
     )
+    pace = review_pace(session=session, article=article)
     return Overview(
+        pending_confirmation=pace.pending_confirmation,
+        verdicts_by_reviewer_day=pace.verdicts_by_reviewer_day,
+        median_to_confirmed=pace.median_to_confirmed,
+        confirmed_measured=pace.confirmed_measured,
         total=sum(by_status.values()),
         by_status=by_status,
         by_flag_reason=grouped(Claim.flag_reason, col(Claim.flag_reason).is_not(None)),
@@ -480,6 +491,87 @@ def overview(*, session: Session, article: str | None = None) -> Overview:
         without_source=[_to_public(c, s, n) for c, s, n in session.exec(without).all()],
         verdicts_by_day=[(str(d), str(v), int(n)) for d, v, n in session.exec(verdicts).all()],
     )
+
+
+# --- the desk's pace (#11) ----------------------------------------------------------
+
+VERDICT_STATUSES = (ClaimStatus.verified.value, ClaimStatus.flagged.value)
+PACE_DAYS = 30  # verdicts per reviewer and day: this many days back from today
+
+
+@dataclass
+class ReviewPace:
+    pending_confirmation: int
+    verdicts_by_reviewer_day: list[tuple[str, str, int]]  # (UTC day, reviewer, verdicts)
+    median_to_confirmed: timedelta | None
+    confirmed_measured: int  # verdicts confirmed in the window, the median's sample
+
+
+def utc_day(session: Session, column: Any) -> Any:
+    """``column`` (a timestamp) as its UTC day, ``YYYY-MM-DD``, on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.substr(column, 1, 10)  # SQLite keeps UTC timestamps as ISO text
+
+
+def review_pace(
+    *, session: Session, article: str | None = None, now: datetime | None = None
+) -> ReviewPace:
+    """Verdicts waiting for an editor, verdicts given per reviewer and day, and the
+    median time from a claim's first review to its confirmed verdict, the last two
+    over the last :data:`PACE_DAYS` days (UTC days, today included).
+
+    Every part reads a bounded range of an index: pending verdicts from
+    ``ix_claim_pending``, the review events of the window from
+    ``ix_event_action_at``, the verdicts confirmed in the window from
+    ``ix_claim_confirmed_at`` and, for each of those, its first review event
+    from ``ix_event_claim_id``; never the whole audit trail. The median is
+    taken in Python (SQLite has no percentile function).
+    """
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    conds = and_(True, *_conditions(ClaimFilter(article=article)))
+    pending = session.exec(
+        select(func.count())
+        .select_from(Claim)
+        .where(
+            conds,
+            col(Claim.status).in_(VERDICT_STATUSES),
+            col(Claim.confirmed_by).is_(None),
+        )
+    ).one()
+
+    day = utc_day(session, col(Event.at))
+    since = (now - timedelta(days=PACE_DAYS - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    given = (
+        select(day.label("day"), col(Event.actor), func.count())
+        .where(
+            col(Event.action) == "review",
+            col(Event.at) >= since,
+            col(Event.new_value).in_(VERDICT_STATUSES),
+        )
+        .group_by(day, col(Event.actor))
+        .order_by(day, col(Event.actor))
+    )
+    if article:
+        in_article = select(Claim.id).where(conds)
+        given = given.where(col(Event.claim_id).in_(in_article))
+    per_reviewer = [(str(d), str(a), int(n)) for d, a, n in session.exec(given).all()]
+
+    first_review = (
+        select(func.min(Event.at))
+        .where(Event.claim_id == Claim.id, col(Event.action) == "review")
+        .scalar_subquery()
+    )
+    confirmed = session.exec(
+        select(Claim.confirmed_at, first_review).where(conds, col(Claim.confirmed_at) >= since)
+    ).all()
+    waits = []
+    for done, first in confirmed:
+        done_at, first_at = as_utc(done), as_utc(first)
+        if done_at is not None and first_at is not None and first_at <= done_at:
+            waits.append((done_at - first_at).total_seconds())
+    median = timedelta(seconds=statistics.median(waits)) if waits else None
+    return ReviewPace(int(pending), per_reviewer, median, len(waits))
 
 
 def last_change(*, session: Session, claim_id: int) -> tuple[str, datetime] | None:

@@ -1,18 +1,42 @@
-"""Overview: where the review stands."""
+"""Overview: where the review stands, and how fast the desk gets there.
+
+Status colours are the queue's (``render.STATUS_HEX``); count axes show whole
+numbers only.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from dashboard.render import STATUS_COLOURS, STATUS_LABELS, md_escape, short
+from dashboard.render import STATUS_COLOURS, STATUS_HEX, STATUS_LABELS, md_escape, short
+from tracker.queries import PACE_DAYS
 
 VERDICTS = ("verified", "flagged", "dismissed")
+
+
+def count_axis(title: str) -> alt.Axis:
+    """A count axis: whole numbers only (no 0.5 claims)."""
+    return alt.Axis(title=title, format="d", tickMinStep=1)
+
+
+def status_scale(statuses: list[str]) -> alt.Scale:
+    """The queue's colour for each status label."""
+    return alt.Scale(
+        domain=[STATUS_LABELS[s] for s in statuses], range=[STATUS_HEX[s] for s in statuses]
+    )
+
+
+def duration(value: timedelta) -> str:
+    hours = value.total_seconds() / 3600
+    if hours < 1:
+        return f"{max(value.total_seconds() / 60, 0):.0f} min"
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
 def render() -> None:
@@ -30,6 +54,25 @@ def render() -> None:
     for col, (status, n) in zip(cols[1:], ov.by_status.items(), strict=True):
         col.metric(STATUS_LABELS[status], n)
     st.progress(done / ov.total, text=f"{done} of {ov.total} claims have a verdict")
+    pace = st.columns(3)
+    pace[0].metric(
+        "Pending confirmation",
+        ov.pending_confirmation,
+        help="Verdicts (verified or flagged) an editor has not confirmed yet.",
+    )
+    pace[1].metric(
+        f"Median first review → confirmed ({PACE_DAYS} days)",
+        duration(ov.median_to_confirmed) if ov.median_to_confirmed is not None else "–",
+        help=(
+            "From a claim's first status change to the confirmation of its verdict, "
+            f"over the {ov.confirmed_measured} verdict(s) confirmed in the last "
+            f"{PACE_DAYS} days."
+        ),
+    )
+    pace[2].metric(
+        f"Verdicts in the last {PACE_DAYS} days",
+        sum(n for _, _, n in ov.verdicts_by_reviewer_day),
+    )
 
     left, right = st.columns(2)
     with left:
@@ -44,16 +87,9 @@ def render() -> None:
             alt.Chart(frame)
             .mark_bar()
             .encode(
-                x=alt.X("claims:Q", title="claims"),
+                x=alt.X("claims:Q", axis=count_axis("claims")),
                 y=alt.Y("status:N", sort=None, title=None),
-                color=alt.Color(
-                    "status:N",
-                    scale=alt.Scale(
-                        domain=[STATUS_LABELS[s] for s in STATUS_COLOURS],
-                        range=["#9e9e9e", "#1c83e1", "#21c354", "#ff4b4b", "#803df5"],
-                    ),
-                    legend=None,
-                ),
+                color=alt.Color("status:N", scale=status_scale(list(STATUS_COLOURS)), legend=None),
                 tooltip=["status", "claims"],
             )
         )
@@ -69,12 +105,17 @@ def render() -> None:
                 .mark_line(point=True)
                 .encode(
                     x=alt.X("day:T", title=None),
-                    y=alt.Y("claims:Q", title="claims with a verdict"),
-                    color=alt.Color("verdict:N"),
+                    y=alt.Y("claims:Q", axis=count_axis("claims with a verdict")),
+                    color=alt.Color(
+                        "verdict:N", scale=status_scale(list(VERDICTS)), title="verdict"
+                    ),
                     tooltip=["day:T", "verdict", "claims"],
                 )
             )
             st.altair_chart(line, width="stretch")
+
+    st.subheader(f"Verdicts per reviewer per day (last {PACE_DAYS} days)")
+    reviewer_days(ov.verdicts_by_reviewer_day)
 
     a, b, c = st.columns(3)
     with a:
@@ -103,6 +144,36 @@ def render() -> None:
     )
 
 
+def reviewer_days(rows: list[tuple[str, str, int]]) -> None:
+    """Verified and flagged verdicts each reviewer gave, per UTC day, stacked."""
+    if not rows:
+        st.caption(f"No verdicts in the last {PACE_DAYS} days.")
+        return
+    frame = pd.DataFrame(
+        [{"day": date.fromisoformat(d), "reviewer": who, "verdicts": n} for d, who, n in rows]
+    )
+    today = datetime.now(UTC).date()
+    # to the end of today, so today's bar is drawn whole
+    start, end = today - timedelta(days=PACE_DAYS - 1), today + timedelta(days=1)
+    window = [start.isoformat(), end.isoformat()]
+    bars = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "yearmonthdate(day):T",
+                title=None,
+                scale=alt.Scale(domain=window, padding=12),
+                axis=alt.Axis(format="%d %b"),
+            ),
+            y=alt.Y("sum(verdicts):Q", axis=count_axis("verdicts (verified or flagged)")),
+            color=alt.Color("reviewer:N", title="reviewer"),
+            tooltip=[alt.Tooltip("day:T", format="%d %b %Y"), "reviewer", "verdicts"],
+        )
+    )
+    st.altair_chart(bars, width="stretch")
+
+
 def table(counts: dict[str, int], label: str, empty: str) -> None:
     if not counts:
         st.caption(empty)
@@ -121,7 +192,13 @@ def cumulative_verdicts(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
         if verdict not in VERDICTS:
             continue
         totals[verdict] += n
-        out.append({"day": date.fromisoformat(day), "verdict": verdict, "claims": totals[verdict]})
+        out.append(
+            {
+                "day": date.fromisoformat(day),
+                "verdict": STATUS_LABELS[verdict],
+                "claims": totals[verdict],
+            }
+        )
     return pd.DataFrame(out)
 
 

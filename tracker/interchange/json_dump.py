@@ -20,7 +20,8 @@ every backend.
 
 Left out on purpose: ``account.password_hash`` (a dump is not a credential
 store: restored accounts have no password until an admin resets it), and
-``signin_attempt`` (transient sign-in throttle counts). Article revisions are
+``signin_attempt`` (transient sign-in throttle counts) and ``web_session``
+(signed-in dashboard sessions: a dump is not a way in). Article revisions are
 not kept by the tracker (a new revision replaces the text and bumps
 ``revision``), so a dump holds each article's current text and revision
 number. There are no stored settings (configuration is the environment).
@@ -48,7 +49,7 @@ FORMAT = "tracker-dump"
 FORMAT_VERSION = 1
 BATCH = 1000
 # Never leave the database in a dump.
-EXCLUDED_TABLES = frozenset({"signin_attempt", "change_marker"})
+EXCLUDED_TABLES = frozenset({"signin_attempt", "change_marker", "web_session"})
 # Per-database state a migration creates and the database keeps itself (cache
 # keys): neither dumped nor copied, and present in an "empty" database.
 LOCAL_TABLES = frozenset({"change_marker"})

@@ -85,6 +85,9 @@ disable_user, enable_user, with the current one)   status change ends the accoun
 unlock_user                                        other sessions; audited
 authenticate               (signing in)            one atomic attempt counter per name,
                                                    known or not: five failures lock it
+start_session,             hold_session (end:      only the token's SHA-256 stored; idle
+resume_session,            none: the token is      and absolute expiry; the account's
+end_session                the credential)         epoch unchanged and the account active
 seed                       seed (system actor)     idempotent; same text or refuse
 import_references          import_references,      all-or-nothing with line numbers;
                            checked before the      idempotent by URL + claim; vector
@@ -143,6 +146,7 @@ from .references import (
     reuse_sources,
 )
 from .seeding import SeedReport, seed
+from .sessions import NewSession, SessionAccount, end_session, resume_session, start_session
 from .transfer import CopyReport, RestoreReport, copy_database, restore_json
 from .uow import unit_of_work
 
@@ -154,11 +158,13 @@ __all__ = [
     "CopyReport",
     "ImportReport",
     "MappedImportReport",
+    "NewSession",
     "ReferenceImportReport",
     "RefreshReport",
     "Refusal",
     "RestoreReport",
     "SeedReport",
+    "SessionAccount",
     "add_note",
     "add_source",
     "archive_sources",
@@ -172,6 +178,7 @@ __all__ = [
     "create_user",
     "disable_user",
     "enable_user",
+    "end_session",
     "import_article",
     "import_claims_csv",
     "import_mapped_csv",
@@ -184,6 +191,7 @@ __all__ = [
     "refresh_matches",
     "reset_password",
     "restore_json",
+    "resume_session",
     "reuse_sources",
     "review_claim",
     "seed",
@@ -191,6 +199,7 @@ __all__ = [
     "set_password",
     "set_role",
     "sha256_text",
+    "start_session",
     "unit_of_work",
     "unlock_user",
     "update_claim",

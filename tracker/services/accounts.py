@@ -13,7 +13,8 @@ pass the check: at most :data:`MAX_FAILURES` passwords are verified before a
 name locks for :data:`LOCKOUT`, and no transaction is open while Argon2 runs.
 
 A password change, a disable and a role change bump the account's
-``session_epoch``; the dashboard signs out sessions of an older epoch.
+``session_epoch`` and end its dashboard sessions (:mod:`.sessions`); the
+dashboard signs out browser sessions of an older epoch at their next rerun.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ..errors import PermissionDenied, RuleViolation, TrackerError, ValidationFa
 from ..models import Role, SignInAttempt, User, UserPublic, as_utc
 from ..permissions import SYSTEM_ACTORS, Action, authorize, get_user
 from ..validation import clean_field, parse_enum
+from .sessions import end_account_sessions
 from .uow import unit_of_work
 
 MIN_PASSWORD = 10
@@ -163,6 +165,7 @@ def set_role(*, session: Session, name: str, role: str, actor: str) -> UserPubli
             user.role = new
             user.session_epoch += 1  # sessions signed in with the old role end
             session.add(user)
+            end_account_sessions(session, user)
             record_event(
                 session,
                 EventAction.role_changed,
@@ -184,12 +187,14 @@ def set_password(
     actor: str,
     current: str | None = None,
     now: datetime | None = None,
+    keep_session: str | None = None,
 ) -> UserPublic:
     """Set ``name``'s password to a chosen one.
 
     Changing your own needs your current password, checked like a sign-in
     (the same throttle); an admin may set another account's without it. The
-    account's other dashboard sessions end.
+    account's dashboard sessions end, except ``keep_session`` (the token of
+    the session changing its own password), which carries on.
     """
     own = actor == name
     if own:
@@ -209,6 +214,7 @@ def set_password(
         user.password_hash = _hasher.hash(password)
         user.session_epoch += 1
         session.add(user)
+        end_account_sessions(session, user, keep=keep_session if own else None)
         _clear_attempts(session, user.name)
         record_event(
             session,
@@ -233,6 +239,7 @@ def reset_password(*, session: Session, name: str, actor: str) -> str:
         user.password_hash = _hasher.hash(password)
         user.session_epoch += 1
         session.add(user)
+        end_account_sessions(session, user)
         _clear_attempts(session, user.name)
         record_event(session, EventAction.password_reset, actor=actor, account=user.name)
     return password
@@ -249,6 +256,7 @@ def disable_user(*, session: Session, name: str, actor: str) -> UserPublic:
         user.active = False
         user.session_epoch += 1
         session.add(user)
+        end_account_sessions(session, user)
         record_event(
             session,
             EventAction.account_disabled,

@@ -73,6 +73,7 @@ _TOPIC_OF_TABLE = {
     "article": ChangeTopic.articles,
     "account": ChangeTopic.accounts,
     "signin_attempt": ChangeTopic.accounts,
+    "web_session": None,  # sign-ins and page views change no cached read
     "article_revision": ChangeTopic.articles,
     "event": None,  # the trail follows the change it records
     "change_marker": None,

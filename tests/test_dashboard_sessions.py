@@ -1,0 +1,73 @@
+"""The sign-in form, sign-out and a session ended elsewhere, through AppTest (#11).
+
+(Reading the cookie back after a reload needs a browser: tests/test_e2e_sessions.py.)
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from streamlit.testing.v1 import AppTest
+
+from tracker.models import WebSession
+
+from .test_dashboard_accounts import APP, FIRST, dash_db, messages, signed_in
+
+__all__ = ["dash_db"]  # the fixture, imported for use here
+
+
+def rows(engine: Engine) -> list[WebSession]:
+    with Session(engine) as s:
+        return list(s.exec(select(WebSession)).all())
+
+
+def test_signing_in_starts_a_session_and_orders_the_cookie(dash_db: Engine) -> None:
+    at = signed_in()
+    account = at.session_state["signed_in"]
+    token = account["token"]
+    (row,) = rows(dash_db)
+    assert row.token_hash != token and len(row.token_hash) == 64
+    op = at.session_state["_cookie_op"]
+    assert op[0] == "set" and op[1] == token  # until the browser confirms it
+    assert token not in messages(at)  # never shown on the page
+
+
+def test_signing_out_ends_the_session_and_orders_the_cookie_deleted(dash_db: Engine) -> None:
+    at = signed_in()
+    at.button(key="sign_out").click().run()
+    assert "signed_in" not in at.session_state
+    assert at.session_state["_cookie_op"] == ("delete",)
+    assert rows(dash_db) == []
+    assert at.title[0].value == "Sign in"
+
+
+def test_a_session_signed_out_in_another_tab_ends_here_at_the_next_action(
+    dash_db: Engine,
+) -> None:
+    here = signed_in()
+    there = AppTest.from_file(APP, default_timeout=30)  # another tab: the same cookie
+    there.session_state["signed_in"] = dict(here.session_state["signed_in"])
+    there.run()
+    assert len(rows(dash_db)) == 1
+    there.button(key="sign_out").click().run()
+    here.run()  # the next click, whatever it is
+    assert "signed_in" not in here.session_state
+    assert "this session has ended" in messages(here)
+    assert rows(dash_db) == []
+
+
+def test_signing_out_on_one_device_leaves_the_others_signed_in(dash_db: Engine) -> None:
+    laptop, phone = signed_in(), signed_in()
+    laptop.button(key="sign_out").click().run()
+    phone.run()
+    assert phone.session_state["signed_in"]["name"] == "ana"
+    assert len(rows(dash_db)) == 1
+
+
+def test_a_wrong_password_starts_no_session(dash_db: Engine) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input(key="si_name").input("ana")
+    at.text_input(key="si_password").input(FIRST + "x")
+    at.button[0].click().run()
+    assert "signed_in" not in at.session_state and rows(dash_db) == []
+    assert "wrong name or password" in messages(at)

@@ -1,0 +1,121 @@
+"""Sessions that survive a reload, in headless Chromium (#11).
+
+Sign in; the session cookie is set (SameSite=Strict, Path=/); a reload and a
+claim link in a new tab open signed in; signing out in one tab deletes the
+cookie and the server session, and the other tab is signed out at its next
+action.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from tracker import db
+from tracker.models import WebSession
+
+from .test_e2e_browser import PASSWORD, browser, served, settle
+
+__all__ = ["browser", "served"]  # fixtures, imported for use here
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+COOKIE = "tracker_session"
+
+
+def session_cookie(context: object, present: bool = True, timeout: float = 20) -> dict | None:
+    """The session cookie once it is there (or None once it is gone)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [c for c in context.cookies() if c["name"] == COOKIE]  # type: ignore[attr-defined]
+        if bool(found) == present:
+            return found[0] if found else None
+        time.sleep(0.2)
+    pytest.fail(f"the session cookie was {'never set' if present else 'not deleted'}")
+
+
+def sessions_in(url: str) -> int:
+    engine = db.make_engine(url)
+    with Session(engine) as s:
+        n = len(s.exec(select(WebSession)).all())
+    engine.dispose()
+    return n
+
+
+def sign_in(page: object, base: str) -> None:
+    page.goto(base)  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Sign in").wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    page.get_by_role("textbox", name="Account name").fill("ana")  # type: ignore[attr-defined]
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Review queue").wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    settle(page)
+
+
+def signed_in_tab(browser: object, base: str) -> tuple[Any, Any]:
+    """A new browser (context) at 1400x900 with one tab, signed in as ana."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    sign_in(page, base)
+    return context, page
+
+
+def test_a_session_survives_a_reload_and_a_new_tab_and_ends_everywhere(
+    served: tuple[str, str], browser: object
+) -> None:
+    base, url = served
+    context, page = signed_in_tab(browser, base)
+    cookie = session_cookie(context)
+    assert cookie is not None
+    assert (cookie["sameSite"], cookie["path"], cookie["secure"]) == ("Strict", "/", False)
+    assert cookie["expires"] > time.time() + 6 * 86_400  # lives as long as the session may
+    assert sessions_in(url) == 1
+
+    page.reload()
+    page.get_by_role("heading", name="Review queue").wait_for(timeout=30_000)
+    settle(page)
+    page.get_by_text("Signed in as").wait_for()
+    assert page.get_by_role("heading", name="Sign in").count() == 0
+    assert page.get_by_role("button", name="Deploy").count() == 0  # no developer toolbar
+
+    other = context.new_page()
+    other.goto(f"{base}/claim?id=12")
+    other.get_by_text("Claim #12", exact=False).first.wait_for(timeout=30_000)
+    settle(other)
+    other.get_by_text("Signed in as").wait_for()
+    assert sessions_in(url) == 1  # the same session, resumed
+
+    other.get_by_role("button", name="Sign out").click()
+    other.get_by_role("heading", name="Sign in").wait_for(timeout=30_000)
+    session_cookie(context, present=False)
+    assert sessions_in(url) == 0
+
+    # the first tab still shows the queue; its next action finds the session gone
+    page.get_by_role("link", name="Overview").click()
+    page.get_by_role("heading", name="Sign in").wait_for(timeout=30_000)
+    page.get_by_text("this session has ended").wait_for()
+    settle(page)  # the cookie component's reruns leave the message in place
+    assert page.get_by_text("this session has ended").is_visible()
+    assert page.get_by_text("Signed in as").count() == 0
+
+    # and a reload stays signed out: the cookie is gone
+    page.reload()
+    page.get_by_role("heading", name="Sign in").wait_for(timeout=30_000)
+    settle(page)
+    assert page.get_by_text("Signed in as").count() == 0
+    context.close()
+
+
+def test_behind_a_tls_proxy_the_cookie_is_secure(served: tuple[str, str], browser: object) -> None:
+    """A proxy that ends TLS says so with X-Forwarded-Proto; the cookie gets Secure."""
+    base, _url = served
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 1400, "height": 900},
+        extra_http_headers={"X-Forwarded-Proto": "https"},
+    )
+    sign_in(context.new_page(), base)
+    cookie = session_cookie(context)
+    assert cookie is not None
+    assert (cookie["secure"], cookie["sameSite"]) == (True, "Strict")
+    context.close()
