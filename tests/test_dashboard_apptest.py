@@ -350,3 +350,12 @@ def test_article_view_lists_internal_inconsistencies(seeded_db: Engine) -> None:
     at = app("views/article.py")
     shown = re.sub(r"\\(.)", r"\1", " ".join(w.value for w in at.warning))  # drop md escapes
     assert "section number 6.1 is used twice" in shown and "1/0.6 = 1.67" in shown
+
+
+def test_see_in_article_links_to_the_article_scrolled_to_the_claim(seeded_db: Engine) -> None:
+    at = app("views/claim.py", id="60")
+    links = [m.value for m in at.markdown if "See in article" in m.value]
+    assert links == [
+        "[:material/article: See in article]"
+        "(<article?slug=trainium3-silicon-sovereignty&claim=60#claim-60>)"
+    ]

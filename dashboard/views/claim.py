@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import auth, data, shortcuts, state
 from dashboard.render import (
+    article_claim_url,
     badge,
     join_nonempty,
     md_escape,
@@ -669,11 +670,11 @@ def navigation(d: ClaimDetail, user: str | None) -> None:
         width="stretch",
     ):
         go_to(nxt or cid)
-    nav[4].page_link(
-        "views/article.py",
-        label="See in article",
-        icon=":material/article:",
-        query_params={"slug": d.claim.article, "claim": str(cid)},
+    # A link (new tab, still signed in) rather than a page switch: only a real
+    # navigation honours the #claim-N anchor, so the article opens scrolled to the claim.
+    nav[4].markdown(
+        f"[:material/article: See in article](<{article_claim_url(d.claim.article, cid)}>)",
+        help="Opens the article in a new tab, scrolled to this claim",
     )
     with nav[5]:
         if st.button("Shortcuts (?)", key="c_keys", type="tertiary"):
