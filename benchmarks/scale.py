@@ -3,7 +3,8 @@
 Point it at an archive made by ``benchmarks/generate.py``; it prints, as
 medians: every queue filter, sort and text search with its count (SQL), the
 overview, ``tracker claims``, the CSV export next to one raw join written with
-``csv.writer``, and cold dashboard reruns of every page (AppTest).
+``csv.writer``, and cold dashboard reruns of every page (AppTest): the rerun after
+a write, which finds every change-marker-keyed cache stale.
 
     python -m benchmarks.generate --claims 100000 --db sqlite:///a100k.db
     python -m benchmarks.scale --db sqlite:///a100k.db [--runs 5] [--skip-export]
@@ -109,8 +110,29 @@ def raw_export(engine: Any, out: io.TextIOBase) -> int:
     return n
 
 
+def after_a_write(url: str) -> None:
+    """What a write leaves for the next rerun: every change marker bumped, so each
+    marker-keyed read misses its cache (the stored matches' cache stays, as it does)."""
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE change_marker SET n = n + 1")
+    engine.dispose()
+
+
+def match_all(url: str) -> tuple[int, float]:
+    """Store every claim's vector and best match (#12), which the queue's first visit does:
+    a one-time cost, paid before the pages are timed. Claims matched, seconds."""
+    from tracker import services
+
+    engine = db.make_engine(url)
+    started = time.perf_counter()
+    with Session(engine) as s:
+        matched = services.refresh_matches(session=s).matched
+    engine.dispose()
+    return matched, time.perf_counter() - started
+
+
 def bench_dashboard(url: str, runs: int) -> list[tuple[str, float]]:
-    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     os.environ["TRACKER_DATABASE_URL"] = url
@@ -138,7 +160,7 @@ def bench_dashboard(url: str, runs: int) -> list[tuple[str, float]]:
         assert not at.exception, [e.message for e in at.exception]
 
         def cold(at: Any = at) -> None:
-            st.cache_data.clear()
+            after_a_write(url)
             at.run()
 
         out.append((name, median_ms(cold, runs) / 1000))
@@ -171,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             raw = median_ms(lambda: raw_export(engine, io.StringIO()), max(1, args.runs // 2))
             print(f"export csv: project {project:.0f} ms, raw {raw:.0f} ms, {project / raw:.2f}x")
     if not args.skip_dashboard:
+        matched, took = match_all(args.db)
+        print(f"best matches stored for {matched:,} claims in {took:.1f} s (once, #12)")
         print(f"{'dashboard page':<26} {'cold rerun s':>12}")
         for name, seconds in bench_dashboard(args.db, max(1, args.runs // 2)):
             print(f"{name:<26} {seconds:>12.2f}")
