@@ -56,6 +56,8 @@ from typing import Any
 
 import httpx
 
+from benchmarks.scale import matches_current
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -385,57 +387,6 @@ def archive_db(folder: Path, claims: int, keep: bool) -> str:
     if not account_exists(url):
         tracker(url, "users", "add", ACCOUNT, "--role", "admin", "--by", "admin", password=PASSWORD)
     return url
-
-
-def matches_current(url: str) -> tuple[int, float]:
-    """Store the missing claim vectors and declare every stored best match current.
-
-    The queue page refreshes every claim's best earlier match (#12) whenever the
-    reviewed claims changed, searching the index once per claim: hours at 100k
-    claims, a cost of its own (reported by ``benchmarks/scale.py``), not of the
-    page. Before the first flow and between flows the archive is put in the state
-    a finished refresh leaves (vectors stored, matches of the current generation),
-    on both databases alike, so each flow times the pages. New vectors get no match.
-    Returns the vectors computed and the seconds it took.
-    """
-    from sqlalchemy import update
-    from sqlmodel import Session, col, select
-
-    from tracker import db
-    from tracker.matching import embed, store
-    from tracker.models import Claim, ClaimVector
-
-    started = time.perf_counter()
-    engine = db.make_engine(url)
-    try:
-        with Session(engine) as s:
-            have = dict(s.exec(select(ClaimVector.claim_id, ClaimVector.text_sha)).all())
-            todo = [
-                (cid, text)
-                for cid, text in s.exec(select(Claim.id, Claim.claim)).all()
-                if have.get(cid or 0) != store.text_sha(text)
-            ]
-            for start in range(0, len(todo), 5000):
-                batch = todo[start : start + 5000]
-                vectors = embed.encode([text for _, text in batch])
-                for (cid, text), vector in zip(batch, vectors, strict=True):
-                    row = ClaimVector(
-                        claim_id=cid or 0,
-                        text_sha=store.text_sha(text),
-                        embedding=embed.to_bytes(vector),
-                    )
-                    s.merge(row) if cid in have else s.add(row)
-                s.flush()
-            generation = store.generation(s)
-            s.execute(
-                update(ClaimVector)
-                .where(col(ClaimVector.generation).is_distinct_from(generation))
-                .values(generation=generation)
-            )
-            s.commit()
-    finally:
-        engine.dispose()
-    return len(todo), time.perf_counter() - started
 
 
 def free_port() -> int:
