@@ -9,7 +9,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, table, union
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    column,
+    exists,
+    func,
+    literal_column,
+    or_,
+    table,
+    union,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, aliased
@@ -139,8 +149,12 @@ def _scan_search(term: str) -> ColumnElement[bool]:
 
 
 def _like(column: InstrumentedAttribute[Any] | Any, term: str) -> ColumnElement[bool]:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.ilike(f"%{escaped}%", escape="\\")
+    return column.ilike(f"%{_escaped(term)}%", escape="\\")
+
+
+def _escaped(term: str) -> str:
+    """``term`` as a literal inside a LIKE pattern (escape character backslash)."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _conditions(filters: ClaimFilter) -> list[ColumnElement[bool]]:
@@ -273,16 +287,68 @@ def iter_claim_rows(
     yield from session.execute(stmt).partitions(batch_size)
 
 
+# Queued claims per article (0: every article), dimension and key ('' for none), kept
+# by triggers in each claim write's transaction (migration 0016).
+_TALLY = table("claim_tally", column("article_id"), column("dim"), column("key"), column("n"))
+
+
+def _tally_article(slug: str | None) -> Any:
+    if not slug:
+        return 0
+    return select(Article.id).where(Article.slug == slug).scalar_subquery()
+
+
+def _tally_question(filters: ClaimFilter) -> tuple[str, list[str]] | None:
+    """The tally dimension and keys (none: all) that count ``filters``, if it can."""
+    searching = bool(filters.search and filters.search.strip())
+    if (
+        searching
+        or filters.claim_type
+        or filters.origin
+        or filters.ids
+        or filters.include_below_threshold
+        or filters.has_match
+        or (filters.status and filters.assignee is not None)
+    ):
+        return None
+    if filters.assignee is not None:
+        return "assignee", ["" if filters.assignee in ("", "-") else filters.assignee]
+    return "status", list(filters.status)
+
+
 def count_claims(*, session: Session, filters: ClaimFilter | None = None) -> int:
+    """How many claims match; by article, status or assignee alone from the kept tally."""
     filters = filters or ClaimFilter()
+    question = _tally_question(filters)
+    if question is not None:
+        dim, keys = question
+        total = sa_select(func.coalesce(func.sum(_TALLY.c.n), 0)).where(
+            _TALLY.c.article_id == _tally_article(filters.article), _TALLY.c.dim == dim
+        )
+        if keys:
+            total = total.where(_TALLY.c.key.in_(keys))
+        return int(session.execute(total).scalar_one())
     stmt = select(func.count()).select_from(Claim).where(and_(True, *_conditions(filters)))
     return int(session.exec(stmt).one())
 
 
 def assignees(*, session: Session) -> list[str]:
-    """Everyone who has a claim assigned, for the assignee filter."""
-    stmt = select(Claim.assignee).where(col(Claim.assignee).is_not(None)).distinct()
-    return sorted(str(a) for a in session.exec(stmt).all())
+    """Everyone who has a queued claim assigned, for the assignee filter (from the tally)."""
+    return sorted(tally(session=session)["assignee"])
+
+
+def tally(*, session: Session, article: str | None = None) -> dict[str, dict[str, int]]:
+    """Queued claims per dimension (status, flag_reason, reviewer, assignee) and key, of
+    one article or all; keys with no claim and '' (no reason, reviewer, assignee) left out."""
+    stmt = sa_select(_TALLY.c.dim, _TALLY.c.key, _TALLY.c.n).where(
+        _TALLY.c.article_id == _tally_article(article), _TALLY.c.n != 0
+    )
+    out: dict[str, dict[str, int]] = {d: {} for d in ("status", "flag_reason", "reviewer")}
+    out["assignee"] = {}
+    for dim, key, n in session.execute(stmt).all():
+        if key:
+            out.setdefault(str(dim), {})[str(key)] = int(n)
+    return out
 
 
 def get_claim(*, session: Session, claim_id: int) -> ClaimPublic:
@@ -392,6 +458,17 @@ def list_articles(*, session: Session, with_counts: bool = True) -> list[Article
     ]
 
 
+def article_slugs(*, session: Session, prefix: str = "", limit: int = 50) -> list[str]:
+    """Up to ``limit`` article slugs: the newest first, or those starting with ``prefix``
+    (case-insensitive) in slug order. For pickers: never every article of the archive."""
+    _check_count(limit, "limit")
+    stmt = sa_select(col(Article.slug)).limit(limit)
+    if prefix:
+        stmt = stmt.where(col(Article.slug).ilike(f"{_escaped(prefix)}%", escape="\\"))
+        return [str(s) for s in session.execute(stmt.order_by(col(Article.slug))).scalars()]
+    return [str(s) for s in session.execute(stmt.order_by(col(Article.id).desc())).scalars()]
+
+
 def get_article(*, session: Session, slug: str) -> Article:
     article = session.exec(select(Article).where(Article.slug == slug)).first()
     if article is None:
@@ -431,12 +508,8 @@ class Overview:
 def overview(*, session: Session, article: str | None = None) -> Overview:
     filters = ClaimFilter(article=article)
     conds = and_(True, *_conditions(filters))
-
-    def grouped(column: Any, *extra: Any) -> dict[str, int]:
-        stmt = select(column, func.count()).select_from(Claim).where(conds, *extra).group_by(column)
-        return {str(k) if k is not None else "": int(n) for k, n in session.exec(stmt).all()}
-
-    by_status = {s.value: 0 for s in ClaimStatus} | grouped(Claim.status)
+    counts = tally(session=session, article=article)  # kept with the writes (0016)
+    by_status = {s.value: 0 for s in ClaimStatus} | counts["status"]
 
     def stances(*where: Any) -> dict[str, int]:
         stmt = (
@@ -484,9 +557,9 @@ def overview(*, session: Session, article: str | None = None) -> Overview:
         confirmed_measured=pace.confirmed_measured,
         total=sum(by_status.values()),
         by_status=by_status,
-        by_flag_reason=grouped(Claim.flag_reason, col(Claim.flag_reason).is_not(None)),
-        by_reviewer=grouped(Claim.last_reviewed_by, col(Claim.last_reviewed_by).is_not(None)),
-        by_assignee=grouped(Claim.assignee, col(Claim.assignee).is_not(None)),
+        by_flag_reason=counts["flag_reason"],
+        by_reviewer=counts["reviewer"],
+        by_assignee=counts["assignee"],
         sources_by_stance=sources_by_stance,
         without_source=[_to_public(c, s, n) for c, s, n in session.exec(without).all()],
         verdicts_by_day=[(str(d), str(v), int(n)) for d, v, n in session.exec(verdicts).all()],

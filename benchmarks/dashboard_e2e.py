@@ -1,0 +1,515 @@
+"""How long a reviewer waits in the real dashboard: seeded database vs. a large archive (#11).
+
+Starts ``tracker dashboard`` twice on free ports, one on the seeded database
+(``tracker init``, ``tracker seed``, ``tracker users add``) and one on an
+archive made by ``python -m benchmarks.generate`` (plus an account), and drives
+headless Chromium through Playwright at 1400×900 along a reviewer's flow:
+sign in, open the next unreviewed claim, add a source, a note, verify, back to
+the queue, flag the next claim, the article view, the overview, a bulk
+assignment of 50 claims. Each run does the whole flow on one database, then
+on the other (interleaved), in a fresh browser session; it prints the median
+per page and per action, the ratio large/seeded and the targets next to them
+(every step ≤ 1 s seeded, large ≤ 1.5× seeded).
+
+**Ready** means: the page's key element (``READY`` below) is visible, *and*
+the app's status widget shows no running state, i.e. the ``stApp`` element's
+``data-test-script-state`` is ``notRunning`` and no ``stStatusWidget`` is
+shown. The clock starts just before the click (or the address is opened) and
+stops when both hold, so it includes the server's rerun, the websocket round
+trips and the browser's rendering; charts drawn asynchronously after the run
+ends are not waited for. An action's key element is its result message; the
+message must be absent when the clock starts.
+
+The queue page keeps every claim's best earlier match (#12) and recomputes
+them all once the reviewed claims changed: hours at 100k claims, a cost of its
+own. Before each flow both databases are put in the state a finished refresh
+leaves (``matches_current``), so the flows time the pages, not that refresh.
+
+Every selector is in ``SELECTORS`` (visible text, ARIA roles and Streamlit's
+``data-testid``), and the actions are rows of ``ACTIONS``: when the dashboard's
+labels change, edit those two tables. An action whose control is not there
+(e.g. bulk assignment before it exists) prints ``n/a`` with the missing
+control, and the flow goes on.
+
+    python -m benchmarks.dashboard_e2e [--runs 5] [--claims 100000] [--keep]
+    python -m benchmarks.dashboard_e2e --smoke      # seeded database only, one run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.scale import matches_current
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1400, "height": 900}
+ACCOUNT, PASSWORD = "bench", "dashboard-bench-password-1"  # a throwaway account
+KEEP_DIR = Path(tempfile.gettempdir()) / "tracker-dashboard-e2e"
+ROOT = Path(__file__).resolve().parent.parent  # the tracker these commands run
+TARGET_S, TARGET_RATIO = 1.0, 1.5
+STEP_TIMEOUT_MS = 60_000  # a step that takes longer is a failure, not a figure
+PROBE_TIMEOUT_MS = 3_000  # how long an optional control may take to appear
+
+# --- every selector the benchmark uses: (how, *what) ---------------------------------
+# how: role (ARIA role, accessible name), text (visible text), label (form label),
+# testid (Streamlit's data-testid). A str name matches exactly; a re.Pattern searches.
+SELECTORS: dict[str, tuple[Any, ...]] = {
+    "sign-in heading": ("role", "heading", "Sign in"),
+    "account name": ("role", "textbox", "Account name"),
+    "password": ("role", "textbox", "Password"),
+    "sign-in button": ("role", "button", "Sign in"),
+    "queue heading": ("role", "heading", "Review queue"),
+    "queue link": ("role", "link", "Review queue"),
+    "queue table": ("testid", "stDataFrame"),
+    "next unreviewed": ("role", "button", re.compile(r"^Next unreviewed")),
+    "claim heading": ("text", re.compile(r"^Claim #\d+")),
+    "article link": ("role", "link", "Article"),
+    "article heading": ("role", "heading", "Article"),
+    "overview link": ("role", "link", "Overview"),
+    "overview heading": ("role", "heading", "Overview"),
+    "source url": ("role", "textbox", "URL (http or https)"),
+    "source title": ("role", "textbox", "Title"),
+    "add source": ("role", "button", "Add source"),
+    "source added": ("text", re.compile(r"^Source added")),
+    "source stance": ("label", "Stance"),
+    "note body": ("role", "textbox", "Add a note"),
+    "add note": ("role", "button", "Add note"),
+    "note added": ("text", re.compile(r"^Note added")),
+    "verify": ("role", "button", re.compile(r"Verify$")),
+    "verified": ("text", re.compile(r"^Verified\.")),
+    "flag toggle": ("text", re.compile(r"^⚑ Flag")),
+    "flag reason": ("label", "Reason"),
+    "flag note": ("role", "textbox", re.compile(r"^Note")),
+    "flag submit": ("role", "button", "Flag claim"),
+    "flagged": ("text", re.compile(r"^Flagged\.")),
+    "bulk assignee": ("label", re.compile(r"^Assign (selected )?to")),
+    "bulk assign": ("role", "button", re.compile(r"^Assign (selected|\d+)")),
+    "bulk assigned": ("text", re.compile(r"\b50\b.*(assigned|changed)", re.IGNORECASE)),
+    "error": ("testid", re.compile(r"^(stAlertContentError|stException)$")),
+}
+
+# Pages: what is clicked (None: the address is opened) and what shows it is ready.
+PAGES: dict[str, tuple[str | None, str]] = {
+    "sign-in": (None, "sign-in heading"),
+    "sign in → queue": ("sign-in button", "queue heading"),
+    "queue": ("queue link", "queue heading"),
+    "claim": ("next unreviewed", "claim heading"),
+    "article": ("article link", "article heading"),
+    "overview": ("overview link", "overview heading"),
+}
+
+
+@dataclass(frozen=True)
+class Action:
+    """Untimed preparation steps, then the timed click and the result that shows it done.
+
+    A step is (operation, selector[, value]); operations: fill, click, choose (a
+    selectbox or a text box), select_page_rows (the queue table's header checkbox).
+    """
+
+    page: str  # the page the action starts on
+    prepare: Sequence[tuple[str, ...]]
+    trigger: str
+    done: str
+    optional: bool = False  # n/a instead of a failure when a control is missing
+
+
+ACTIONS: dict[str, Action] = {
+    "add source": Action(
+        "claim",
+        [("fill", "source url", "https://www.example.org/bench"), ("fill", "source title", "B")],
+        "add source",
+        "source added",
+    ),
+    "add refuting source": Action(  # a flag needs one (the rulebook); not reported
+        "claim",
+        [
+            ("fill", "source url", "https://www.example.org/bench-refutes"),
+            ("choose", "source stance", "refutes"),
+        ],
+        "add source",
+        "source added",
+    ),
+    "add note": Action(
+        "claim", [("fill", "note body", "benchmark note")], "add note", "note added"
+    ),
+    "verify": Action("claim", [], "verify", "verified"),
+    "flag": Action(
+        "claim",
+        [
+            ("click", "flag toggle"),
+            ("choose", "flag reason", "misleading"),
+            ("fill", "flag note", "benchmark flag"),
+        ],
+        "flag submit",
+        "flagged",
+    ),
+    "bulk assign 50": Action(
+        "queue",
+        [("select_page_rows", "queue table"), ("choose", "bulk assignee", "ana")],
+        "bulk assign",
+        "bulk assigned",
+        optional=True,
+    ),
+}
+
+# The reviewer's flow: ("page", name) or ("action", name), timed in this order;
+# ("setup", action) is done but not reported.
+FLOW: list[tuple[str, str]] = [
+    ("page", "sign-in"),
+    ("page", "sign in → queue"),
+    ("page", "claim"),
+    ("action", "add source"),
+    ("action", "add note"),
+    ("action", "verify"),
+    ("page", "queue"),
+    ("page", "claim"),
+    ("setup", "add refuting source"),
+    ("action", "flag"),
+    ("page", "article"),
+    ("page", "overview"),
+    ("page", "queue"),
+    ("action", "bulk assign 50"),
+]
+
+
+class NotThere(Exception):
+    """An optional control is missing: the step is reported n/a."""
+
+
+def locate(page: Any, key: str) -> Any:
+    how, *what = SELECTORS[key]
+    if how == "role":
+        role, name = what
+        return page.get_by_role(role, name=name, exact=isinstance(name, str)).first
+    if how == "text":
+        return page.get_by_text(what[0], exact=isinstance(what[0], str)).first
+    if how == "label":
+        return page.get_by_label(what[0], exact=isinstance(what[0], str)).first
+    if how == "testid":
+        return page.get_by_test_id(what[0]).first
+    raise ValueError(f"SELECTORS[{key!r}]: unknown kind {how!r}")
+
+
+IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app !== null && app.dataset.testScriptState === 'notRunning'
+    && document.querySelector('[data-testid="stStatusWidget"]') === null;
+}"""
+
+
+def wait_ready(page: Any, key: str) -> None:
+    """The key element visible (or an error shown instead), then the app idle."""
+    target, error = locate(page, key), locate(page, "error")
+    target.or_(error).first.wait_for(state="visible", timeout=STEP_TIMEOUT_MS)
+    page.wait_for_function(IDLE_JS, timeout=STEP_TIMEOUT_MS, polling="raf")
+    if not target.is_visible() and error.is_visible():
+        raise RuntimeError(f"waiting for {key!r}, the page shows: {error.inner_text()[:300]}")
+
+
+def timed(page: Any, start: Callable[[], None], key: str) -> float:
+    started = time.perf_counter()
+    start()
+    wait_ready(page, key)
+    return time.perf_counter() - started
+
+
+def run_step(page: Any, op: str, key: str, *value: str) -> None:
+    optional_timeout = PROBE_TIMEOUT_MS
+    target = locate(page, key)
+    try:
+        target.wait_for(state="visible", timeout=optional_timeout)
+    except Exception as exc:  # playwright's TimeoutError
+        raise NotThere(f"control {key!r} not on the page") from exc
+    if op == "fill":
+        target.fill(value[0])
+    elif op == "click":
+        target.click()
+    elif op == "choose":  # a selectbox (type to filter, Enter) or a text box (type it)
+        in_select = "e => e.closest('[data-testid=stSelectbox]') !== null"
+        if target.get_attribute("role") == "combobox" or target.evaluate(in_select):
+            target.click()
+            page.keyboard.type(value[0])
+            page.get_by_role("option", name=value[0], exact=True).first.wait_for()
+            page.keyboard.press("Enter")
+        else:
+            target.fill(value[0])
+    elif op == "select_page_rows":  # the header checkbox of a multi-row selectable table
+        box = target.bounding_box()
+        page.mouse.click(box["x"] + 16, box["y"] + 18)
+    else:
+        raise ValueError(f"unknown step {op!r}")
+    page.wait_for_function(IDLE_JS, timeout=STEP_TIMEOUT_MS, polling="raf")
+
+
+def do_action(page: Any, name: str) -> float:
+    action = ACTIONS[name]
+    done = locate(page, action.done)
+    if done.is_visible():  # a message of an earlier step must not stop the clock at once
+        done.wait_for(state="hidden", timeout=10_000)
+    for op, key, *value in action.prepare:
+        run_step(page, op, key, *value)
+    trigger = locate(page, action.trigger)
+    try:
+        trigger.wait_for(state="visible", timeout=PROBE_TIMEOUT_MS)
+    except Exception as exc:
+        raise NotThere(f"control {action.trigger!r} not on the page") from exc
+    return timed(page, trigger.click, action.done)
+
+
+def open_page(page: Any, base: str, name: str) -> float:
+    click, ready = PAGES[name]
+    if click is None:
+        return timed(page, lambda: page.goto(base), ready)
+    if name == "sign in → queue":
+        locate(page, "account name").fill(ACCOUNT)
+        locate(page, "password").fill(PASSWORD)
+    return timed(page, locate(page, click).click, ready)
+
+
+@dataclass
+class Results:
+    samples: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
+    missing: dict[str, str] = field(default_factory=dict)
+
+    def median(self, step: str, db: str) -> float | None:
+        values = self.samples.get((step, db))
+        return statistics.median(values) if values else None
+
+
+def flow(browser: Any, base: str, db: str, results: Results) -> None:
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    kind, name = FLOW[0]
+    try:
+        for kind, name in FLOW:
+            if kind == "page":
+                results.samples[(name, db)].append(open_page(page, base, name))
+                continue
+            try:
+                took = do_action(page, name)
+                if kind == "action":
+                    results.samples[(name, db)].append(took)
+            except NotThere as exc:
+                if not ACTIONS[name].optional:
+                    raise RuntimeError(f"{name}: {exc}") from exc
+                results.missing[name] = str(exc)
+                page.keyboard.press("Escape")
+    except Exception as exc:
+        shot = KEEP_DIR / f"failed-{db}-{name.replace(' ', '-')}.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot), full_page=True)
+        raise RuntimeError(f"{db}, {kind} {name!r}: {exc} (screenshot: {shot})") from exc
+    finally:
+        context.close()
+
+
+# --- databases and servers ----------------------------------------------------------
+
+
+def environment(**extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
+
+
+def tracker(url: str, *args: str, password: str | None = None) -> None:
+    env = environment(TRACKER_PASSWORD=password) if password else environment()
+    cmd = [sys.executable, "-m", "tracker.cli", "--db", url, *args]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"tracker {' '.join(args)}: {done.stderr.strip() or done.stdout}")
+
+
+def account_exists(url: str) -> bool:
+    from sqlmodel import Session
+
+    from tracker import db, services
+
+    engine = db.make_engine(url)
+    try:
+        with Session(engine) as s:
+            return any(u.name == ACCOUNT for u in services.list_users(session=s))
+    finally:
+        engine.dispose()
+
+
+def seeded_db(folder: Path) -> str:
+    path = folder / "seeded.db"
+    path.unlink(missing_ok=True)  # the flow changes it; start from the seed every time
+    url = f"sqlite:///{path}"
+    tracker(url, "init")
+    tracker(url, "seed")
+    tracker(url, "users", "add", ACCOUNT, "--role", "admin", password=PASSWORD)
+    return url
+
+
+def archive_db(folder: Path, claims: int, keep: bool) -> str:
+    path = folder / f"archive-{claims}.db"
+    url = f"sqlite:///{path}"
+    if not (keep and path.exists()):
+        path.unlink(missing_ok=True)
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.generate", "--claims", str(claims), "--db", url],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=environment(),
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"benchmarks.generate: {done.stderr.strip()}")
+        print(f"# generated {claims:,} claims in {time.perf_counter() - started:.0f} s: {path}")
+    tracker(url, "init")  # an archive kept from an older revision gets the current schema
+    if not account_exists(url):
+        tracker(url, "users", "add", ACCOUNT, "--role", "admin", "--by", "admin", password=PASSWORD)
+    return url
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def dashboard(url: str, log: Path) -> Iterator[str]:
+    """``tracker dashboard`` on a free port; yields its address."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "tracker.cli", "--db", url, "dashboard", "--port", str(port)]
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=log.parent,
+            env=environment(),
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{base}/_stcore/health", timeout=1).text == "ok":
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.3)
+            else:
+                raise RuntimeError(f"the dashboard did not start: {log.read_text()[-2000:]}")
+            yield base
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)  # tracker and the streamlit it started
+            proc.wait(timeout=30)
+
+
+# --- report -------------------------------------------------------------------------
+
+
+def steps() -> list[str]:
+    return list(dict.fromkeys(name for kind, name in FLOW if kind != "setup"))
+
+
+def report(results: Results, dbs: Sequence[str]) -> list[str]:
+    seeded, large = dbs[0], dbs[-1]
+    two = len(dbs) > 1
+    head = f"{'step':<18} {seeded + ' s':>10}"
+    if two:
+        head += f" {large + ' s':>12} {'ratio':>6}"
+    lines = [
+        head
+        + f"   target: ≤ {TARGET_S:.1f} s seeded"
+        + (f", ratio ≤ {TARGET_RATIO}" if two else "")
+    ]
+    for step in steps():
+        small = results.median(step, seeded)
+        if small is None:
+            why = results.missing.get(step, "not measured")
+            lines.append(
+                f"{step:<18} {'n/a':>10}"
+                + (f" {'n/a':>12} {'n/a':>6}" if two else "")
+                + f"   ({why})"
+            )
+            continue
+        row = f"{step:<18} {small:>10.2f}"
+        ok = small <= TARGET_S
+        if two:
+            big = results.median(step, large)
+            assert big is not None
+            ratio = big / small
+            ok = ok and ratio <= TARGET_RATIO
+            row += f" {big:>12.2f} {ratio:>6.2f}"
+        lines.append(row + ("   ok" if ok else "   MISSED"))
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> list[str]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="flows per database (median)")
+    parser.add_argument("--claims", type=int, default=100_000, help="size of the large archive")
+    parser.add_argument("--keep", action="store_true", help=f"reuse the archive in {KEEP_DIR}")
+    parser.add_argument("--smoke", action="store_true", help="seeded database, one run")
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        folder = KEEP_DIR if args.keep else tmp
+        folder.mkdir(parents=True, exist_ok=True)
+        dbs = {"seeded": seeded_db(tmp)}
+        if not args.smoke:
+            dbs[f"{args.claims // 1000}k"] = archive_db(folder, args.claims, args.keep)
+        bases = {
+            name: stack.enter_context(dashboard(url, tmp / f"{name}.log"))
+            for name, url in dbs.items()
+        }
+        p = stack.enter_context(sync_playwright())
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        stack.callback(browser.close)
+        results = Results()
+        runs = 1 if args.smoke else args.runs
+        for name, url in dbs.items():
+            made, took = matches_current(url)
+            print(f"# {name}: {made:,} claim vectors stored in {took:.0f} s, matches current")
+        for name, base in bases.items():  # warm-up: start-up costs (imports, engine) are not timed
+            flow(browser, base, name, Results())
+            matches_current(dbs[name])
+        for _ in range(runs):
+            for name, base in bases.items():
+                flow(browser, base, name, results)
+                matches_current(dbs[name])  # untimed, between flows
+        sizes = ", ".join(dbs)
+        print(
+            f"# dashboard in Chromium {VIEWPORT['width']}×{VIEWPORT['height']}: {sizes}; "
+            f"median of {runs} interleaved flows, seconds until ready"
+        )
+        lines = report(results, list(dbs))
+        print("\n".join(lines))
+        return lines
+
+
+if __name__ == "__main__":
+    main()
