@@ -14,6 +14,7 @@ import contextlib
 import streamlit as st
 
 from dashboard import data, state
+from dashboard.pickers import article_picker
 from dashboard.render import (
     STATUS_COLOURS,
     STATUS_LABELS,
@@ -50,19 +51,17 @@ def focus_claim() -> int | None:
     return focus if isinstance(focus, int) else None
 
 
-def choose_article(slugs: list[str], focus: int | None) -> str:
+def choose_article(focus: int | None) -> str | None:
     """The article of the focused claim, else ``?slug=``, else the picker's choice."""
     wanted = st.query_params.get("slug")
     if focus is not None:
         # a claim that does not exist leaves the article as chosen
         with contextlib.suppress(TrackerError):
             wanted = data.read(queries.get_claim, claim_id=focus).article
-    if wanted in slugs and st.session_state.get("a_shown_for") != (wanted, focus):
+    if wanted and st.session_state.get("a_shown_for") != (wanted, focus):
         st.session_state["a_slug"] = wanted  # once, so the picker can still change it
         st.session_state["a_shown_for"] = (wanted, focus)
-    if len(slugs) == 1:
-        return slugs[0]
-    return str(st.selectbox("Article", slugs, key="a_slug"))
+    return article_picker("Article", key="a_slug")
 
 
 def legend() -> str:
@@ -79,12 +78,12 @@ def legend() -> str:
 def render() -> None:
     url = data.database_url()
     st.title("Article")
-    articles = data.articles(url)
-    if not articles:
-        st.info("No articles yet. Load the seed article with `tracker seed`.")
-        return
     focus = focus_claim()
-    slug = choose_article([a.slug for a in articles], focus)
+    slug = choose_article(focus)
+    if slug is None:
+        if not data.read(queries.article_slugs, limit=1):
+            st.info("No articles yet. Load the seed article with `tracker seed`.")
+        return
     article_id, title, text = data.article_text(url, slug)
     claims = data.claims_in_article(url, article_id)
     found: list[ClaimPublic] = []

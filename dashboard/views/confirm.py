@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import auth, data, state
+from dashboard.pickers import article_picker
 from dashboard.render import join_nonempty, md_escape, source_line, status_badge, status_legend
 from tracker import services
 from tracker.errors import TrackerError
@@ -130,11 +131,8 @@ def render() -> None:
             "can see the pending ones in the review queue (quick filter “Pending confirmation”)."
         )
         return
-    slugs = [a.slug for a in data.articles(url)]
-    article = None
-    if len(slugs) > 1:
-        chosen = st.selectbox("Article", [state.ALL, *slugs], key="e_article")
-        article = None if chosen == state.ALL else chosen
+    chosen = article_picker("Article", key="e_article", everything=state.ALL)
+    article = None if chosen in (None, state.ALL) else chosen
     waiting = ClaimFilter(article=article, pending_confirmation=True, include_below_threshold=True)
     total = data.count_claims(url, waiting)
     pending = data.pending_confirmations(url, article)

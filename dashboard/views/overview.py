@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
+from dashboard.pickers import article_picker
 from dashboard.render import STATUS_COLOURS, STATUS_HEX, STATUS_LABELS, md_escape, short
 from tracker.queries import PACE_DAYS
 
@@ -42,8 +43,7 @@ def duration(value: timedelta) -> str:
 def render() -> None:
     url = data.database_url()
     st.title("Overview")
-    slugs = [a.slug for a in data.articles(url)]
-    article = st.selectbox("Article", ["All", *slugs], key="o_article") if len(slugs) > 1 else None
+    article = article_picker("Article", key="o_article", everything="All")
     ov = data.overview(url, None if article in (None, "All") else article)
     if ov.total == 0:
         st.info("No claims yet. Load the seed article with `tracker seed`.")

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, data, state
+from dashboard.pickers import article_picker
 from dashboard.render import STATUS_LABELS, md_escape, short, status_cell_style, status_legend
 from tracker import queries, services
 from tracker.errors import TrackerError
@@ -121,11 +122,8 @@ def filter_bar(url: str, user: str | None, slugs: list[str]) -> ClaimFilter:
         placeholder="e.g. HBM4",
     )
     if len(slugs) > 1 or st.session_state.get("f_article", state.ALL) != state.ALL:
-        st.selectbox(
-            "Article",
-            _valid_choice("f_article", [state.ALL, *slugs]),
-            on_change=back_to_first_page,
-            key="f_article",
+        article_picker(
+            "Article", key="f_article", everything=state.ALL, on_change=back_to_first_page
         )
     with st.expander("More filters and sorting"):
         d1, d2, d3 = st.columns(3)
@@ -317,7 +315,7 @@ def render() -> None:
     for problem in state.sync_filters_with_url():
         st.warning("Ignored in the link: " + md_escape(problem))
     data.refreshed_matches(url)  # stored best matches for the badge and the filter (#12)
-    slugs = [a.slug for a in data.articles(url)]
+    slugs = data.read(queries.article_slugs, limit=2)  # one article or several (#10)
     quick_filters()
     filters = filter_bar(url, user, slugs)
     state.write_filters_to_url()

@@ -17,8 +17,9 @@ import base64
 import streamlit as st
 
 from dashboard import data
+from dashboard.pickers import article_picker
 from dashboard.render import badge, md_escape
-from tracker import publishing
+from tracker import publishing, queries
 from tracker.config import get_settings
 from tracker.errors import TrackerError
 from tracker.interchange.pdf import html_to_pdf
@@ -28,16 +29,13 @@ PREVIEW_HEIGHT = 900
 
 def render() -> None:
     st.title("Report")
-    articles = data.articles(data.database_url())
-    if not articles:
-        st.info("No articles yet. Run `tracker seed` or import one.")
-        return
-    slugs = [a.slug for a in articles]
-    titles = {a.slug: a.title for a in articles}
     cols = st.columns([3, 1])
-    slug = cols[0].selectbox(
-        "Article", slugs, format_func=lambda s: titles.get(s, s), key="r_article"
-    )
+    with cols[0]:
+        slug = article_picker("Article", key="r_article")
+    if slug is None:
+        if not data.read(queries.article_slugs, limit=1):
+            st.info("No articles yet. Run `tracker seed` or import one.")
+        return
     paper = cols[1].selectbox("Paper", ["A4", "letter"], key="r_paper")
     settings = get_settings()
     try:
