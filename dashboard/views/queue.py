@@ -182,7 +182,7 @@ def table(rows: list[ClaimPublic], matched: dict[int, Any], several_articles: bo
                 + (" · to confirm" if r.pending_confirmation else ""),
                 "Assignee": r.assignee or "",
                 "Type": r.claim_type,
-                "Section": short(r.section, 40),
+                "Section": short(r.section, 28),
                 "Sources": r.source_count,
                 "Score": "" if r.score is None else f"{r.score:.2f}",
                 "Checked before": _badge(matched.get(r.id)),
@@ -273,10 +273,12 @@ def bulk_bar(user: str | None, selected: list[int]) -> None:
     n = len(selected)
     none = n == 0
     cols = st.columns([2.2, 1, 1.4, 1.2, 1.4, 1.3, 2], vertical_alignment="center")
-    cols[0].markdown(f"**{n}** selected" if n else "Tick a row to open it, several to act:")
+    acts = bool(user) and auth.can("assign_self")
+    hint = "Tick a row to open it, several to act:" if acts else "Tick a row to open it:"
+    cols[0].markdown(f"**{n}** selected" if n else hint)
     if cols[1].button("Open", key="q_open_selected", disabled=n != 1, width="stretch"):
         open_claim(selected[0])
-    if not user or not auth.can("assign_self"):
+    if not user or not acts:
         return  # viewers read: no bulk actions (the services would refuse them anyway)
     if auth.can("assign_other"):
         with cols[2].popover("Assign…", disabled=none, width="stretch"):
