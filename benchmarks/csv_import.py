@@ -212,6 +212,7 @@ def arguments(argv: list[str] | None, doc: str) -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--postgres-only", action="store_true")
     parser.add_argument(
         "--project-only", action="store_true", help="skip the raw sides (a 1M memory check)"
     )
@@ -222,6 +223,8 @@ def main(argv: list[str] | None = None) -> None:
     args = arguments(argv, __doc__ or "")
     csv_path = Path(tempfile.mkdtemp()) / "new-claims.csv"
     backends, cleanup = targets(None if args.sqlite_only else args.postgres)
+    if args.postgres_only:
+        backends = backends[1:]
     _, _, base_mb = in_child(_baseline)
     print(f"# import csv of {args.rows:,} new claims; process baseline {base_mb:.0f} MB")
     print(
