@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import statistics
 from collections.abc import Iterator, Sequence
@@ -298,18 +299,26 @@ def _tally_article(slug: str | None) -> Any:
     return select(Article.id).where(Article.slug == slug).scalar_subquery()
 
 
+_TALLIED_FILTERS = frozenset({"status", "article", "assignee"})
+
+
 def _tally_question(filters: ClaimFilter) -> tuple[str, list[str]] | None:
-    """The tally dimension and keys (none: all) that count ``filters``, if it can."""
-    searching = bool(filters.search and filters.search.strip())
-    if (
-        searching
-        or filters.claim_type
-        or filters.origin
-        or filters.ids
-        or filters.include_below_threshold
-        or filters.has_match
-        or (filters.status and filters.assignee is not None)
-    ):
+    """The tally dimension and keys (none: all) that count ``filters``, if it can.
+
+    Only filters on article, status or assignee (not status and assignee) are
+    tallied; any other field set (a blank search counts as unset) means a SQL
+    count, so a filter added later is never counted wrongly by the tally.
+    """
+    default = ClaimFilter()
+    narrowed = {
+        f.name
+        for f in dataclasses.fields(ClaimFilter)
+        if getattr(filters, f.name) != getattr(default, f.name)
+        and getattr(filters, f.name) not in ([], ())  # an empty list is no filter either
+    }
+    if not (filters.search or "").strip():
+        narrowed.discard("search")
+    if not narrowed <= _TALLIED_FILTERS or {"status", "assignee"} <= narrowed:
         return None
     if filters.assignee is not None:
         return "assignee", ["" if filters.assignee in ("", "-") else filters.assignee]

@@ -121,10 +121,8 @@ def filter_bar(url: str, user: str | None, slugs: list[str]) -> ClaimFilter:
         key="f_search",
         placeholder="e.g. HBM4",
     )
-    if len(slugs) > 1 or st.session_state.get("f_article", state.ALL) != state.ALL:
-        article_picker(
-            "Article", key="f_article", everything=state.ALL, on_change=back_to_first_page
-        )
+    # no widget with a single article, but the same query either way
+    article_picker("Article", key="f_article", everything=state.ALL, on_change=back_to_first_page)
     with st.expander("More filters and sorting"):
         d1, d2, d3 = st.columns(3)
         d1.toggle(
