@@ -673,8 +673,7 @@ def navigation(d: ClaimDetail, user: str | None) -> None:
     # A link (new tab, still signed in) rather than a page switch: only a real
     # navigation honours the #claim-N anchor, so the article opens scrolled to the claim.
     nav[4].markdown(
-        f"[:material/article: See in article](<{article_claim_url(d.claim.article, cid)}>)",
-        help="Opens the article in a new tab, scrolled to this claim",
+        f"[:material/article: See in article](<{article_claim_url(d.claim.article, cid)}>)"
     )
     with nav[5]:
         if st.button("Shortcuts (?)", key="c_keys", type="tertiary"):
