@@ -146,6 +146,13 @@ def test_reviewer_verifies_a_claim_and_downloads_the_csv(
     page.get_by_role("button", name="Add source").click()
     settle(page)
     page.get_by_text("Source added").wait_for()
+    # the success is a toast; the page is drawn once more with the source (its second
+    # run clears the form): wait for that, or the note box is there twice for a moment
+    page.get_by_role("heading", name="Sources (1)").wait_for(timeout=20_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('textarea[aria-label=\"Add a note\"]').length === 1"
+    )
+    settle(page)
 
     hostile = "<script>window.pwned=1</script><img src=x onerror=window.pwned=2> **not bold**"
     page.get_by_role("textbox", name="Add a note").fill(hostile)
