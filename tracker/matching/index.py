@@ -187,3 +187,47 @@ def fuse(
         )
     hits.sort(key=lambda h: (-h.score, h.part, h.position))
     return hits[:limit]
+
+
+RIVALS = 64  # nearest stored queries per new document checked by rivals()
+
+
+def prefixes(vectors: np.ndarray) -> np.ndarray:
+    """Contiguous unit ``PREFIX``-dim sketches of ``vectors`` (for :func:`rivals`)."""
+    import numpy as np
+
+    return np.ascontiguousarray(_unit_rows(np.asarray(vectors[:, :PREFIX], np.float32)))
+
+
+def rivals(
+    prefix: np.ndarray,
+    vectors: np.ndarray,
+    best: np.ndarray,
+    item_vector: np.ndarray,
+    *,
+    top: int = RIVALS,
+    alpha: float = ALPHA,
+) -> np.ndarray:
+    """Rows of ``vectors`` (queries with a stored best score ``best``; ``prefix``
+    their :func:`prefixes`) a new document could now outrank: their best match
+    needs computing again.
+
+    An approximation, to keep a refresh proportional to what changed: only the
+    ``top`` queries nearest to the document by prefix cosine (one
+    matrix-vector product over a contiguous array, as in :func:`fuse`) are
+    candidates, and of those only the ones it could beat at all: the lexical
+    share of a fused score is at most ``alpha`` (BM25 over the query's best
+    BM25), so ``alpha + (1 - alpha) * cosine`` bounds the document's score.
+    ``best`` is NaN for a query without a stored match (always a candidate).
+    """
+    import numpy as np
+
+    if not len(vectors):
+        return np.zeros(0, dtype=np.int64)
+    item = np.asarray(item_vector, dtype=np.float32)
+    near = np.einsum("ij,j->i", prefix, query_prefix(item))
+    want = min(top, len(vectors))
+    pool = np.argpartition(-near, want - 1)[:want] if want < len(vectors) else np.arange(want)
+    bound = alpha + (1 - alpha) * np.einsum("ij,j->i", vectors[pool].astype(np.float32), item)
+    stored = best[pool]
+    return np.sort(pool[np.isnan(stored) | (bound >= stored)])
