@@ -544,6 +544,7 @@ def _flag(session: Session, claim_id: int) -> None:
         reason="unverifiable",
         actor="ana",
         expected_version=None,
+        note="No source either way.",
     )
 
 
@@ -574,6 +575,13 @@ def test_a_new_reviewed_claim_becomes_the_best_match_of_another(archive: Session
     report = services.refresh_matches(session=archive)
     assert report.vectors == 1 and report.matched <= RIVALS + 1  # its rivals and itself
     assert _stored(archive)[target.id or 0] == ("claim", other.id)
+
+
+def test_imported_fact_checks_rematch_only_the_claims_they_may_beat(archive: Session) -> None:
+    services.import_references(session=archive, path=FEED, actor="editor")
+    report = services.refresh_matches(session=archive)
+    assert report.changed == 2 and not report.full and report.matched <= 2 * RIVALS
+    assert _stored(archive) == _fresh(archive)
 
 
 def test_a_claim_whose_best_match_is_dismissed_gets_another(archive: Session) -> None:

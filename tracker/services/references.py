@@ -157,7 +157,8 @@ def _doc(r: ReferenceRecord) -> str:
 
 
 PER_CALL = 500  # best matches recomputed by one refresh_matches call (limit=None: all)
-CHANGES_LIMIT = 2_000  # indexed rows changed past this: every stored match is recomputed
+CHANGES_READ = 50_000  # changed rows read at most (past it: every match is recomputed)
+CHANGES_LIMIT = 2_000  # rows entering the index past this: every match is recomputed
 PENDING = "pending"  # ClaimVector.generation of a claim whose best match is to recompute
 
 
@@ -218,8 +219,9 @@ def refresh_matches(
         if since is not None and since.marker == raw_marker:
             changed = store.Changed([], [])  # no unit of work committed since
         elif since is not None:
-            changed = store.changed_since(session, since, CHANGES_LIMIT)
-            if changed is None:  # too much changed: every match is computed again
+            changed = store.changed_since(session, since, CHANGES_READ)
+            if changed is None or len(changed.entered()) > CHANGES_LIMIT:
+                changed = None  # too much changed: every match is computed again
                 report.full = _mark(session, true()) > 0 or report.full
         report.changed = len(changed) if changed is not None else 0
         _store_vectors(session, changed, first, limit, report)
@@ -264,26 +266,31 @@ def _store_vectors(
 ) -> None:
     """Vectors of new claims and of claims whose text changed (``first`` first, at most
     ``limit``), their matches put on the to-do list. Without a delta every claim is read."""
-    where: Any = true()
-    if changed is not None:
+    if changed is None:
+        maybe = set(session.exec(select(Claim.id)).all())
+    else:
         maybe = {*_without_vectors(session), *first}
         maybe.update(c.id for c in changed.claims if c.stored is None)
-        where = col(Claim.id).in_(sorted(maybe))
-    rows = session.exec(
-        select(Claim.id, Claim.claim, ClaimVector)
-        .outerjoin(ClaimVector, col(ClaimVector.claim_id) == Claim.id)
-        .where(where)
-        .order_by(col(Claim.id))
-    ).all()
     order = {cid: n for n, cid in enumerate(first)}
-    stale = sorted(
-        (
-            (cid or 0, text, vec)
-            for cid, text, vec in rows
-            if vec is None or vec.text_sha != store.text_sha(text)
-        ),
-        key=lambda r: (order.get(r[0], len(order)), r[0]),
-    )[:limit]
+    todo = sorted(maybe, key=lambda cid: (order.get(cid or 0, len(order)), cid))
+    stale: list[tuple[int, str, ClaimVector | None]] = []
+    for start in range(0, len(todo), BATCH):
+        if limit is not None and len(stale) >= limit:
+            break
+        found = {
+            cid: (text, vec)
+            for cid, text, vec in session.exec(
+                select(Claim.id, Claim.claim, ClaimVector)
+                .outerjoin(ClaimVector, col(ClaimVector.claim_id) == Claim.id)
+                .where(col(Claim.id).in_(todo[start : start + BATCH]))
+            ).all()
+        }
+        for cid in todo[start : start + BATCH]:
+            if cid in found:
+                text, have = found[cid]
+                if have is None or have.text_sha != store.text_sha(text):
+                    stale.append((cid or 0, text, have))
+    stale = stale[:limit]
     vectors = embed.encode([text for _, text, _ in stale])
     now = utcnow()
     for (cid, text, vec), vector in zip(stale, vectors, strict=True):
@@ -334,8 +341,9 @@ def _affected(session: Session, changed: store.Changed) -> set[int]:
     best = np.asarray([np.nan if r[2] is None else r[2] for r in rows], dtype=np.float32)
     vectors = embed.from_bytes([r[3] for r in rows])
     prefix = prefixes(vectors)
-    for (kind, item), vector in zip(entered, changed.vectors(), strict=True):
-        found = rivals(prefix, vectors, best, vector)
+    for (kind, item), found in zip(
+        entered, rivals(prefix, vectors, best, changed.vectors()), strict=True
+    ):
         if kind == "claim":  # a claim is never matched with itself or its article's claims
             found = found[(row_ids[found] != item.id) & (articles[found] != item.article)]
         out.update(int(i) for i in row_ids[found])
