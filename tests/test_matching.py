@@ -28,6 +28,7 @@ from tracker.matching import text as textmod
 from tracker.matching.index import RIVALS
 from tracker.models import (
     Article,
+    ChangeMarker,
     Claim,
     ClaimStatus,
     ClaimUpdate,
@@ -535,6 +536,10 @@ def _unreviewed(session: Session, *, not_in_article: int | None = None) -> Claim
     return claim
 
 
+def _claims_marker(session: Session) -> int:
+    return session.exec(select(ChangeMarker.n).where(ChangeMarker.topic == "claims")).one()
+
+
 def _flag(session: Session, claim_id: int) -> None:
     """A verdict that needs no source: flagged as unverifiable."""
     services.review_claim(
@@ -549,7 +554,9 @@ def _flag(session: Session, claim_id: int) -> None:
 
 
 def test_one_verdict_rematches_only_a_handful_of_claims(archive: Session) -> None:
-    assert services.refresh_matches(session=archive).matched == 0  # nothing changed
+    marker = _claims_marker(archive)
+    assert services.refresh_matches(session=archive).matched == 0  # nothing changed ...
+    assert _claims_marker(archive) == marker  # ... and nothing written: caches stay valid
     claim = _unreviewed(archive)
     _flag(archive, claim.id or 0)
     report = services.refresh_matches(session=archive)

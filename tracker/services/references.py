@@ -207,7 +207,8 @@ def refresh_matches(
             (col(ClaimVector.generation) != PENDING)
             & col(ClaimVector.generation).not_like(f"{store.STAMP}:%")
         )
-        report.full = _mark(session, legacy) > 0  # stamps of an earlier version
+        if session.exec(select(ClaimVector.claim_id).where(legacy).limit(1)).first() is not None:
+            report.full = _mark(session, legacy) > 0  # stamps of an earlier version
         since = store.Checkpoint.parse(
             session.exec(
                 select(func.max(ClaimVector.generation)).where(
