@@ -13,6 +13,7 @@ the indexing throughput.
     python -m benchmarks.claim_matching --tune     # choose ALPHA on *train* queries only
     python -m benchmarks.claim_matching --large 1000000   # the larger synthetic set
     python -m benchmarks.claim_matching --small    # seconds, for CI smoke
+    python -m benchmarks.claim_matching --refresh 10000   # stored best matches after a verdict
 
 The data is read from ``../shared/data/clef2020-task2/`` (never copied into
 the repository); without it the quality part is skipped.
@@ -294,6 +295,55 @@ def latency(folder: Path, size: int, runs: int, existing: str | None = None) -> 
     )
 
 
+def refresh_cost(folder: Path, claims: int, verdicts: int = 3) -> None:
+    """A generated archive of ``claims``: every stored best match computed once (what a
+    refresh cost after any verdict before #12), then one verdict at a time and the
+    incremental refresh after it, side by side with the claims each recomputed."""
+    from benchmarks.generate import generate
+    from tracker import services
+    from tracker.models import Claim
+
+    url = f"sqlite:///{folder / f'archive-{claims}.db'}"
+    generate(url, claims, seed=5)
+    engine = db.make_engine(url)
+    with Session(engine, expire_on_commit=False) as session:
+        t0 = time.perf_counter()
+        full = services.refresh_matches(session=session, limit=None)
+        full_s = time.perf_counter() - t0
+        picked = session.exec(
+            select(Claim.id).where(Claim.status == "unreviewed").order_by(Claim.id).limit(verdicts)
+        ).all()
+        took, counts = [], []
+        for claim_id in picked:
+            services.review_claim(
+                session=session,
+                claim_id=claim_id or 0,
+                status="flagged",
+                reason="unverifiable",
+                actor="ana",
+                expected_version=None,
+                note="No source either way.",
+            )
+            t0 = time.perf_counter()
+            report = services.refresh_matches(session=session)
+            took.append(time.perf_counter() - t0)
+            counts.append(report.matched)
+        t0 = time.perf_counter()
+        again = services.refresh_matches(session=session)
+        idle = time.perf_counter() - t0
+    engine.dispose()
+    inc = statistics.median(took)
+    print(
+        f"\nstored best matches, archive of {claims:,} claims (benchmarks/generate.py):\n"
+        f"  full refresh (every claim searched: the cost of any verdict before): "
+        f"{full_s:.1f} s, {full.matched:,} claims recomputed ({full.vectors:,} vectors)\n"
+        f"  incremental refresh after one verdict (median of {len(took)}): {inc * 1000:.0f} ms, "
+        f"claims recomputed {counts} (each {[f'{t * 1000:.0f} ms' for t in took]})\n"
+        f"  ratio full / incremental: {full_s / max(inc, 1e-9):,.0f}x\n"
+        f"  refresh with nothing changed: {idle * 1000:.0f} ms, {again.matched} recomputed"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="seconds, for CI smoke")
@@ -305,9 +355,18 @@ def main() -> None:
     parser.add_argument(
         "--existing", metavar="URL", help="latency on this database (made by an earlier run)"
     )
+    parser.add_argument(
+        "--refresh",
+        type=int,
+        metavar="CLAIMS",
+        help="only: refresh cost of stored best matches after a verdict, at this many claims",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tracker-match-") as tmp:
         folder = Path(tmp)
+        if args.refresh:
+            refresh_cost(folder, args.refresh)
+            return
         if not args.speed_only:
             quality(folder, args.small, args.tune)
         if args.tune or args.quality_only:

@@ -202,20 +202,24 @@ def export_csv(filters: queries.ClaimFilter) -> bytes:
 
 
 @_cached
-def _refreshed_matches(url: str, marker: int) -> int:
+def _refreshed_matches(url: str, marker: int, claim_ids: tuple[int, ...]) -> int:
     from tracker import services
 
     with session() as s:
-        return services.refresh_matches(session=s, actor="matching").matched
+        return services.refresh_matches(
+            session=s, actor="matching", claim_ids=list(claim_ids)
+        ).matched
 
 
-def refreshed_matches(url: str) -> int:
+def refreshed_matches(url: str, claim_ids: tuple[int, ...] = ()) -> int:
     """Store missing claim vectors and best matches (system actor ``matching``).
 
     Derived data: cached like a read, so it runs again only after a write
-    changed the claims marker. Returns how many claims were rematched.
+    changed the claims marker. Costs what changed since the last refresh, and
+    at most :data:`tracker.services.references.PER_CALL` matches per call,
+    ``claim_ids`` (the rows on screen) first. Returns how many claims were rematched.
     """
-    return _refreshed_matches(url, marker(CLAIMS))
+    return _refreshed_matches(url, marker(CLAIMS), claim_ids)
 
 
 @_cached

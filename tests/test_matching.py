@@ -9,20 +9,34 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update as sa_update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
+from benchmarks.generate import generate
 from tracker import db, queries, services
 from tracker.cli import app
 from tracker.errors import ImportFailed, PermissionDenied
 from tracker.intake.loading import LoadedArticle
 from tracker.matching import feeds, store
 from tracker.matching import text as textmod
-from tracker.models import Article, Claim, ClaimStatus, ClaimUpdate, Event, Reference, Source
+from tracker.matching.index import RIVALS
+from tracker.models import (
+    Article,
+    ChangeMarker,
+    Claim,
+    ClaimStatus,
+    ClaimUpdate,
+    ClaimVector,
+    Event,
+    Reference,
+    Source,
+)
 from tracker.queries import ClaimFilter
 
 FEED = Path(__file__).parent / "data" / "claimreview_feed.json"
@@ -479,3 +493,141 @@ def test_the_speed_benchmark_runs_and_applies_another_process_import_in_place() 
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ratio tracker / BM25 alone (median)" in result.stdout
     assert "(delta 100 rows, full builds 2, in-place updates 1)" in result.stdout
+
+
+# --- stored best matches: a refresh costs what changed, bounded per call ---------------
+
+
+@pytest.fixture
+def archive(engine: Engine, db_url: str) -> Iterator[Session]:
+    """A generated archive of 300 claims in 3 articles (a third of them reviewed),
+    every stored best match computed once."""
+    generate(db_url, 300, seed=3)
+    with Session(engine, expire_on_commit=False) as s:
+        first = services.refresh_matches(session=s, limit=None)
+        assert first.vectors == 300 and first.matched == 300 and first.pending == 0
+        yield s
+
+
+def _stored(session: Session) -> dict[int, tuple[str | None, int | None]]:
+    return {
+        v.claim_id: (v.best_kind, v.best_id)
+        for v in session.exec(select(ClaimVector)).all()
+        if session.refresh(v) is None
+    }
+
+
+def _fresh(session: Session) -> dict[int, tuple[str | None, int | None]]:
+    """Every claim's best match computed now, from scratch."""
+    out: dict[int, tuple[str | None, int | None]] = {}
+    for claim in session.exec(select(Claim)).all():
+        best = store.search_claim(session, claim.id or 0, limit=1)
+        out[claim.id or 0] = (best[0].kind, best[0].id) if best else (None, None)
+    return out
+
+
+def _unreviewed(session: Session, *, not_in_article: int | None = None) -> Claim:
+    claim = session.exec(
+        select(Claim)
+        .where(Claim.status == "unreviewed", col(Claim.article_id) != (not_in_article or 0))
+        .order_by(col(Claim.id))
+    ).first()
+    assert claim is not None
+    return claim
+
+
+def _claims_marker(session: Session) -> int:
+    return session.exec(select(ChangeMarker.n).where(ChangeMarker.topic == "claims")).one()
+
+
+def _flag(session: Session, claim_id: int) -> None:
+    """A verdict that needs no source: flagged as unverifiable."""
+    services.review_claim(
+        session=session,
+        claim_id=claim_id,
+        status="flagged",
+        reason="unverifiable",
+        actor="ana",
+        expected_version=None,
+        note="No source either way.",
+    )
+
+
+def test_one_verdict_rematches_only_a_handful_of_claims(archive: Session) -> None:
+    marker = _claims_marker(archive)
+    assert services.refresh_matches(session=archive).matched == 0  # nothing changed ...
+    assert _claims_marker(archive) == marker  # ... and nothing written: caches stay valid
+    claim = _unreviewed(archive)
+    _flag(archive, claim.id or 0)
+    report = services.refresh_matches(session=archive)
+    assert report.changed == 1 and not report.full
+    # at most the RIVALS nearest claims of the one changed row, of 300
+    assert 0 < report.matched <= RIVALS and report.matched == report.affected
+    assert report.pending == 0 and report.vectors == 0
+    assert _stored(archive) == _fresh(archive)  # the same as recomputing all 300
+
+
+def test_a_new_reviewed_claim_becomes_the_best_match_of_another(archive: Session) -> None:
+    target = _unreviewed(archive)
+    other = _unreviewed(archive, not_in_article=target.article_id)
+    assert _stored(archive)[target.id or 0] != ("claim", other.id)
+    services.update_claim(
+        session=archive,
+        claim_id=other.id or 0,
+        changes=ClaimUpdate(claim=target.claim),
+        actor="editor",
+        expected_version=None,
+    )
+    _flag(archive, other.id or 0)
+    report = services.refresh_matches(session=archive)
+    assert report.vectors == 1 and report.matched <= RIVALS + 1  # its rivals and itself
+    assert _stored(archive)[target.id or 0] == ("claim", other.id)
+
+
+def test_imported_fact_checks_rematch_only_the_claims_they_may_beat(archive: Session) -> None:
+    services.import_references(session=archive, path=FEED, actor="editor")
+    report = services.refresh_matches(session=archive)
+    assert report.changed == 2 and not report.full and report.matched <= 2 * RIVALS
+    assert _stored(archive) == _fresh(archive)
+
+
+def test_a_claim_whose_best_match_is_dismissed_gets_another(archive: Session) -> None:
+    stored = _stored(archive)
+    reviewed = {
+        c.id: c.status for c in archive.exec(select(Claim).where(Claim.status == "flagged"))
+    }
+    claim_id, (_, best_id) = next(
+        (cid, best)
+        for cid, best in sorted(stored.items())
+        if best[0] == "claim" and best[1] in reviewed
+    )
+    for status in ("unreviewed", "dismissed"):  # a verdict withdrawn, then dismissed
+        services.review_claim(
+            session=archive,
+            claim_id=best_id or 0,
+            status=status,
+            actor="editor",
+            expected_version=None,
+        )
+    report = services.refresh_matches(session=archive)
+    assert report.affected >= 1
+    after = _stored(archive)[claim_id]
+    assert after[0] is not None and after != ("claim", best_id)
+    assert after == _fresh(archive)[claim_id]
+
+
+def test_each_call_is_bounded_and_does_the_page_rows_first(archive: Session, db_url: str) -> None:
+    archive.execute(sa_update(ClaimVector).values(generation=None))  # stamps of an old version
+    archive.commit()
+    rows = [290, 17, 3]
+    report = services.refresh_matches(session=archive, claim_ids=rows, limit=50)
+    assert report.full and report.matched == 50 and report.pending == 250
+    vectors = {v.claim_id: v for v in archive.exec(select(ClaimVector)).all()}
+    assert all(vectors[cid].generation == report.generation for cid in rows)
+    second = services.refresh_matches(session=archive, limit=200)
+    assert second.matched == 200 and second.pending == 50 and not second.full
+    code, out, err = run(db_url, "match", "--refresh")  # the CLI runs to the end
+    assert code == 0, err
+    assert out.startswith("50 best matches computed, 0 claim vectors")
+    assert services.refresh_matches(session=archive).pending == 0
+    assert _stored(archive) == _fresh(archive)

@@ -1213,14 +1213,28 @@ def match_cmd(
     fmt: Annotated[
         MatchFormat, typer.Option("--format", help="table, or json (JSON Lines with --queries).")
     ] = MatchFormat.table,
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh", help="Bring every claim's stored best match up to date, to the end."
+        ),
+    ] = False,
 ) -> None:
     """Find earlier reviewed claims and published fact-checks like a text or a claim.
 
     Each match has its kind (claim or reference), id, score, verdict or rating,
-    URL and date. Example: tracker match "5G towers spread the virus" --limit 3
+    URL and date. Example: tracker match "5G towers spread the virus" --limit 3.
+    With --refresh, stores the claims' vectors and best matches the queue page
+    has not got to yet (it does a bounded number per page load).
     """
     from .matching import store
 
+    if refresh:
+        if any(x is not None for x in (text, claim_id, queries_file)):
+            fail("--refresh takes no TEXT, --claim or --queries", 2)
+        with db.session_scope(_engine()) as session:
+            typer.echo(_refresh_matches(session))
+        return
     if sum(x is not None for x in (text, claim_id, queries_file)) != 1:
         fail("give exactly one of TEXT, --claim ID or --queries FILE", 2)
     if not 1 <= limit <= 100:
@@ -1249,6 +1263,21 @@ def match_cmd(
         _echo_json([m.as_json() for m in found])
     else:
         _print_matches(found)
+
+
+def _refresh_matches(session: Any) -> str:
+    """Every stored best match brought up to date, with a progress bar; a summary line."""
+    with typer.progressbar(length=0, label="matching", file=sys.stderr) as bar:
+
+        def progress(n: int) -> None:
+            bar.length = max(bar.length or 0, bar.pos + n)  # the to-do list is known as it goes
+            bar.update(n)
+
+        report = services.refresh_matches(session=session, limit=None, progress=progress)
+    return (
+        f"{report.matched} best matches computed, {report.vectors} claim vectors; "
+        f"{report.changed} indexed rows changed since the last refresh"
+    )
 
 
 def _mapping(items: list[str] | None) -> dict[str, str]:
@@ -1312,7 +1341,7 @@ def import_factchecks(
                 progress=progress,
             )
         if report.added or report.updated:
-            services.refresh_matches(session=session)
+            typer.echo(_refresh_matches(session), err=True)
     typer.echo(report.line())
 
 

@@ -364,6 +364,7 @@ def render() -> None:
     )
     several = filters.article is None and len(slugs) > 1
     bulk_bar(user, bulk_selection(_table_key()))
+    data.refreshed_matches(url, tuple(r.id for r in rows))  # these rows' matches first (#12)
     matched = data.best_matches(url, tuple(r.id for r in rows))
     st.dataframe(
         table(rows, matched, several),

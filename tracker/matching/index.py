@@ -187,3 +187,60 @@ def fuse(
         )
     hits.sort(key=lambda h: (-h.score, h.part, h.position))
     return hits[:limit]
+
+
+RIVALS = 64  # nearest stored queries per new document checked by rivals()
+
+
+def prefixes(vectors: np.ndarray) -> np.ndarray:
+    """Contiguous unit ``PREFIX``-dim sketches of ``vectors`` (for :func:`rivals`)."""
+    import numpy as np
+
+    return np.ascontiguousarray(_unit_rows(np.asarray(vectors[:, :PREFIX], np.float32)))
+
+
+def rivals(
+    prefix: np.ndarray,
+    vectors: np.ndarray,
+    best: np.ndarray,
+    items: np.ndarray,
+    *,
+    top: int = RIVALS,
+    alpha: float = ALPHA,
+) -> list[np.ndarray]:
+    """For each of ``items`` (new documents' vectors), the rows of ``vectors``
+    (queries with a stored best score ``best``; ``prefix`` their
+    :func:`prefixes`) it could now outrank: their best match needs computing again.
+
+    An approximation, to keep a refresh proportional to what changed: only the
+    ``top`` queries nearest to a document by prefix cosine (one product with
+    the contiguous prefix array, as in :func:`fuse`, for a batch of
+    documents) are candidates, and of those only the ones it could beat at
+    all: the lexical share of a fused score is at most ``alpha`` (BM25 over
+    the query's best BM25), so ``alpha + (1 - alpha) * cosine`` bounds the
+    document's score. ``best`` is NaN for a query without a stored match
+    (always a candidate).
+    """
+    import numpy as np
+
+    items = np.asarray(items, dtype=np.float32).reshape(
+        -1, vectors.shape[1] if vectors.ndim == 2 else PREFIX
+    )
+    if not len(vectors):
+        return [np.zeros(0, dtype=np.int64) for _ in items]
+    want = min(top, len(vectors))
+    out: list[np.ndarray] = []
+    for start in range(0, len(items), 256):
+        batch = items[start : start + 256]
+        heads = np.stack([query_prefix(v) for v in batch])
+        near = prefix @ heads.T  # rows x batch
+        if want < len(vectors):
+            pools = np.argpartition(-near, want - 1, axis=0)[:want].T
+        else:
+            pools = np.broadcast_to(np.arange(want), (len(batch), want))
+        for pool, item in zip(pools, batch, strict=True):
+            cosine = np.einsum("ij,j->i", vectors[pool].astype(np.float32), item)
+            stored = best[pool]
+            keep = np.isnan(stored) | (alpha + (1 - alpha) * cosine >= stored)
+            out.append(np.sort(pool[keep]))
+    return out

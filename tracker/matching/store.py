@@ -27,7 +27,7 @@ import hashlib
 import threading
 import weakref
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -233,23 +233,9 @@ def _slot(session: Session) -> _Slot:
     return _CACHE.setdefault(engine, _Slot())
 
 
-def reference_generation(session: Session) -> str:
-    top = session.exec(select(func.max(Reference.id))).one()
-    edited = session.exec(select(func.max(Reference.edited_at))).one()
-    return f"r{top or 0}-{edited}"
-
-
-def claim_generation(session: Session) -> str:
-    row = session.exec(
-        select(func.count(col(Claim.id)), func.max(Claim.updated_at), func.sum(Claim.id)).where(
-            col(Claim.status).in_(REVIEWED)
-        )
-    ).one()
-    return f"c{row[0]}-{row[1]}-{row[2]}"
-
-
 def generation(session: Session) -> str:
-    return text_sha(reference_generation(session) + claim_generation(session))[:32]
+    """The stamp of the collections' state now (:class:`Checkpoint`)."""
+    return checkpoint(session).stamp()
 
 
 def _marker(session: Session) -> int:
@@ -321,17 +307,9 @@ def _update_references(session: Session, refs: Collection, slot: _Slot) -> bool:
     """Apply references added or edited since the last look; False: rebuild instead."""
     looked_at = utcnow()
     limit = delta_limit(refs.main.size)
-    rows = session.exec(
-        select(Reference.id, Reference.claim, Reference.title, Reference.embedding)
-        .where(
-            (col(Reference.id) > refs.max_id)
-            | (col(Reference.edited_at) >= refs.looked_at - MARGIN)
-        )
-        .limit(limit + 1)
-    ).all()
-    if len(rows) > limit:
+    changes = _reference_changes(session, refs.max_id, refs.looked_at, limit)
+    if changes is None:
         return False
-    changes = [_Change(r or 0, _doc_text(c, t), 0, e, True) for r, c, t, e in rows]
     return _finish(session, refs, slot, changes, looked_at, select(func.count(col(Reference.id))))
 
 
@@ -402,14 +380,41 @@ def _update_claims(session: Session, claims: Collection, slot: _Slot) -> bool:
     """Apply claims created, edited, reviewed or un-reviewed since the last look."""
     looked_at = utcnow()
     window = 50_000  # more rows changed than this: a rebuild reads them faster
+    changes = _claim_changes(session, claims.max_id, claims.looked_at, window)
+    if changes is None:
+        return False
+    reviewed = select(func.count(col(Claim.id))).where(col(Claim.status).in_(REVIEWED))
+    return _finish(session, claims, slot, changes, looked_at, reviewed)
+
+
+def _reference_changes(
+    session: Session, max_id: int, looked_at: datetime, limit: int
+) -> list[_Change] | None:
+    """References added (id past ``max_id``) or edited since ``looked_at`` (less the
+    margin); None when more than ``limit``."""
+    rows = session.exec(
+        select(Reference.id, Reference.claim, Reference.title, Reference.embedding)
+        .where((col(Reference.id) > max_id) | (col(Reference.edited_at) >= looked_at - MARGIN))
+        .limit(limit + 1)
+    ).all()
+    if len(rows) > limit:
+        return None
+    return [_Change(r or 0, _doc_text(c, t), 0, e, True) for r, c, t, e in rows]
+
+
+def _claim_changes(
+    session: Session, max_id: int, looked_at: datetime, limit: int
+) -> list[_Change] | None:
+    """Claims created, edited, reviewed or un-reviewed since ``looked_at`` (less the
+    margin); None when more than ``limit``."""
     rows = _claim_rows(
         session,
-        (col(Claim.id) > claims.max_id) | (col(Claim.updated_at) >= claims.looked_at - MARGIN),
-        limit=window + 1,
+        (col(Claim.id) > max_id) | (col(Claim.updated_at) >= looked_at - MARGIN),
+        limit=limit + 1,
     )
-    if len(rows) > window:
-        return False
-    changes = [
+    if len(rows) > limit:
+        return None
+    return [
         _Change(
             cid or 0,
             text,
@@ -419,8 +424,95 @@ def _update_claims(session: Session, claims: Collection, slot: _Slot) -> bool:
         )
         for cid, article, text, status, v in rows
     ]
-    reviewed = select(func.count(col(Claim.id))).where(col(Claim.status).in_(REVIEWED))
-    return _finish(session, claims, slot, changes, looked_at, reviewed)
+
+
+# --- what changed since a refresh of the stored best matches ----------------------
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A state of the two indexed collections, as a stored best match records it.
+
+    The claims change marker, the highest reference and claim ids and the time
+    they were read: the rows added or edited since are found by the same delta
+    query as the in-place index updates above (ids past the maxima,
+    ``edited_at`` / ``updated_at`` from ``at`` less :data:`MARGIN`). ``marker``
+    is the counter as the refresh that wrote the stamp left it (read + its own
+    bump): equal to the counter now, no other unit of work committed since.
+
+    :func:`tracker.services.refresh_matches` stamps each best match it computes
+    (``ClaimVector.generation``); the newest stamp in the table is the state
+    the last refresh brought every stored match up to (a refresh that
+    recomputed none writes it on one row rather than on all of them).
+    """
+
+    marker: int
+    references: int
+    claims: int
+    at: datetime
+
+    def stamp(self) -> str:
+        micros = int(self.at.timestamp() * 1_000_000)
+        # the marker zero-padded: the greatest stamp (as text) is the newest
+        return f"{STAMP}:{self.marker:012d}:{self.references}:{self.claims}:{micros}"
+
+    @classmethod
+    def parse(cls, stamp: str | None) -> Checkpoint | None:
+        """The checkpoint of a stamp, or None (no stamp, or one of the old format)."""
+        parts = (stamp or "").split(":")
+        if len(parts) != 5 or parts[0] != STAMP or not all(p.isdigit() for p in parts[1:]):
+            return None
+        marker, refs, claims, micros = (int(p) for p in parts[1:])
+        return cls(marker, refs, claims, datetime.fromtimestamp(micros / 1_000_000, UTC))
+
+
+STAMP = "v2"  # ClaimVector.generation "v2:<marker>:<max ref id>:<max claim id>:<µs since epoch>"
+
+
+def checkpoint(session: Session, *, writing: bool = True) -> Checkpoint:
+    """The collections' state now; ``writing``: the caller's unit of work will
+    write (and bump the marker once)."""
+    marker = _marker(session)
+    at = utcnow()
+    refs = session.exec(select(func.max(Reference.id))).one() or 0
+    claims = session.exec(select(func.max(Claim.id))).one() or 0
+    return Checkpoint(marker + int(writing), int(refs), int(claims), at)
+
+
+def unchanged_since(session: Session, since: Checkpoint) -> bool:
+    """No unit of work committed since the stamp was written."""
+    return _marker(session) == since.marker
+
+
+@dataclass(frozen=True)
+class Changed:
+    """Rows of the indexed collections that entered, left or changed since a checkpoint."""
+
+    references: list[_Change]
+    claims: list[_Change]  # ``alive`` False: not (or no longer) a reviewed claim
+
+    def __len__(self) -> int:
+        return len(self.references) + len(self.claims)
+
+    def entered(self) -> list[tuple[str, _Change]]:
+        """The rows now indexed (new, edited or reviewed since): they may beat a stored match."""
+        return [("reference", c) for c in self.references] + [
+            ("claim", c) for c in self.claims if c.alive
+        ]
+
+    def vectors(self) -> np.ndarray:
+        """The entered rows' vectors (stored ones, the missing computed in memory)."""
+        rows = [c for _, c in self.entered()]
+        return _vectors([c.stored for c in rows], [c.text for c in rows])
+
+
+def changed_since(session: Session, since: Checkpoint, limit: int) -> Changed | None:
+    """What changed in the two collections since ``since``; None when more than ``limit`` rows."""
+    refs = _reference_changes(session, since.references, since.at, limit)
+    if refs is None:
+        return None
+    claims = _claim_changes(session, since.claims, since.at, limit - len(refs))
+    return None if claims is None else Changed(refs, claims)
 
 
 def _doc_text(claim: str, title: str | None) -> str:

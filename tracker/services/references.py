@@ -8,11 +8,12 @@ apply) and leaves the claim's status alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import insert, true
+from sqlalchemy import func, insert, true, update
 from sqlmodel import Session, col, select
 
 from ..audit import EventAction, record_event
@@ -155,62 +156,266 @@ def _doc(r: ReferenceRecord) -> str:
     return f"{r.claim} {r.title}" if r.title else r.claim
 
 
+PER_CALL = 500  # best matches recomputed by one refresh_matches call (limit=None: all)
+CHANGES_READ = 50_000  # changed rows read at most (past it: every match is recomputed)
+CHANGES_LIMIT = 2_000  # rows entering the index past this: every match is recomputed
+PENDING = "pending"  # ClaimVector.generation of a claim whose best match is to recompute
+
+
 @dataclass
 class RefreshReport:
     vectors: int = 0  # claim vectors computed (new or edited claims)
     matched: int = 0  # claims whose best match was recomputed
-    generation: str = ""
+    changed: int = 0  # indexed rows (references, reviewed claims) changed since the last refresh
+    affected: int = 0  # claims those changes put on the to-do list (their match may change)
+    pending: int = 0  # claims still to do after this call (past the per-call bound)
+    full: bool = False  # every stored match was put on the to-do list (old stamps, big change)
+    generation: str = ""  # the stamp of the matches computed now
 
 
 def refresh_matches(
-    *, session: Session, actor: str = "matching", claim_ids: list[int] | None = None
+    *,
+    session: Session,
+    actor: str = "matching",
+    claim_ids: Sequence[int] | None = None,
+    limit: int | None = PER_CALL,
+    progress: Callable[[int], None] | None = None,
 ) -> RefreshReport:
     """Store missing or stale claim vectors and each claim's best earlier match.
 
-    Derived data, not the record: no audit event. Recomputes only claims whose
-    stored match was computed against another state of the index (or
-    ``claim_ids``). Run by the system actor ``matching`` from the CLI and the
-    dashboard after imports and on the queue page.
+    Work proportional to what changed, not to the archive: a claim's stored
+    match carries the stamp of the collections' state it was checked against
+    (:class:`~tracker.matching.store.Checkpoint`). The rows added, edited or
+    un-reviewed since (the index's own delta query) put on the to-do list the
+    claims whose best match is one of them, and the claims a new or edited row
+    could now outrank (:func:`~tracker.matching.index.rivals`, an
+    approximation); every other claim is re-stamped as checked. New and edited
+    claims get a vector and a match. At most ``limit`` matches are recomputed,
+    ``claim_ids`` (the rows a page shows) first; the rest stay on the to-do list
+    (``pending``) for the next call. ``progress(n)`` is told of each match done.
+    Derived data, not the record: no audit event. Run by the system actor
+    ``matching`` from the CLI and the dashboard after imports and on the queue page.
     """
     report = RefreshReport()
+    first = list(dict.fromkeys(claim_ids or ()))
     with unit_of_work(session):
         authorize(session, actor, Action.refresh_matches)
-        rows = session.exec(
-            select(Claim.id, Claim.article_id, Claim.claim, ClaimVector)
-            .outerjoin(ClaimVector, col(ClaimVector.claim_id) == Claim.id)
-            .where(true() if claim_ids is None else col(Claim.id).in_(claim_ids))
-            .order_by(col(Claim.id))
-        ).all()
-        stale = [
-            (cid, text, vec)
-            for cid, _, text, vec in rows
-            if vec is None or vec.text_sha != store.text_sha(text)
+        raw_marker = store.checkpoint(session, writing=False).marker
+        now = store.checkpoint(session)
+        report.generation = now.stamp()
+        legacy = col(ClaimVector.generation).is_(None) | (
+            (col(ClaimVector.generation) != PENDING)
+            & col(ClaimVector.generation).not_like(f"{store.STAMP}:%")
+        )
+        if session.exec(select(ClaimVector.claim_id).where(legacy).limit(1)).first() is not None:
+            report.full = _mark(session, legacy) > 0  # stamps of an earlier version
+        since = store.Checkpoint.parse(
+            session.exec(
+                select(func.max(ClaimVector.generation)).where(
+                    col(ClaimVector.generation).like(f"{store.STAMP}:%")
+                )
+            ).one()
+        )
+        changed: store.Changed | None = None
+        if since is not None and since.marker == raw_marker:
+            changed = store.Changed([], [])  # no unit of work committed since
+        elif since is not None:
+            changed = store.changed_since(session, since, CHANGES_READ)
+            if changed is None or len(changed.entered()) > CHANGES_LIMIT:
+                changed = None  # too much changed: every match is computed again
+                report.full = _mark(session, true()) > 0 or report.full
+        report.changed = len(changed) if changed is not None else 0
+        _store_vectors(session, changed, first, limit, report)
+        if changed:
+            report.affected = _mark(session, _affected(session, changed))
+            # every other stored match was checked against this state: the newest
+            # stamp says so (one row carries it; see store.Checkpoint)
+            session.execute(
+                update(ClaimVector)
+                .where(
+                    col(ClaimVector.claim_id)
+                    == select(func.min(ClaimVector.claim_id))
+                    .where(col(ClaimVector.generation).like(f"{store.STAMP}:%"))
+                    .scalar_subquery()
+                )
+                .values(generation=report.generation)
+                .execution_options(synchronize_session=False)
+            )
+        _rematch(session, first, limit, report, progress)
+        report.pending = session.exec(
+            select(func.count()).where(ClaimVector.generation == PENDING)
+        ).one() + len(_without_vectors(session))
+    return report
+
+
+def _without_vectors(session: Session) -> list[int]:
+    rows = session.exec(
+        select(Claim.id)
+        .outerjoin(ClaimVector, col(ClaimVector.claim_id) == Claim.id)
+        .where(col(ClaimVector.claim_id).is_(None))
+        .order_by(col(Claim.id))
+    ).all()
+    return [cid or 0 for cid in rows]
+
+
+def _store_vectors(
+    session: Session,
+    changed: store.Changed | None,
+    first: list[int],
+    limit: int | None,
+    report: RefreshReport,
+) -> None:
+    """Vectors of new claims and of claims whose text changed (``first`` first, at most
+    ``limit``), their matches put on the to-do list. Without a delta every claim is read."""
+    if changed is None:
+        maybe = set(session.exec(select(Claim.id)).all())
+    else:
+        maybe = {*_without_vectors(session), *first}
+        maybe.update(c.id for c in changed.claims if c.stored is None)
+    order = {cid: n for n, cid in enumerate(first)}
+    todo = sorted(maybe, key=lambda cid: (order.get(cid or 0, len(order)), cid))
+    stale: list[tuple[int, str, ClaimVector | None]] = []
+    for start in range(0, len(todo), BATCH):
+        if limit is not None and len(stale) >= limit:
+            break
+        found = {
+            cid: (text, vec)
+            for cid, text, vec in session.exec(
+                select(Claim.id, Claim.claim, ClaimVector)
+                .outerjoin(ClaimVector, col(ClaimVector.claim_id) == Claim.id)
+                .where(col(Claim.id).in_(todo[start : start + BATCH]))
+            ).all()
+        }
+        for cid in todo[start : start + BATCH]:
+            if cid in found:
+                text, have = found[cid]
+                if have is None or have.text_sha != store.text_sha(text):
+                    stale.append((cid or 0, text, have))
+    stale = stale[:limit]
+    vectors = embed.encode([text for _, text, _ in stale])
+    now = utcnow()
+    for (cid, text, vec), vector in zip(stale, vectors, strict=True):
+        row = vec or ClaimVector(claim_id=cid, text_sha="", embedding=b"")
+        row.text_sha, row.embedding = store.text_sha(text), embed.to_bytes(vector)
+        row.generation, row.updated_at = PENDING, now
+        session.add(row)
+        report.vectors += 1
+    session.flush()
+
+
+def _affected(session: Session, changed: store.Changed) -> set[int]:
+    """Claims whose stored best match a change may alter (see :func:`refresh_matches`)."""
+    import numpy as np
+
+    from ..matching.index import prefixes, rivals
+
+    out: set[int] = set()
+    gone = {
+        "reference": [c.id for c in changed.references],
+        "claim": [c.id for c in changed.claims],
+    }
+    for kind, ids in gone.items():
+        for start in range(0, len(ids), BATCH):
+            out.update(
+                session.exec(
+                    select(ClaimVector.claim_id).where(
+                        ClaimVector.best_kind == kind,
+                        col(ClaimVector.best_id).in_(ids[start : start + BATCH]),
+                    )
+                ).all()
+            )
+    entered = changed.entered()
+    if not entered:
+        return out
+    rows = session.exec(
+        select(
+            ClaimVector.claim_id, Claim.article_id, ClaimVector.best_score, ClaimVector.embedding
+        )
+        .join(Claim, col(Claim.id) == ClaimVector.claim_id)
+        .where(col(ClaimVector.generation).is_distinct_from(PENDING))
+        .order_by(col(ClaimVector.claim_id))
+    ).all()
+    if not rows:
+        return out
+    row_ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+    articles = np.asarray([r[1] for r in rows], dtype=np.int64)
+    best = np.asarray([np.nan if r[2] is None else r[2] for r in rows], dtype=np.float32)
+    vectors = embed.from_bytes([r[3] for r in rows])
+    prefix = prefixes(vectors)
+    for (kind, item), found in zip(
+        entered, rivals(prefix, vectors, best, changed.vectors()), strict=True
+    ):
+        if kind == "claim":  # a claim is never matched with itself or its article's claims
+            found = found[(row_ids[found] != item.id) & (articles[found] != item.article)]
+        out.update(int(i) for i in row_ids[found])
+    return out
+
+
+def _mark(session: Session, which: Any) -> int:
+    """Put claims on the to-do list: a set of ids, or a condition; how many were not on it."""
+    conditions = (
+        [which]
+        if not isinstance(which, set)
+        else [
+            col(ClaimVector.claim_id).in_(batch)
+            for batch in (sorted(which)[i : i + BATCH] for i in range(0, len(which), BATCH))
         ]
-        vectors = embed.encode([text for _, text, _ in stale])
-        now = utcnow()
-        for (cid, text, vec), vector in zip(stale, vectors, strict=True):
-            row = vec or ClaimVector(claim_id=cid or 0, text_sha="", embedding=b"")
-            row.text_sha, row.embedding, row.generation = (
-                store.text_sha(text),
-                embed.to_bytes(vector),
-                None,
-            )
-            row.updated_at = now
-            session.add(row)
-            report.vectors += 1
-        session.flush()
-        report.generation = store.generation(session)
-        todo = session.exec(
-            select(ClaimVector, Claim)
-            .join(Claim, col(Claim.id) == ClaimVector.claim_id)
-            .where(
-                true() if claim_ids is None else col(Claim.id).in_(claim_ids),
-                (col(ClaimVector.generation).is_(None))
-                | (col(ClaimVector.generation) != report.generation),
+    )
+    marked = 0
+    for where in conditions:
+        result = session.execute(
+            update(ClaimVector)
+            .where(where, col(ClaimVector.generation).is_distinct_from(PENDING))
+            .values(generation=PENDING)
+            .execution_options(synchronize_session=False)
+        )
+        marked += result.rowcount or 0  # type: ignore[attr-defined]
+    return marked
+
+
+def _rematch(
+    session: Session,
+    first: list[int],
+    limit: int | None,
+    report: RefreshReport,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Recompute the best match of claims on the to-do list: ``first`` first, ``limit`` at most."""
+    pending = col(ClaimVector.generation) == PENDING
+    ids: list[int] = []
+    for start in range(0, len(first), BATCH):
+        ids += session.exec(
+            select(ClaimVector.claim_id).where(
+                pending, col(ClaimVector.claim_id).in_(first[start : start + BATCH])
             )
         ).all()
-        empty = store.is_empty(session)
-        for vec, claim in todo:
+    order = {cid: n for n, cid in enumerate(first)}
+    ids = sorted(ids, key=lambda cid: order[cid])[:limit]
+    if limit is None or len(ids) < limit:
+        ids += session.exec(
+            select(ClaimVector.claim_id)
+            .where(pending, col(ClaimVector.claim_id).not_in(ids) if ids else true())
+            .order_by(col(ClaimVector.claim_id))
+            .limit(None if limit is None else limit - len(ids))
+        ).all()
+    empty = store.is_empty(session)
+    now = utcnow()
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        found = {
+            vec.claim_id: (vec, claim)
+            for vec, claim in session.exec(
+                select(ClaimVector, Claim)
+                .join(Claim, col(Claim.id) == ClaimVector.claim_id)
+                .where(col(ClaimVector.claim_id).in_(batch))
+            ).all()
+        }
+        for cid in batch:
+            vec, claim = found[cid]
+            if vec.text_sha != store.text_sha(claim.claim):  # edited while on the list
+                vec.text_sha = store.text_sha(claim.claim)
+                vec.embedding = embed.to_bytes(embed.encode([claim.claim])[0])
+                report.vectors += 1
             best = (
                 []
                 if empty
@@ -231,7 +436,9 @@ def refresh_matches(
             vec.updated_at = now
             session.add(vec)
             report.matched += 1
-    return report
+            if progress is not None:
+                progress(1)
+        session.flush()
 
 
 def reuse_sources(
