@@ -567,6 +567,32 @@ def test_one_verdict_rematches_only_a_handful_of_claims(archive: Session) -> Non
     assert _stored(archive) == _fresh(archive)  # the same as recomputing all 300
 
 
+def test_refresh_twice_after_one_verdict_the_second_recomputes_nothing(
+    archive: Session,
+) -> None:
+    first = _unreviewed(archive)
+    _flag(archive, first.id or 0)
+    assert services.refresh_matches(session=archive).changed == 1
+    # another unit of work, nothing the matches depend on: the verdict is still within
+    # the delta query's safety margin, but it was handled already
+    services.add_source(
+        session=archive,
+        claim_id=first.id or 0,
+        url="https://example.org/again",
+        stance="supports",
+        actor="ana",
+    )
+    marker = _claims_marker(archive)
+    again = services.refresh_matches(session=archive)
+    assert (again.changed, again.affected, again.matched, again.vectors) == (0, 0, 0, 0)
+    assert _claims_marker(archive) == marker  # nothing written
+    assert _stored(archive) == _fresh(archive)
+    second = _unreviewed(archive)
+    _flag(archive, second.id or 0)
+    report = services.refresh_matches(session=archive)
+    assert report.changed == 1 and report.matched == report.affected  # only the new verdict
+
+
 def test_a_new_reviewed_claim_becomes_the_best_match_of_another(archive: Session) -> None:
     target = _unreviewed(archive)
     other = _unreviewed(archive, not_in_article=target.article_id)

@@ -8,12 +8,13 @@ apply) and leaves the claim's status alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, true, update
+from sqlalchemy import Connection, func, insert, true, update
 from sqlmodel import Session, col, select
 
 from ..audit import EventAction, record_event
@@ -209,23 +210,20 @@ def refresh_matches(
         )
         if session.exec(select(ClaimVector.claim_id).where(legacy).limit(1)).first() is not None:
             report.full = _mark(session, legacy) > 0  # stamps of an earlier version
-        since = store.Checkpoint.parse(
-            session.exec(
-                select(func.max(ClaimVector.generation)).where(
-                    col(ClaimVector.generation).like(f"{store.STAMP}:%")
-                )
-            ).one()
-        )
+        since_stamp = _newest_stamp(session)
+        since = store.Checkpoint.parse(since_stamp)
         changed: store.Changed | None = None
+        seen: store.Changed | None = None
         if since is not None and since.marker == raw_marker:
             changed = store.Changed([], [])  # no unit of work committed since
         elif since is not None:
-            changed = store.changed_since(session, since, CHANGES_READ)
+            seen = store.changed_since(session, since, CHANGES_READ)
+            changed = None if seen is None else _unhandled(session, since_stamp, seen)
             if changed is None or len(changed.entered()) > CHANGES_LIMIT:
                 changed = None  # too much changed: every match is computed again
                 report.full = _mark(session, true()) > 0 or report.full
         report.changed = len(changed) if changed is not None else 0
-        _store_vectors(session, changed, first, limit, report)
+        written = _store_vectors(session, changed, first, limit, report)
         if changed:
             report.affected = _mark(session, _affected(session, changed))
             # every other stored match was checked against this state: the newest
@@ -245,7 +243,78 @@ def refresh_matches(
         report.pending = session.exec(
             select(func.count()).where(ClaimVector.generation == PENDING)
         ).one() + len(_without_vectors(session))
+        after = _newest_stamp(session)
+    if changed is not None and since_stamp and after:
+        _remember(session, since_stamp, after, seen, written)  # committed: these rows are handled
     return report
+
+
+# (database, stamp) -> the rows of the delta window a committed refresh handled,
+# each (kind, id) with its content key: the 2-minute margin of the delta query
+# (store.MARGIN) returns them again, and without this every later refresh would
+# recompute their effect again. Process memory only: another process re-does
+# them once (correct, just redundant).
+_HANDLED: dict[str, tuple[str, dict[tuple[str, int], Hashable]]] = {}
+_HANDLED_LOCK = threading.Lock()
+
+
+def _newest_stamp(session: Session) -> str | None:
+    """The state the last refresh brought every stored match up to (see store.Checkpoint)."""
+    return session.exec(
+        select(func.max(ClaimVector.generation)).where(
+            col(ClaimVector.generation).like(f"{store.STAMP}:%")
+        )
+    ).one()
+
+
+def _database(session: Session) -> str:
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    return f"{engine.url!r}|{id(engine)}"
+
+
+def _key(kind: str, change: Any) -> Hashable:
+    """What a change's effect on the stored matches depends on (a claim is noted only
+    once its stored vector is of its text)."""
+    stored = None if kind == "claim" or change.stored is None else hash(change.stored)
+    return (store.text_sha(change.text), change.article, change.alive, stored)
+
+
+def _unhandled(session: Session, since: str | None, seen: store.Changed) -> store.Changed:
+    """``seen`` less the rows a refresh in this process already handled, as they are now."""
+    with _HANDLED_LOCK:
+        stamp, handled = _HANDLED.get(_database(session), ("", {}))
+    if stamp != since or not handled:
+        return seen
+    return store.Changed(
+        [c for c in seen.references if handled.get(("reference", c.id)) != _key("reference", c)],
+        [c for c in seen.claims if handled.get(("claim", c.id)) != _key("claim", c)],
+    )
+
+
+def _remember(
+    session: Session,
+    since: str,
+    stamp: str,
+    seen: store.Changed | None,
+    written: set[int],
+) -> None:
+    """Note the rows of ``seen`` handled as of ``stamp`` (None: nothing was committed
+    since ``since``, what was noted then still holds). A claim whose stored vector is
+    stale and was not stored now is left to do again."""
+    key = _database(session)
+    if seen is None:
+        with _HANDLED_LOCK:
+            old, handled = _HANDLED.get(key, ("", {}))
+            if old == since:
+                _HANDLED[key] = (stamp, handled)
+        return
+    handled = {("reference", c.id): _key("reference", c) for c in seen.references}
+    for c in seen.claims:
+        if c.stored is not None or c.id in written:
+            handled[("claim", c.id)] = _key("claim", c)
+    with _HANDLED_LOCK:
+        _HANDLED[key] = (stamp, handled)
 
 
 def _without_vectors(session: Session) -> list[int]:
@@ -264,9 +333,10 @@ def _store_vectors(
     first: list[int],
     limit: int | None,
     report: RefreshReport,
-) -> None:
+) -> set[int]:
     """Vectors of new claims and of claims whose text changed (``first`` first, at most
-    ``limit``), their matches put on the to-do list. Without a delta every claim is read."""
+    ``limit``), their matches put on the to-do list; the claims given one. Without a
+    delta every claim is read."""
     if changed is None:
         maybe = set(session.exec(select(Claim.id)).all())
     else:
@@ -301,6 +371,7 @@ def _store_vectors(
         session.add(row)
         report.vectors += 1
     session.flush()
+    return {cid for cid, _, _ in stale}
 
 
 def _affected(session: Session, changed: store.Changed) -> set[int]:
