@@ -593,6 +593,36 @@ def test_refresh_twice_after_one_verdict_the_second_recomputes_nothing(
     assert report.changed == 1 and report.matched == report.affected  # only the new verdict
 
 
+def test_the_claim_vectors_kept_in_memory_follow_edited_texts(archive: Session) -> None:
+    import numpy as np
+
+    from tracker.matching import embed
+    from tracker.matching.index import prefixes
+    from tracker.services import references
+
+    _flag(archive, _unreviewed(archive).id or 0)
+    services.refresh_matches(session=archive)  # reads every stored vector once
+    edited = _unreviewed(archive)
+    services.update_claim(
+        session=archive,
+        claim_id=edited.id or 0,
+        changes=ClaimUpdate(claim=f"{edited.claim} Said again, louder."),
+        actor="editor",
+        expected_version=None,
+    )
+    assert services.refresh_matches(session=archive, limit=None).vectors == 1
+    _flag(archive, _unreviewed(archive).id or 0)
+    services.refresh_matches(session=archive)  # the kept vectors, the edited one read again
+    rows = archive.exec(
+        select(ClaimVector.claim_id, ClaimVector.text_sha, ClaimVector.embedding).order_by(
+            col(ClaimVector.claim_id)
+        )
+    ).all()
+    ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+    kept, _ = references._claim_matrix(archive, ids, [r[1] for r in rows], prefixes)
+    assert np.array_equal(kept, embed.from_bytes([r[2] for r in rows]))
+
+
 def test_a_new_reviewed_claim_becomes_the_best_match_of_another(archive: Session) -> None:
     target = _unreviewed(archive)
     other = _unreviewed(archive, not_in_article=target.article_id)

@@ -207,6 +207,7 @@ def rivals(
     *,
     top: int = RIVALS,
     alpha: float = ALPHA,
+    exclude: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """For each of ``items`` (new documents' vectors), the rows of ``vectors``
     (queries with a stored best score ``best``; ``prefix`` their
@@ -219,7 +220,8 @@ def rivals(
     all: the lexical share of a fused score is at most ``alpha`` (BM25 over
     the query's best BM25), so ``alpha + (1 - alpha) * cosine`` bounds the
     document's score. ``best`` is NaN for a query without a stored match
-    (always a candidate).
+    (always a candidate). ``exclude``: rows (a mask) that are never candidates,
+    as if they were not in the arrays.
     """
     import numpy as np
 
@@ -228,17 +230,24 @@ def rivals(
     )
     if not len(vectors):
         return [np.zeros(0, dtype=np.int64) for _ in items]
-    want = min(top, len(vectors))
+    size = len(vectors) if exclude is None else len(vectors) - int(exclude.sum())
+    want = min(top, size)
+    if want == 0:
+        return [np.zeros(0, dtype=np.int64) for _ in items]
     out: list[np.ndarray] = []
     for start in range(0, len(items), 256):
         batch = items[start : start + 256]
         heads = np.stack([query_prefix(v) for v in batch])
         near = prefix @ heads.T  # rows x batch
+        if exclude is not None:
+            near[exclude] = -np.inf
         if want < len(vectors):
             pools = np.argpartition(-near, want - 1, axis=0)[:want].T
         else:
             pools = np.broadcast_to(np.arange(want), (len(batch), want))
         for pool, item in zip(pools, batch, strict=True):
+            if exclude is not None:
+                pool = pool[~exclude[pool]]
             cosine = np.einsum("ij,j->i", vectors[pool].astype(np.float32), item)
             stored = best[pool]
             keep = np.isnan(stored) | (alpha + (1 - alpha) * cosine >= stored)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, true, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ..audit import EventAction, record_event
@@ -398,28 +399,92 @@ def _affected(session: Session, changed: store.Changed) -> set[int]:
     entered = changed.entered()
     if not entered:
         return out
-    rows = session.exec(
-        select(
-            ClaimVector.claim_id, Claim.article_id, ClaimVector.best_score, ClaimVector.embedding
+    rows = session.execute(  # five columns: past sqlmodel's typed select()
+        sa_select(
+            col(ClaimVector.claim_id),
+            col(Claim.article_id),
+            col(ClaimVector.best_score),
+            col(ClaimVector.text_sha),
+            col(ClaimVector.generation),
         )
         .join(Claim, col(Claim.id) == ClaimVector.claim_id)
-        .where(col(ClaimVector.generation).is_distinct_from(PENDING))
         .order_by(col(ClaimVector.claim_id))
     ).all()
-    if not rows:
+    pending = np.asarray([r[4] == PENDING for r in rows], dtype=bool)
+    if pending.all():
         return out
     row_ids = np.asarray([r[0] for r in rows], dtype=np.int64)
     articles = np.asarray([r[1] for r in rows], dtype=np.int64)
     best = np.asarray([np.nan if r[2] is None else r[2] for r in rows], dtype=np.float32)
-    vectors = embed.from_bytes([r[3] for r in rows])
-    prefix = prefixes(vectors)
-    for (kind, item), found in zip(
-        entered, rivals(prefix, vectors, best, changed.vectors()), strict=True
-    ):
+    vectors, prefix = _claim_matrix(session, row_ids, [r[3] for r in rows], prefixes)
+    found_rows = rivals(prefix, vectors, best, changed.vectors(), exclude=pending)
+    for (kind, item), found in zip(entered, found_rows, strict=True):
         if kind == "claim":  # a claim is never matched with itself or its article's claims
             found = found[(row_ids[found] != item.id) & (articles[found] != item.article)]
         out.update(int(i) for i in row_ids[found])
     return out
+
+
+@dataclass
+class _Matrix:
+    """Stored claim vectors (``vectors``, their ``prefix`` sketches) of ``ids``, each
+    of the text whose hash is in ``shas``."""
+
+    ids: Any
+    shas: Any  # fixed-width bytes
+    vectors: Any
+    prefix: Any
+
+
+# database -> the stored claim vectors _affected read last: a vector is a function
+# of its text, so only rows whose text hash is new are read from the table again
+_MATRICES: dict[str, _Matrix] = {}
+
+
+def _claim_matrix(
+    session: Session, ids: Any, shas: list[str], prefixes: Callable[[Any], Any]
+) -> tuple[Any, Any]:
+    """The stored vectors of claims ``ids`` (ascending) whose texts hash to ``shas``,
+    and their prefix sketches: from process memory, only new or edited ones read now."""
+    import numpy as np
+
+    key = _database(session)
+    cached = _MATRICES.get(key)
+    hashes = np.asarray(shas, dtype="S64")
+    prefix: Any = None
+    if cached is not None and len(cached.ids) == len(ids) and np.array_equal(cached.ids, ids):
+        missing = np.flatnonzero(cached.shas != hashes)  # texts edited: updated in place
+        vectors, prefix = cached.vectors, cached.prefix
+    else:
+        vectors = np.zeros((len(ids), embed.DIM), dtype=np.float32)
+        keep = np.zeros(len(ids), dtype=bool)
+        if cached is not None and len(cached.ids):
+            old = np.minimum(np.searchsorted(cached.ids, ids), len(cached.ids) - 1)
+            keep = (cached.ids[old] == ids) & (cached.shas[old] == hashes)
+            vectors[keep] = cached.vectors[old[keep]]
+            if keep.any():
+                prefix = np.zeros((len(ids), cached.prefix.shape[1]), cached.prefix.dtype)
+                prefix[keep] = cached.prefix[old[keep]]
+        missing = np.flatnonzero(~keep)
+    for start in range(0, len(missing), BATCH):
+        batch = missing[start : start + BATCH]
+        found = {
+            cid: (sha, emb)
+            for cid, sha, emb in session.exec(
+                select(ClaimVector.claim_id, ClaimVector.text_sha, ClaimVector.embedding).where(
+                    col(ClaimVector.claim_id).in_(ids[batch].tolist())
+                )
+            ).all()
+        }
+        rows = [found[cid] for cid in ids[batch].tolist()]
+        vectors[batch] = embed.from_bytes([emb for _, emb in rows])
+        hashes[batch] = [sha.encode() for sha, _ in rows]
+    if prefix is None:
+        prefix = prefixes(vectors)
+    elif len(missing):
+        prefix[missing] = prefixes(vectors[missing])
+    _MATRICES[key] = _Matrix(ids.copy(), hashes, vectors, prefix)
+    return vectors, prefix
 
 
 def _mark(session: Session, which: Any) -> int:
