@@ -92,7 +92,7 @@ def _valid_choice(key: str, choices: list[str]) -> list[str]:
     return choices
 
 
-def filter_bar(url: str, user: str | None, slugs: list[str]) -> ClaimFilter:
+def filter_bar(url: str, user: str | None) -> ClaimFilter:
     c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
     c1.multiselect(
         "Status",
@@ -317,7 +317,7 @@ def render() -> None:
     data.refreshed_matches(url)  # stored best matches for the badge and the filter (#12)
     slugs = data.read(queries.article_slugs, limit=2)  # one article or several (#10)
     quick_filters()
-    filters = filter_bar(url, user, slugs)
+    filters = filter_bar(url, user)
     state.write_filters_to_url()
     total = data.count_claims(url, filters)
     only_unreviewed = state.unreviewed_in(filters)
