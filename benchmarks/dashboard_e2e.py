@@ -12,7 +12,11 @@ flow assigns the page to whichever of ``ASSIGNEES`` holds fewer claims (read
 from the database, untimed, before the flow), i.e. not the account the last
 flow gave it to, so the action changes all 50 claims in every run, also on a
 kept archive. Each run does the whole flow on one database, then
-on the other (interleaved), in a fresh browser session; it prints the median
+on the other (interleaved), signed out first; each database keeps one
+browser profile, so Streamlit's scripts come from the browser's cache as
+they do for a reviewer who used the desk the day before (the static files
+are served as immutable). Each run also times a **first visit**: the address
+opened in a fresh profile with an empty cache. It prints the median
 per page and per action, the ratio large/seeded and the targets next to them
 (every step ≤ 1 s seeded, large ≤ 1.5× seeded).
 
@@ -323,9 +327,25 @@ class Results:
         return statistics.median(values) if values else None
 
 
-def flow(browser: Any, base: str, db: str, url: str, results: Results) -> None:
-    assignee = bulk_assignee(url)  # untimed, before the browser starts
+FIRST_VISIT = "first visit"  # the address opened in a browser that never loaded the app
+
+
+def first_visit(browser: Any, base: str, db: str, results: Results) -> None:
+    """Open the address in a fresh profile (empty cache) until the sign-in form is ready."""
     context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        results.samples[(FIRST_VISIT, db)].append(open_page(page, base, "sign-in"))
+    finally:
+        context.close()
+
+
+def flow(context: Any, base: str, db: str, url: str, results: Results) -> None:
+    """One reviewer's flow in ``context``, the browser profile kept for this database:
+    signed out first (its cookies cleared), its cache of Streamlit's scripts kept, as
+    in a reviewer's browser from one day to the next."""
+    assignee = bulk_assignee(url)  # untimed, before the browser starts
+    context.clear_cookies()
     page = context.new_page()
     kind, name = FLOW[0]
     try:
@@ -348,7 +368,7 @@ def flow(browser: Any, base: str, db: str, url: str, results: Results) -> None:
         page.screenshot(path=str(shot), full_page=True)
         raise RuntimeError(f"{db}, {kind} {name!r}: {exc} (screenshot: {shot})") from exc
     finally:
-        context.close()
+        page.close()
 
 
 # --- databases and servers ----------------------------------------------------------
@@ -482,7 +502,7 @@ def dashboard(url: str, log: Path) -> Iterator[str]:
 
 
 def steps() -> list[str]:
-    return list(dict.fromkeys(name for kind, name in FLOW if kind != "setup"))
+    return [FIRST_VISIT, *dict.fromkeys(name for kind, name in FLOW if kind != "setup")]
 
 
 def report(results: Results, dbs: Sequence[str]) -> list[str]:
@@ -535,7 +555,7 @@ def main(argv: Sequence[str] | None = None) -> list[str]:
         if not args.smoke:
             dbs[f"{args.claims // 1000}k"] = archive_db(folder, args.claims, args.keep)
         bases = {
-            name: stack.enter_context(dashboard(url, tmp / f"{name}.log"))
+            name: stack.enter_context(dashboard(url, folder / f"{name}.log"))  # kept with --keep
             for name, url in dbs.items()
         }
         p = stack.enter_context(sync_playwright())
@@ -546,12 +566,16 @@ def main(argv: Sequence[str] | None = None) -> list[str]:
         for name, url in dbs.items():
             made, took = matches_current(url)
             print(f"# {name}: {made:,} claim vectors stored in {took:.0f} s, matches current")
+        profiles = {name: browser.new_context(viewport=VIEWPORT) for name in bases}
+        for context in profiles.values():
+            stack.callback(context.close)
         for name, base in bases.items():  # warm-up: start-up costs (imports, engine) are not timed
-            flow(browser, base, name, dbs[name], Results())
+            flow(profiles[name], base, name, dbs[name], Results())
             matches_current(dbs[name])
         for _ in range(runs):
             for name, base in bases.items():
-                flow(browser, base, name, dbs[name], results)
+                first_visit(browser, base, name, results)
+                flow(profiles[name], base, name, dbs[name], results)
                 matches_current(dbs[name])  # untimed, between flows
         sizes = ", ".join(dbs)
         print(

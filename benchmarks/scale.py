@@ -139,6 +139,9 @@ def matches_current(url: str) -> tuple[int, float]:
     engine = db.make_engine(url)
     try:
         with Session(engine) as s:
+            # a write from the start: a dashboard's background refresh (#11) may commit
+            # meanwhile, and SQLite refuses to upgrade a read transaction past a write
+            db.begin_write(s)
             have = dict(s.exec(select(ClaimVector.claim_id, ClaimVector.text_sha)).all())
             todo = [
                 (cid, text)

@@ -253,7 +253,7 @@ def _cookie_token() -> str | None:
         token = st.context.cookies.get(COOKIE)
     except Exception:  # no browser behind this run (AppTest, bare mode)
         return None
-    return str(token) if token else None
+    return token if isinstance(token, str) and token else None  # a cookie is a string
 
 
 def _https() -> bool:

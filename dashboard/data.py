@@ -19,6 +19,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from dashboard.background import MatchRefresher
 from tracker import db, queries
 from tracker.config import get_settings
 from tracker.intake import consistency
@@ -201,25 +202,25 @@ def export_csv(filters: queries.ClaimFilter) -> bytes:
 # reviewed in another process shows in this replica's panel and queue at the next rerun.
 
 
-@_cached
-def _refreshed_matches(url: str, marker: int, claim_ids: tuple[int, ...]) -> int:
-    from tracker import services
-
-    with session() as s:
-        return services.refresh_matches(
-            session=s, actor="matching", claim_ids=list(claim_ids)
-        ).matched
+@st.cache_resource(show_spinner=False)
+def _match_refresher(url: str) -> MatchRefresher:
+    return MatchRefresher(_engine(url))
 
 
-def refreshed_matches(url: str, claim_ids: tuple[int, ...] = ()) -> int:
-    """Store missing claim vectors and best matches (system actor ``matching``).
+def match_refresher(url: str) -> MatchRefresher:
+    """This process's refresher of stored best matches for ``url`` (one worker thread)."""
+    return _match_refresher(url)
 
-    Derived data: cached like a read, so it runs again only after a write
-    changed the claims marker. Costs what changed since the last refresh, and
-    at most :data:`tracker.services.references.PER_CALL` matches per call,
-    ``claim_ids`` (the rows on screen) first. Returns how many claims were rematched.
+
+def refresh_matches_soon(url: str, claim_ids: tuple[int, ...] = ()) -> bool:
+    """Ask for stored claim vectors and best matches to be brought up to date, off the
+    page's run (:mod:`dashboard.background`); True when they already are.
+
+    Costs the page one marker read: the refresh (what changed since the last one,
+    at most :data:`tracker.services.references.PER_CALL` matches, ``claim_ids`` first)
+    runs in this process's worker thread, and a rerun after it reads the new badges.
     """
-    return _refreshed_matches(url, marker(CLAIMS), claim_ids)
+    return match_refresher(url).request(marker(CLAIMS), claim_ids)
 
 
 @_cached

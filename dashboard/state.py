@@ -8,7 +8,7 @@ writes the current ones.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -121,10 +121,11 @@ def url_params(values: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def sync_filters_with_url() -> list[str]:
+def sync_filters_with_url(*, besides: Collection[str] = ()) -> list[str]:
     """Before the filter widgets: adopt the URL's filters when it carries others than the
-    ones this session last wrote (a bookmark or a shared link). Returns what was ignored."""
-    wanted = st.query_params.to_dict()
+    ones this session last wrote (a bookmark or a shared link). Parameters named in
+    ``besides`` are the page's own (the claim page's ``id``). Returns what was ignored."""
+    wanted = {k: v for k, v in st.query_params.to_dict().items() if k not in besides}
     if not wanted or wanted == st.session_state.get("_q_url"):
         return []
     values, problems = filters_from_url(wanted)
@@ -134,9 +135,14 @@ def sync_filters_with_url() -> list[str]:
     return problems
 
 
+def filters_in_url() -> dict[str, str]:
+    """The query string of the filters in force (what the queue's URL shows)."""
+    return url_params({f.key: st.session_state.get(f.key, f.default) for f in URL_FIELDS})
+
+
 def write_filters_to_url() -> None:
     """After the filter widgets: the URL shows the filters in force."""
-    params = url_params({f.key: st.session_state.get(f.key, f.default) for f in URL_FIELDS})
+    params = filters_in_url()
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)
     st.session_state["_q_url"] = params

@@ -16,6 +16,7 @@ def test_the_developer_toolbar_is_hidden_however_the_dashboard_starts() -> None:
     cmd = streamlit_command(port=8600, address="0.0.0.0")
     assert cmd[cmd.index("--client.toolbarMode") + 1] == "viewer"
     assert cmd[cmd.index("--server.port") + 1] == "8600"
+    assert cmd[cmd.index("--server.fileWatcherType") + 1] == "none"  # no "File change" prompt
 
 
 def test_run_sh_passes_its_arguments_to_the_dashboard_command() -> None:

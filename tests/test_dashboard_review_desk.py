@@ -203,6 +203,23 @@ def test_next_previous_and_next_unreviewed_follow_the_queue_filters(desk: Engine
     assert at.session_state["claim_id"] == ids[1]  # the next unreviewed *prediction*
 
 
+def test_a_claim_link_from_a_filtered_queue_carries_the_filters_to_a_new_tab(
+    desk: Engine,
+) -> None:
+    queue = open_app("ana")
+    queue.multiselect(key="f_type").select("prediction").run()
+    ids = list(queue.dataframe[0].value["ID"])
+    link = {**dict(queue.query_params), "id": str(ids[0])}  # what open_claim puts in the URL
+    assert link["type"] == "prediction"
+    tab = open_app("ana", "views/claim.py", **link)  # a new tab: a new session
+    assert tab.session_state["f_type"] == ["prediction"]
+    tab.button(key="c_next_in_filter").click().run()
+    assert tab.session_state["claim_id"] == ids[1]
+    assert any(c.value.startswith("Within:") and "prediction" in c.value for c in tab.caption)
+    bad = open_app("ana", "views/claim.py", id=str(ids[0]), status="maybe")
+    assert [w.value for w in bad.warning if "Ignored in the link" in w.value and "maybe" in w.value]
+
+
 def test_an_editor_edits_text_quote_section_and_type_with_the_version_check(
     desk: Engine,
 ) -> None:

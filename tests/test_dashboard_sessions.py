@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from tracker.models import WebSession
+from tracker.services import accounts
 
 from .test_dashboard_accounts import APP, FIRST, dash_db, messages, signed_in
 
@@ -71,3 +72,52 @@ def test_a_wrong_password_starts_no_session(dash_db: Engine) -> None:
     at.button[0].click().run()
     assert "signed_in" not in at.session_state and rows(dash_db) == []
     assert "wrong name or password" in messages(at)
+
+
+# --- OIDC (Streamlit's st.login) keeps working beside the cookie sessions ---------------
+
+AUTH_SECRETS = {  # what .streamlit/secrets.toml's [auth] holds; never contacted here
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "test-only-cookie-secret",
+    "client_id": "tracker-test",
+    "client_secret": "test-only-client-secret",
+    "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+}
+
+
+def oidc_browser(email: str) -> AppTest:
+    """A browser session Streamlit's OIDC sign-in already identified as ``email``."""
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["auth"] = AUTH_SECRETS
+    at.user = {"is_logged_in": True, "email": email, "name": "Olga"}
+    return at.run()
+
+
+def test_an_oidc_sign_in_opens_its_account_and_an_account_change_ends_it(
+    dash_db: Engine,
+) -> None:
+    with Session(dash_db) as s:
+        accounts.create_user(
+            session=s, name="olga", role="reviewer", actor="admin", email="olga@example.org"
+        )
+    at = oidc_browser("Olga@Example.org")  # e-mails compare case-blind
+    assert not at.exception
+    account = at.session_state["signed_in"]
+    assert (account["name"], account["role"], account.get("oidc")) == ("olga", "reviewer", True)
+    assert "token" not in account and rows(dash_db) == []  # Streamlit's own cookie, not ours
+    assert "Review queue" in [t.value for t in at.title]
+    with Session(dash_db) as s:
+        accounts.set_role(session=s, name="olga", role="viewer", actor="admin")
+    at.run()  # the next action after the change
+    assert "signed_in" not in at.session_state
+    assert "role or access changed" in messages(at)
+
+
+def test_an_oidc_identity_without_an_account_is_told_so_and_not_signed_in(
+    dash_db: Engine,
+) -> None:
+    at = oidc_browser("stranger@example.org")
+    assert not at.exception
+    assert "signed_in" not in at.session_state
+    assert "no active account for stranger@example.org" in messages(at)
+    assert "Sign in" in [t.value for t in at.title]

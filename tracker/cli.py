@@ -1390,6 +1390,9 @@ STREAMLIT_OPTIONS = {
     "browser.gatherUsageStats": "false",
     # Users get no developer toolbar ("Deploy", rerun, settings): only the app (#11).
     "client.toolbarMode": "viewer",
+    # Nor a "File change. Rerun" prompt when the installed code changes under a running
+    # desk, and no thread watching the source files (`streamlit run` keeps it for developers).
+    "server.fileWatcherType": "none",
     # Tables show claim text; their built-in "Download as CSV" and clipboard copy would
     # hand a spreadsheet unescaped formulas. The Export page's CSV is the escaped one.
     "client.disableDataExport": "true",

@@ -685,6 +685,8 @@ def render() -> None:
     user = auth.current_user()
     cid = claim_id_from_request()
     state.show_flashes()
+    for problem in state.sync_filters_with_url(besides={"id"}):  # a link from a filtered queue
+        st.warning("Ignored in the link: " + md_escape(problem))
     if cid is None:
         st.title("Claim")
         st.info("No claim chosen. Open one from the review queue, or go to the next unreviewed.")

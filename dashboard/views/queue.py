@@ -51,7 +51,8 @@ REFUSAL_WORDS = {
 
 def open_claim(claim_id: int) -> None:
     state.set_claim(claim_id)
-    st.switch_page("views/claim.py", query_params={"id": str(claim_id)})
+    # the filters go along: j/k and "Next unreviewed" follow them, in this tab or a new one
+    st.switch_page("views/claim.py", query_params={**state.filters_in_url(), "id": str(claim_id)})
 
 
 def back_to_first_page() -> None:
@@ -312,9 +313,8 @@ def render() -> None:
     user = auth.current_user()
     st.title("Review queue")
     state.show_flashes()
-    for problem in state.sync_filters_with_url():
+    for problem in state.sync_filters_with_url(besides={"id"}):  # a claim's id: not a filter
         st.warning("Ignored in the link: " + md_escape(problem))
-    data.refreshed_matches(url)  # stored best matches for the badge and the filter (#12)
     slugs = data.read(queries.article_slugs, limit=2)  # one article or several (#10)
     quick_filters()
     filters = filter_bar(url, user)
@@ -364,7 +364,9 @@ def render() -> None:
     )
     several = filters.article is None and len(slugs) > 1
     bulk_bar(user, bulk_selection(_table_key()))
-    data.refreshed_matches(url, tuple(r.id for r in rows))  # these rows' matches first (#12)
+    # stored best matches for the badge and the filter (#12), refreshed in the
+    # background, these rows first: the page never waits for it (#11)
+    data.refresh_matches_soon(url, tuple(r.id for r in rows))
     matched = data.best_matches(url, tuple(r.id for r in rows))
     st.dataframe(
         table(rows, matched, several),
