@@ -307,14 +307,37 @@ def do_action(page: Any, name: str, assignee: str) -> float:
     return timed(page, trigger.click, action.done)
 
 
+LOST_CLICKS: list[str] = []  # pages whose first click Streamlit dropped (see open_page)
+RECLICK_AFTER_MS = 10_000
+
+
 def open_page(page: Any, base: str, name: str) -> float:
+    """Seconds until page ``name`` is ready after its click (or opening the address).
+
+    Now and then (about one flow in ten on a loaded machine) Streamlit runs the
+    page it was on again instead of the one a click switched to: a rerun the
+    browser sent meanwhile wins over the switch. A reviewer clicks again; so does
+    this, once, after 10 s: the time still counts from the first click, and the
+    page is listed in ``LOST_CLICKS``, which the report prints.
+    """
     click, ready = PAGES[name]
     if click is None:
         return timed(page, lambda: page.goto(base), ready)
     if name == "sign in → queue":
         locate(page, "account name").fill(ACCOUNT)
         locate(page, "password").fill(PASSWORD)
-    return timed(page, locate(page, click).click, ready)
+    started = time.perf_counter()
+    target = locate(page, click)
+    target.click()
+    try:
+        locate(page, ready).wait_for(state="visible", timeout=RECLICK_AFTER_MS)
+    except Exception:  # playwright's TimeoutError: still where the click was
+        if not target.is_visible():
+            raise
+        LOST_CLICKS.append(name)
+        target.click()
+    wait_ready(page, ready)
+    return time.perf_counter() - started
 
 
 @dataclass
@@ -584,6 +607,8 @@ def main(argv: Sequence[str] | None = None) -> list[str]:
         )
         lines = report(results, list(dbs))
         print("\n".join(lines))
+        if LOST_CLICKS:
+            print(f"# clicks Streamlit dropped and the benchmark repeated: {LOST_CLICKS}")
         return lines
 
 

@@ -28,6 +28,9 @@ def run() -> None:
     auth.resume_from_cookie()  # a reload, a new tab or a link opens signed in (#11)
     auth.end_stale_session()  # a sign-out, password, role or access change elsewhere ends it
     auth.sync_cookie()  # set or delete the session cookie in the browser
+    if auth.storing_cookie():  # until the browser confirms: no page whose clicks it could eat
+        auth.storing_cookie_page()
+        return
     if auth.current_user() is None:
         # Only the sign-in form renders without an account. It answers at every
         # page's address, so a link such as /claim?id=12 still opens after sign-in.

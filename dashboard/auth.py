@@ -248,6 +248,28 @@ def sync_cookie() -> None:
         st.session_state.pop(COOKIE_OP, None)
 
 
+def storing_cookie() -> bool:
+    """Just signed in, and the browser has not yet confirmed it stored the cookie."""
+    op = st.session_state.get(COOKIE_OP) or ("",)
+    return op[0] == "set" and current_account() is not None
+
+
+def storing_cookie_page() -> None:
+    """Shown for the moment between a sign-in and the browser's confirmation.
+
+    The cookie component reports back with a rerun of its own; on a page with
+    buttons, a click made meanwhile could be lost to it (the component's rerun of
+    the page it was sent from wins over the click's page switch). So nothing to
+    click but a way on if the browser never confirms (cookies blocked).
+    """
+    with st.columns([1, 2, 1])[1]:
+        st.subheader("Signing in…")
+        st.caption("Keeping the session in this browser, so a reload stays signed in.")
+        if st.button("Continue without staying signed in", key="si_skip_cookie"):
+            st.session_state.pop(COOKIE_OP, None)
+            st.rerun()
+
+
 def _cookie_token() -> str | None:
     try:
         token = st.context.cookies.get(COOKIE)

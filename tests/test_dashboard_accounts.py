@@ -33,13 +33,19 @@ def dash_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]
     engine.dispose()
 
 
-def signed_in(password: str = FIRST) -> AppTest:
-    """A browser session that signed in as ana through the form."""
+def signed_in(password: str = FIRST, *, cookie_stored: bool = True) -> AppTest:
+    """A browser session that signed in as ana through the form (and, unless told
+    otherwise, whose browser confirmed it stored the session cookie, as the cookie
+    component does in a browser)."""
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.text_input(key="si_name").input("ana")
     at.text_input(key="si_password").input(password)
     at.button[0].click().run()
     assert not at.exception and at.session_state["signed_in"]["name"] == "ana"
+    if cookie_stored:
+        at.session_state["cookie_set"] = True  # the component's value once the browser did it
+        at.run()
+        assert not at.exception and "_cookie_op" not in at.session_state
     return at
 
 

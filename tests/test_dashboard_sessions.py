@@ -23,7 +23,7 @@ def rows(engine: Engine) -> list[WebSession]:
 
 
 def test_signing_in_starts_a_session_and_orders_the_cookie(dash_db: Engine) -> None:
-    at = signed_in()
+    at = signed_in(cookie_stored=False)
     account = at.session_state["signed_in"]
     token = account["token"]
     (row,) = rows(dash_db)
@@ -31,6 +31,22 @@ def test_signing_in_starts_a_session_and_orders_the_cookie(dash_db: Engine) -> N
     op = at.session_state["_cookie_op"]
     assert op[0] == "set" and op[1] == token  # until the browser confirms it
     assert token not in messages(at)  # never shown on the page
+    # until the browser confirms, nothing to click but a way on (a click made while the
+    # cookie component reports back could be lost to its rerun)
+    assert [h.value for h in at.subheader] == ["Signing in…"]
+    assert [b.label for b in at.button] == ["Continue without staying signed in"]
+    at.session_state["cookie_set"] = True  # the component's value once the browser did it
+    at.run()
+    assert "_cookie_op" not in at.session_state
+    assert "Review queue" in [t.value for t in at.title]
+
+
+def test_a_browser_that_never_confirms_the_cookie_can_go_on_without_it(dash_db: Engine) -> None:
+    at = signed_in(cookie_stored=False)
+    at.button(key="si_skip_cookie").click().run()
+    assert not at.exception and "_cookie_op" not in at.session_state
+    assert "Review queue" in [t.value for t in at.title]
+    assert at.session_state["signed_in"]["name"] == "ana"
 
 
 def test_signing_out_ends_the_session_and_orders_the_cookie_deleted(dash_db: Engine) -> None:
