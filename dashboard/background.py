@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 # until nothing is pending, pausing between them so a waiting verdict gets the lock.
 BATCH = 16
 PAUSE = 0.1  # seconds
+THREAD_NAME = "tracker-match-refresh"
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class MatchRefresher:
             if not self._running and self._next is not None:
                 self._running = True
                 threading.Thread(
-                    target=self._work, name="tracker-match-refresh", daemon=True
+                    target=self._work, name=THREAD_NAME, daemon=True
                 ).start()
             return False
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dashboard.background import MatchRefresher
+from dashboard.background import THREAD_NAME, MatchRefresher
 from tracker import queries, services
 from tracker.queries import ClaimFilter
 
@@ -98,7 +98,7 @@ def test_the_queue_does_not_wait_for_the_refresh_and_shows_it_at_the_next_rerun(
     at = app("views/queue.py", user="ana")
     assert "Checked before" not in at.dataframe[0].value.columns  # nothing stored yet
     for thread in threading.enumerate():  # the page asked this process's refresher
-        if thread.name == "tracker-match-refresh":
+        if thread.name == THREAD_NAME:
             thread.join(WAIT)
     assert _matched(seeded_db) > 0
     at.run()
