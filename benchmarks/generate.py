@@ -388,8 +388,16 @@ def _finish(engine: Engine, archive: Archive) -> None:
 
 
 # Built once after the bulk rows instead of row by row: secondary indexes of the
-# bulk tables, the text index and the claim tally (migration 0016's backfill).
+# bulk tables, the text index and the claim and source tallies (the backfills of
+# migrations 0016 and 0017).
 _TALLY = importlib.import_module("tracker.migrations.versions.0016_claim_tally")
+_SOURCE_TALLY = importlib.import_module("tracker.migrations.versions.0017_source_tally")
+_TALLIES = (
+    "DELETE FROM claim_tally",
+    *_TALLY.backfill(),
+    "DELETE FROM source_tally",
+    *_SOURCE_TALLY.backfill(),
+)
 
 
 def _defer_sqlite(dbapi: Any) -> list[str]:
@@ -398,15 +406,15 @@ def _defer_sqlite(dbapi: Any) -> list[str]:
     saved = dbapi.execute(
         f"SELECT name, type, sql FROM sqlite_master WHERE tbl_name IN ({names}) AND ("
         "(type = 'index' AND sql IS NOT NULL) OR "  # not the primary keys' autoindexes
-        "(type = 'trigger' AND name IN ('claim_fts_ai', 'note_fts_ai', 'claim_tally_ai')))"
+        "(type = 'trigger' AND name IN "
+        "('claim_fts_ai', 'note_fts_ai', 'claim_tally_ai', 'source_tally_ai')))"
     ).fetchall()
     for name, kind, _ in saved:
         dbapi.execute(f"DROP {kind.upper()} {name}")
     return [
         "INSERT INTO claim_fts(claim_fts) VALUES ('rebuild')",
         "INSERT INTO note_fts(note_fts) VALUES ('rebuild')",
-        "DELETE FROM claim_tally",
-        *_TALLY.backfill(),
+        *_TALLIES,
         *(sql for _, _, sql in saved),
     ]
 
@@ -423,12 +431,13 @@ def _defer_postgres(dbapi: Any) -> list[str]:
         for name, _ in saved:
             cur.execute(f'DROP INDEX "{name}"')
         cur.execute("ALTER TABLE claim DISABLE TRIGGER claim_tally_keep")
+        cur.execute("ALTER TABLE source DISABLE TRIGGER source_tally_keep")
     dbapi.commit()
     return [
         "SET maintenance_work_mem = '256MB'",
-        "DELETE FROM claim_tally",
-        *_TALLY.backfill(),
+        *_TALLIES,
         "ALTER TABLE claim ENABLE TRIGGER claim_tally_keep",
+        "ALTER TABLE source ENABLE TRIGGER source_tally_keep",
         *(sql for _, sql in saved),
     ]
 
@@ -447,7 +456,7 @@ def generate(url: str, claims: int, *, seed: int = 7, progress: bool = False) ->
             archive.ids[table] = conn.exec_driver_sql(f"SELECT max(id) FROM {table}").scalar() or 0
     raw = engine.raw_connection()
     try:
-        dbapi = raw.driver_connection
+        dbapi: Any = raw.driver_connection
         if sqlite:
             dbapi.execute("PRAGMA synchronous=OFF")
             dbapi.execute("PRAGMA cache_size=-262144")  # 256 MB for building the indexes
