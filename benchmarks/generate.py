@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -184,8 +185,12 @@ TABLES = tuple(COLUMNS)  # foreign-key order
 class Archive:
     """Generates the archive's rows batch by batch; ids are assigned here."""
 
-    def __init__(self, claims: int, seed: int) -> None:
+    def __init__(self, claims: int, seed: int, *, sqlite: bool = False) -> None:
         self.rng = random.Random(seed)
+        # Timestamps as the database driver takes them: SQLite gets the text
+        # SQLAlchemy stores (UTC, microseconds), made once here, not per value later.
+        self.stamp: Callable[[datetime], Any] = _sqlite_stamp if sqlite else _same
+        self.day: Callable[[date], Any] = date.isoformat if sqlite else _same
         self.words, self.cum = vocabulary(self.rng)
         self.claims = claims
         self.ids = Counter[str]()
@@ -236,11 +241,11 @@ class Archive:
                 self.sentence()[:120],
                 rng.choice(["Daily Ledger", "The Wire", "Metro Post", "Signal"]),
                 f"https://news.example/{article_id}",
-                (created - timedelta(days=1)).date(),
+                self.day((created - timedelta(days=1)).date()),
                 text,
                 hashlib.sha256(text.encode()).hexdigest(),
                 1,
-                created,
+                self.stamp(created),
             )
         )
         for start, end, part in sorted(rng.sample(offsets, n_claims)):
@@ -255,7 +260,10 @@ class Archive:
         status = rng.choices(STATUSES, weights=STATUS_WEIGHTS)[0]
         created = at + timedelta(minutes=rng.randint(1, 600))
         version = 1
-        self.event(rows, claim_id, "admin", "created", None, None, quote[:80], None, 1, created)
+        stamp = self.stamp
+        self.event(
+            rows, claim_id, "admin", "created", None, None, quote[:80], None, 1, stamp(created)
+        )
         n_sources = rng.randint(1 if status == "verified" else 0, 5)
         stances = [rng.choice(STANCES) for _ in range(n_sources)]
         if status == "verified":
@@ -263,6 +271,7 @@ class Archive:
         for k, stance in enumerate(stances):
             added = created + timedelta(hours=k + 1)
             url = f"https://source{rng.randint(1, 400)}.example/{claim_id}/{k}"
+            added = stamp(added)
             rows.source.append(
                 (self.next_id("source"), claim_id, url, None, None, stance, "ana", added)
             )
@@ -273,6 +282,7 @@ class Archive:
         for k in range(n_notes):
             added = created + timedelta(hours=k + 2)
             body = self.sentence()[: rng.randint(30, 160)]
+            added = stamp(added)
             rows.note.append((self.next_id("note"), claim_id, "bob", body, added))
             self.event(rows, claim_id, "bob", "note_added", "note", None, body, None, None, added)
         reviewer = reviewed_at = reason = None
@@ -287,7 +297,7 @@ class Archive:
             detail = f"flag reason: - -> {reason}" if reason else None
             self.event(
                 rows, claim_id, reviewer, "review", "status", "unreviewed", status, detail,
-                version, reviewed_at,
+                version, stamp(reviewed_at),
             )  # fmt: skip
             for article in (article_id, 0):  # 0: the sums over every article
                 self.verdict_days[(article, reviewed_at.date().isoformat(), status)] += 1
@@ -309,11 +319,11 @@ class Archive:
                 rng.choice(("curated", "extracted", "imported")),
                 False,
                 reviewer,
-                reviewed_at,
+                reviewed_at and stamp(reviewed_at),
                 None,
                 None,
-                created,
-                updated,
+                stamp(created),
+                stamp(updated),
                 version,
                 n_sources,
             )
@@ -323,11 +333,12 @@ class Archive:
         rows.event.append((self.next_id("event"), claim_id, *values))
 
 
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, date):
-        if isinstance(value, datetime):  # as SQLAlchemy stores DateTime on SQLite (UTC)
-            return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond:06d}"
-        return value.isoformat()
+def _sqlite_stamp(value: datetime) -> str:
+    """As SQLAlchemy stores a (UTC) DateTime on SQLite: no offset, microseconds."""
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def _same(value: Any) -> Any:
     return value
 
 
@@ -337,7 +348,7 @@ def _write_sqlite(conn: Any, rows: Rows) -> None:
     for table in TABLES:
         cols = COLUMNS[table]
         sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        cur.executemany(sql, ([_sqlite_value(v) for v in r] for r in getattr(rows, table)))
+        cur.executemany(sql, getattr(rows, table))
     cur.execute("COMMIT")
 
 
@@ -376,6 +387,61 @@ def _finish(engine: Engine, archive: Archive) -> None:
             conn.exec_driver_sql(f"VACUUM ANALYZE {', '.join(TABLES)}, verdict_day")
 
 
+# Built once after the bulk rows instead of row by row: secondary indexes of the
+# bulk tables, the text index and the claim and source tallies (the backfills of
+# migrations 0016 and 0017).
+_TALLY = importlib.import_module("tracker.migrations.versions.0016_claim_tally")
+_SOURCE_TALLY = importlib.import_module("tracker.migrations.versions.0017_source_tally")
+_TALLIES = (
+    "DELETE FROM claim_tally",
+    *_TALLY.backfill(),
+    "DELETE FROM source_tally",
+    *_SOURCE_TALLY.backfill(),
+)
+
+
+def _defer_sqlite(dbapi: Any) -> list[str]:
+    """Drop what the bulk rows would maintain row by row; the statements that restore it."""
+    names = ", ".join(f"'{t}'" for t in TABLES)
+    saved = dbapi.execute(
+        f"SELECT name, type, sql FROM sqlite_master WHERE tbl_name IN ({names}) AND ("
+        "(type = 'index' AND sql IS NOT NULL) OR "  # not the primary keys' autoindexes
+        "(type = 'trigger' AND name IN "
+        "('claim_fts_ai', 'note_fts_ai', 'claim_tally_ai', 'source_tally_ai')))"
+    ).fetchall()
+    for name, kind, _ in saved:
+        dbapi.execute(f"DROP {kind.upper()} {name}")
+    return [
+        "INSERT INTO claim_fts(claim_fts) VALUES ('rebuild')",
+        "INSERT INTO note_fts(note_fts) VALUES ('rebuild')",
+        *_TALLIES,
+        *(sql for _, _, sql in saved),
+    ]
+
+
+def _defer_postgres(dbapi: Any) -> list[str]:
+    names = ", ".join(f"'{t}'" for t in TABLES)
+    with dbapi.cursor() as cur:
+        cur.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema()"
+            f" AND i.tablename IN ({names}) AND NOT EXISTS (SELECT 1 FROM pg_constraint c"
+            " WHERE c.conindid = format('%I.%I', i.schemaname, i.indexname)::regclass)"
+        )
+        saved = cur.fetchall()
+        for name, _ in saved:
+            cur.execute(f'DROP INDEX "{name}"')
+        cur.execute("ALTER TABLE claim DISABLE TRIGGER claim_tally_keep")
+        cur.execute("ALTER TABLE source DISABLE TRIGGER source_tally_keep")
+    dbapi.commit()
+    return [
+        "SET maintenance_work_mem = '256MB'",
+        *_TALLIES,
+        "ALTER TABLE claim ENABLE TRIGGER claim_tally_keep",
+        "ALTER TABLE source ENABLE TRIGGER source_tally_keep",
+        *(sql for _, sql in saved),
+    ]
+
+
 def generate(url: str, claims: int, *, seed: int = 7, progress: bool = False) -> dict[str, int]:
     """Create the schema at ``url`` and fill it; returns the row count per table."""
     engine = db.make_engine(url)
@@ -383,27 +449,21 @@ def generate(url: str, claims: int, *, seed: int = 7, progress: bool = False) ->
     with Session(engine) as s:
         for name, role in ACCOUNTS.items():
             services.create_user(session=s, name=name, role=role, actor="admin")
-    archive = Archive(claims, seed)
+    sqlite = engine.dialect.name == "sqlite"
+    archive = Archive(claims, seed, sqlite=sqlite)
     with engine.connect() as conn:  # the accounts' events came first
         for table in TABLES:
             archive.ids[table] = conn.exec_driver_sql(f"SELECT max(id) FROM {table}").scalar() or 0
     raw = engine.raw_connection()
     try:
-        dbapi = raw.driver_connection
-        triggers: list[str] = []
-        if engine.dialect.name == "sqlite":
+        dbapi: Any = raw.driver_connection
+        if sqlite:
             dbapi.execute("PRAGMA synchronous=OFF")
-            # The text index is built once at the end ('rebuild'), faster than row by row.
-            triggers = [
-                sql
-                for name, sql in dbapi.execute(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                    "AND name LIKE '%fts_ai'"
-                )
-            ]
-            for name in ("claim_fts_ai", "note_fts_ai"):
-                dbapi.execute(f"DROP TRIGGER {name}")
-        write = _write_sqlite if engine.dialect.name == "sqlite" else _write_postgres
+            dbapi.execute("PRAGMA cache_size=-262144")  # 256 MB for building the indexes
+            restore = _defer_sqlite(dbapi)
+        else:
+            restore = _defer_postgres(dbapi)
+        write = _write_sqlite if sqlite else _write_postgres
         started = time.perf_counter()
         for rows in archive.batches(articles_per_batch=100):
             write(dbapi, rows)
@@ -413,13 +473,20 @@ def generate(url: str, claims: int, *, seed: int = 7, progress: bool = False) ->
                 print(f"\r{done:>10,} claims  {rate:>8,.0f}/s", end="", file=sys.stderr)
         if progress:
             print(file=sys.stderr)
-        if triggers:
+        built = time.perf_counter()
+        if sqlite:
             dbapi.execute("BEGIN")
-            for table in ("claim_fts", "note_fts"):
-                dbapi.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
-            for sql in triggers:
+            for sql in restore:
                 dbapi.execute(sql)
             dbapi.execute("COMMIT")
+        else:
+            with dbapi.cursor() as cur:
+                for sql in restore:
+                    cur.execute(sql)
+            dbapi.commit()
+        if progress:
+            took = time.perf_counter() - built
+            print(f"indexes, text index and tally built in {took:.1f} s", file=sys.stderr)
     finally:
         raw.close()
     _finish(engine, archive)

@@ -79,9 +79,7 @@ class MatchRefresher:
                 self._next = _Request(newest, tuple(claim_ids))
             if not self._running and self._next is not None:
                 self._running = True
-                threading.Thread(
-                    target=self._work, name=THREAD_NAME, daemon=True
-                ).start()
+                threading.Thread(target=self._work, name=THREAD_NAME, daemon=True).start()
             return False
 
     def wait(self, timeout: float | None = None) -> bool:

@@ -9,7 +9,8 @@ from importlib import import_module
 from sqlalchemy import text
 from sqlmodel import Session
 
-from tracker import queries, services
+from benchmarks.generate import generate
+from tracker import db, queries, services
 from tracker.intake.loading import load_article
 from tracker.models import ClaimStatus, ClaimType
 from tracker.queries import ClaimFilter
@@ -45,6 +46,26 @@ def kept(session: Session) -> dict[tuple[int, str, str], int]:
     return {(a, d, k): n for a, d, k, n in rows if n}
 
 
+def recount_sources(session: Session) -> dict[tuple[int, str], int]:
+    """What the source tally (0017) should hold, counted from the sources themselves."""
+    want: dict[tuple[int, str], int] = defaultdict(int)
+    rows = session.execute(
+        text(
+            "SELECT c.article_id, s.stance, count(*) FROM source s JOIN claim c "
+            "ON c.id = s.claim_id WHERE NOT c.below_threshold GROUP BY c.article_id, s.stance"
+        )
+    ).all()
+    for article_id, stance, n in rows:
+        want[(article_id, stance)] += n
+        want[(0, stance)] += n
+    return dict(want)
+
+
+def kept_sources(session: Session) -> dict[tuple[int, str], int]:
+    rows = session.execute(text("SELECT article_id, stance, n FROM source_tally")).all()
+    return {(a, st): n for a, st, n in rows if n}
+
+
 def scanned(f: ClaimFilter) -> ClaimFilter:
     """The same claims through the SQL count: every type is no narrowing, but not tallied."""
     return ClaimFilter(**{**f.__dict__, "claim_type": [t.value for t in ClaimType]})
@@ -53,6 +74,7 @@ def scanned(f: ClaimFilter) -> ClaimFilter:
 def test_tally_follows_every_kind_of_write(seeded: Session) -> None:
     s = seeded
     assert kept(s) == recount(s)
+    assert kept_sources(s) == recount_sources(s)
     # review, source, verdict, flag, dismiss, assign, reopen
     services.add_source(
         session=s, claim_id=1, url="https://example.org/a", stance="supports", actor="ana"
@@ -103,8 +125,14 @@ def test_tally_follows_every_kind_of_write(seeded: Session) -> None:
         )
         if c.below_threshold
     )
+    services.add_source(
+        session=s, claim_id=low.id, url="https://example.org/c", stance="context", actor="ana"
+    )
+    assert (0, "context") not in kept_sources(s)  # a candidate's source is not counted yet
     services.promote_candidate(session=s, claim_id=low.id, actor="ana")
     assert kept(s) == recount(s)
+    assert kept_sources(s) == recount_sources(s)
+    assert kept_sources(s)[(0, "context")] == 1
 
     ov = queries.overview(session=s)
     assert ov.by_status["verified"] == 1 and ov.by_status["flagged"] == 1
@@ -131,6 +159,8 @@ def test_tally_follows_every_kind_of_write(seeded: Session) -> None:
     one = queries.overview(session=s, article="copy")
     assert one.total == queries.count_claims(session=s, filters=ClaimFilter(article="copy"))
     assert one.by_status[ClaimStatus.unreviewed.value] == one.total
+    assert one.sources_by_stance == {"context": 1}
+    assert ov.sources_by_stance == {"supports": 1, "refutes": 1, "context": 1}
 
 
 def test_migration_fills_the_tally_from_existing_claims(seeded: Session) -> None:
@@ -148,3 +178,42 @@ def test_migration_fills_the_tally_from_existing_claims(seeded: Session) -> None
         seeded.execute(text(statement))
     assert kept(seeded) == before == recount(seeded)
     seeded.rollback()
+
+
+def test_the_source_tally_follows_sources_and_fills_from_existing_ones(seeded: Session) -> None:
+    """0017: a source's stance or claim changed, a source removed, the migration's backfill."""
+    migration = import_module("tracker.migrations.versions.0017_source_tally")
+    for claim_id, stance in ((1, "supports"), (2, "refutes"), (2, "supports")):
+        services.add_source(
+            session=seeded,
+            claim_id=claim_id,
+            url=f"https://example.org/{claim_id}/{stance}",
+            stance=stance,
+            actor="ana",
+        )
+    assert kept_sources(seeded) == recount_sources(seeded)
+    seeded.execute(text("UPDATE source SET stance = 'context' WHERE claim_id = 1"))
+    seeded.execute(text("UPDATE source SET claim_id = 3 WHERE stance = 'refutes'"))
+    seeded.execute(text("DELETE FROM source WHERE stance = 'supports'"))
+    assert kept_sources(seeded) == recount_sources(seeded) != {}
+    before = kept_sources(seeded)
+    seeded.execute(text("DELETE FROM source_tally"))
+    for statement in migration.backfill():
+        seeded.execute(text(statement))
+    assert kept_sources(seeded) == before
+    seeded.rollback()
+
+
+def test_the_generated_archive_has_the_tallies_the_triggers_keep(db_url: str) -> None:
+    """benchmarks/generate.py fills both tallies from the migrations' backfills after
+    its bulk rows (triggers off meanwhile): the same rows the triggers would keep."""
+    generate(db_url, 300, seed=4)
+    engine = db.make_engine(db_url)
+    with Session(engine) as s:
+        assert kept(s) == recount(s) != {}
+        assert kept_sources(s) == recount_sources(s) != {}
+        services.add_source(
+            session=s, claim_id=1, url="https://example.org/z", stance="context", actor="ana"
+        )
+        assert kept_sources(s) == recount_sources(s)  # the triggers are back
+    engine.dispose()

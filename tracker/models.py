@@ -542,7 +542,7 @@ class ClaimVector(SQLModel, table=True):
     best_kind: str | None = Field(default=None, max_length=20)
     best_id: int | None = None
     best_score: float | None = Field(default=None, index=True)
-    generation: str | None = Field(default=None, max_length=64)
+    generation: str | None = Field(default=None, max_length=64, index=True)  # 0017
     updated_at: datetime = _ts(nullable=False)
 
 

@@ -291,6 +291,8 @@ def iter_claim_rows(
 # Queued claims per article (0: every article), dimension and key ('' for none), kept
 # by triggers in each claim write's transaction (migration 0016).
 _TALLY = table("claim_tally", column("article_id"), column("dim"), column("key"), column("n"))
+# Sources of queued claims per article (0: every article) and stance (migration 0017).
+_SOURCE_TALLY = table("source_tally", column("article_id"), column("stance"), column("n"))
 
 
 def _tally_article(slug: str | None) -> Any:
@@ -520,29 +522,10 @@ def overview(*, session: Session, article: str | None = None) -> Overview:
     counts = tally(session=session, article=article)  # kept with the writes (0016)
     by_status = {s.value: 0 for s in ClaimStatus} | counts["status"]
 
-    def stances(*where: Any) -> dict[str, int]:
-        stmt = (
-            select(Source.stance, func.count())
-            .join(Claim, col(Claim.id) == Source.claim_id)
-            .where(*where)
-            .group_by(col(Source.stance))
-        )
-        return {k: int(n) for k, n in session.exec(stmt).all()}
-
-    if article:
-        sources_by_stance = stances(conds)
-    else:  # every source from the stance index, less the candidates' few
-        every = select(Source.stance, func.count()).group_by(col(Source.stance))
-        sources_by_stance = {k: int(n) for k, n in session.exec(every).all()}
-        candidates = select(Claim.id).where(col(Claim.below_threshold).is_(True))
-        theirs = (
-            select(Source.stance, func.count())
-            .where(col(Source.claim_id).in_(candidates))
-            .group_by(col(Source.stance))
-        )
-        for k, n in session.exec(theirs).all():
-            sources_by_stance[k] -= int(n)
-        sources_by_stance = {k: n for k, n in sources_by_stance.items() if n}
+    stances = sa_select(_SOURCE_TALLY.c.stance, _SOURCE_TALLY.c.n).where(
+        _SOURCE_TALLY.c.article_id == _tally_article(article), _SOURCE_TALLY.c.n != 0
+    )  # kept with the writes (0017), not counted from the source index
+    sources_by_stance = {str(k): int(n) for k, n in session.execute(stances).all()}
     without = (
         _claim_select()
         .where(conds, _source_count() == 0, col(Claim.status) != ClaimStatus.dismissed.value)

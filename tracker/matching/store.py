@@ -335,22 +335,27 @@ def _finish(
     return True
 
 
-def _claim_rows(session: Session, *where: Any, limit: int | None = None) -> list[Any]:
-    return list(
-        session.execute(  # five columns: past sqlmodel's typed select()
-            sa.select(
-                col(Claim.id),
-                col(Claim.article_id),
-                col(Claim.claim),
-                col(Claim.status),
-                ClaimVector,
-            )
-            .outerjoin(ClaimVector, col(ClaimVector.claim_id) == Claim.id)
-            .where(*where)
-            .order_by(col(Claim.id))
-            .limit(limit)
-        ).all()
+def _claim_rows(
+    session: Session, *where: Any, limit: int | None = None, sort_here: bool = False
+) -> list[Any]:
+    """Claims (id order) with their stored vectors. ``sort_here``: sorted in Python, not
+    by the database, for a ``limit`` that only says "too many": SQLite would otherwise
+    walk every claim in id order instead of the indexes of an OR (1M claims: 500 ms)."""
+    stmt = (
+        sa.select(  # five columns: past sqlmodel's typed select()
+            col(Claim.id),
+            col(Claim.article_id),
+            col(Claim.claim),
+            col(Claim.status),
+            ClaimVector,
+        )
+        .outerjoin(ClaimVector, col(ClaimVector.claim_id) == Claim.id)
+        .where(*where)
+        .limit(limit)
     )
+    if sort_here:
+        return sorted(session.execute(stmt).all(), key=lambda row: row[0])
+    return list(session.execute(stmt.order_by(col(Claim.id))).all())
 
 
 def _claim_vectors(rows: list[Any]) -> np.ndarray:
@@ -411,6 +416,7 @@ def _claim_changes(
         session,
         (col(Claim.id) > max_id) | (col(Claim.updated_at) >= looked_at - MARGIN),
         limit=limit + 1,
+        sort_here=True,  # more than limit: None, whichever rows they were
     )
     if len(rows) > limit:
         return None
