@@ -134,3 +134,13 @@ def test_the_refresher_works_in_short_transactions_until_nothing_is_pending(
     assert refresher.runs == 1 and refresher.transactions > 1  # 110 claims, 25 a transaction
     with Session(engine) as s:
         assert services.refresh_matches(session=s, limit=0).pending == 0
+
+
+def test_the_background_refresh_benchmark_runs(tmp_path: Path) -> None:
+    from benchmarks import background_refresh
+    from benchmarks.generate import generate
+
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    generate(url, 200, seed=3)
+    lines = background_refresh.main(["--db", url])
+    assert lines[0].startswith("first refresh") and lines[2].startswith("peak memory")

@@ -452,9 +452,10 @@ def warm_refresh(*, session: Session) -> None:
     from ..matching.index import prefixes
 
     store.stats(session)
-    rows = _stored_matches(session)
-    ids = np.asarray([r[0] for r in rows], dtype=np.int64)
-    _claim_matrix(session, ids, [r[3] for r in rows], prefixes)
+    if _database(session) not in _MATRICES:  # later refreshes read only new vectors
+        rows = _stored_matches(session)
+        ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+        _claim_matrix(session, ids, [r[3] for r in rows], prefixes)
     session.rollback()  # end the read transaction: the refresh reads the newest state
 
 
