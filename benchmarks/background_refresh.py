@@ -3,7 +3,7 @@
 The queue page never waits for :func:`tracker.services.refresh_matches`: a
 worker thread per dashboard process does it (``dashboard/background.py``).
 Its first run in a process loads the match index and the stored claim vectors
-(``services.warm_refresh``, outside the write transaction); later runs cost
+(``tracker.services.references.warm_refresh``, outside the write transaction); later runs cost
 what changed. This prints, for an archive made by ``benchmarks/generate.py``,
 the first run's seconds, the next run's after nothing changed, and the
 process's peak memory (``ru_maxrss``), in one process like the dashboard's.

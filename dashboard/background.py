@@ -109,11 +109,12 @@ class MatchRefresher:
 
     def _refresh(self, claim_ids: tuple[int, ...]) -> None:
         from tracker import services
+        from tracker.services.references import warm_refresh
 
         with Session(self._engine, expire_on_commit=False) as s:
             # the index build and the stored vectors read outside the write transaction:
             # on SQLite it holds the write lock, and reviewers' verdicts wait for it
-            services.warm_refresh(session=s)
+            warm_refresh(session=s)  # read only: not a use case
             while True:
                 report = services.refresh_matches(
                     session=s, actor=self._actor, claim_ids=list(claim_ids), limit=self._batch

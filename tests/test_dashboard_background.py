@@ -111,9 +111,10 @@ def test_after_warming_a_refresh_builds_no_index_inside_its_write_transaction(
     seeded: Session,
 ) -> None:
     from tracker.matching import store
+    from tracker.services.references import warm_refresh
 
     services.import_references(session=seeded, path=FEED, actor="editor")
-    services.warm_refresh(session=seeded)
+    warm_refresh(session=seeded)
     builds = store.stats(seeded).builds
     assert builds >= 1  # the warm-up built the index, reading only
     seeded.rollback()

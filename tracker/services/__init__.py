@@ -95,8 +95,6 @@ import_references          import_references,      all-or-nothing with line numb
 refresh_matches            refresh_matches         derived data only (vectors, best
                            (system actor           match); no event; recomputes only
                            ``matching``)           what the index state changed
-warm_refresh               (read only)             fills the process caches a refresh
-                                                   uses, outside its write transaction
 reuse_sources              add_source              each source through add_source; one
                                                    sources_reused event; never the verdict
 =========================  ======================  =====================================
@@ -146,7 +144,6 @@ from .references import (
     import_references,
     refresh_matches,
     reuse_sources,
-    warm_refresh,
 )
 from .seeding import SeedReport, seed
 from .sessions import NewSession, SessionAccount, end_session, resume_session, start_session
@@ -208,5 +205,4 @@ __all__ = [
     "update_claim",
     "user_by_email",
     "verdict_blocker",
-    "warm_refresh",
 ]
