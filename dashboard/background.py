@@ -14,7 +14,7 @@ A refresh that wrote something bumps the claims change marker, so the next
 rerun of any page, in any replica, reads the new badges.
 
 No Streamlit here: the dashboard holds one refresher per database
-(``data.match_refresher``), tests drive it directly.
+(``data.refresh_matches_soon``), tests drive it directly.
 """
 
 from __future__ import annotations

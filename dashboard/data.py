@@ -204,12 +204,8 @@ def export_csv(filters: queries.ClaimFilter) -> bytes:
 
 @st.cache_resource(show_spinner=False)
 def _match_refresher(url: str) -> MatchRefresher:
-    return MatchRefresher(_engine(url))
-
-
-def match_refresher(url: str) -> MatchRefresher:
     """This process's refresher of stored best matches for ``url`` (one worker thread)."""
-    return _match_refresher(url)
+    return MatchRefresher(_engine(url))
 
 
 def refresh_matches_soon(url: str, claim_ids: tuple[int, ...] = ()) -> bool:
@@ -217,10 +213,10 @@ def refresh_matches_soon(url: str, claim_ids: tuple[int, ...] = ()) -> bool:
     page's run (:mod:`dashboard.background`); True when they already are.
 
     Costs the page one marker read: the refresh (what changed since the last one,
-    at most :data:`tracker.services.references.PER_CALL` matches, ``claim_ids`` first)
+    ``claim_ids`` first, in transactions of :data:`dashboard.background.BATCH` matches)
     runs in this process's worker thread, and a rerun after it reads the new badges.
     """
-    return match_refresher(url).request(marker(CLAIMS), claim_ids)
+    return _match_refresher(url).request(marker(CLAIMS), claim_ids)
 
 
 @_cached

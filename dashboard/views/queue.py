@@ -277,7 +277,7 @@ def bulk_bar(user: str | None, selected: list[int]) -> None:
     cols[0].markdown(f"**{n}** selected" if n else hint)
     if cols[1].button("Open", key="q_open_selected", disabled=n != 1, width="stretch"):
         open_claim(selected[0])
-    if not user or not acts:
+    if not user or not acts:  # (user: narrows the type for the calls below)
         return  # viewers read: no bulk actions (the services would refuse them anyway)
     if auth.can("assign_other"):
         with cols[2].popover("Assign…", disabled=none, width="stretch"):
