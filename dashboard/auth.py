@@ -222,10 +222,21 @@ def sync_cookie() -> None:
 
     The component's value turns True once the browser has done it (which
     reruns the page); until then the order is rendered again on every run.
+
+    The components go in a placeholder that every run renders, empty or not, so
+    the page below keeps its place in the element tree when they go away (rather
+    than every element moving up two places in the run after the confirmation,
+    while Streamlit still shows the previous run's elements until it ends).
     """
+    slot = st.empty()
     op = st.session_state.get(COOKIE_OP)
     if not op:
         return
+    with slot.container():
+        _carry_out(op)
+
+
+def _carry_out(op: tuple[Any, ...]) -> None:
     manager = CookieManager(key="cookie_all")
     if op[0] == "set":
         _, token, expires = op

@@ -30,7 +30,7 @@ def test_clicking_a_highlight_opens_its_claim_and_links_scroll_to_a_claim(
     claim_page = opened.value
     claim_page.get_by_text("Claim #12", exact=False).first.wait_for(timeout=30_000)
     assert claim_page.url.endswith("/claim?id=12")
-    claim_page.get_by_text("Signed in as").wait_for()  # the new tab is signed in too
+    claim_page.get_by_text("Signed in as").first.wait_for()  # the new tab is signed in too
     claim_page.close()
 
     # "See in article": the article opens at claim 60, far down the text

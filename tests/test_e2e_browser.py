@@ -121,23 +121,23 @@ def test_reviewer_verifies_a_claim_and_downloads_the_csv(
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)  # type: ignore[attr-defined]
     page = context.new_page()
     page.goto(base)
-    page.get_by_role("heading", name="Sign in").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="Sign in").first.wait_for(timeout=30_000)
     settle(page)
     shot(page, "0-sign-in")
     page.get_by_role("textbox", name="Account name").fill("ana")
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Review queue").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="Review queue").first.wait_for(timeout=30_000)
     settle(page)
-    page.get_by_text("Signed in as").wait_for()
-    page.get_by_text("110 claims match").wait_for()
+    page.get_by_text("Signed in as").first.wait_for()
+    page.get_by_text("110 claims match").first.wait_for()
     shot(page, "1-queue")
 
     page.get_by_role("button", name="Next unreviewed →").click()
     page.get_by_text("Claim #1", exact=False).first.wait_for(timeout=20_000)
     settle(page)
     assert "id=1" in page.url
-    page.get_by_text("In the article").wait_for()
+    page.get_by_text("In the article").first.wait_for()
 
     page.get_by_role("textbox", name="URL (http or https)").fill(
         "https://www.example.org/vera-rubin-benchmarks"
@@ -145,10 +145,10 @@ def test_reviewer_verifies_a_claim_and_downloads_the_csv(
     page.get_by_role("textbox", name="Title").fill("Vera Rubin benchmarks")
     page.get_by_role("button", name="Add source").click()
     settle(page)
-    page.get_by_text("Source added").wait_for()
+    page.get_by_text("Source added").first.wait_for()
     # the success is a toast; the page is drawn once more with the source (its second
     # run clears the form): wait for that, or the note box is there twice for a moment
-    page.get_by_role("heading", name="Sources (1)").wait_for(timeout=20_000)
+    page.get_by_role("heading", name="Sources (1)").first.wait_for(timeout=20_000)
     page.wait_for_function(
         "() => document.querySelectorAll('textarea[aria-label=\"Add a note\"]').length === 1"
     )
@@ -158,9 +158,9 @@ def test_reviewer_verifies_a_claim_and_downloads_the_csv(
     page.get_by_role("textbox", name="Add a note").fill(hostile)
     page.get_by_role("button", name="Add note").click()
     settle(page)
-    page.get_by_text("Note added").wait_for()
+    page.get_by_text("Note added").first.wait_for()
     # the markup is shown as text, never run or rendered
-    page.get_by_text(hostile, exact=True).wait_for()
+    page.get_by_text(hostile, exact=True).first.wait_for()
     assert page.evaluate("() => window.pwned") is None
     assert page.locator("img[src=x]").count() == 0
 
@@ -176,15 +176,15 @@ def test_reviewer_verifies_a_claim_and_downloads_the_csv(
     assert (c.status, c.last_reviewed_by, c.source_count) == ("verified", "ana", 1)
 
     page.get_by_role("button", name="← Queue").click()
-    page.get_by_role("heading", name="Review queue").wait_for()
+    page.get_by_role("heading", name="Review queue").first.wait_for()
     settle(page)
-    page.get_by_text("110 claims match · 109 unreviewed").wait_for()
+    page.get_by_text("110 claims match · 109 unreviewed").first.wait_for()
     status = page.get_by_label("Status")
     status.click()
     page.get_by_role("option", name="Verified").click()
     page.keyboard.press("Escape")
     settle(page)
-    page.get_by_text("1 claim matches").wait_for()
+    page.get_by_text("1 claim matches").first.wait_for()
     shot(page, "3-queue-verified")
 
     for label, name in (("Article", "4-article"), ("Overview", "5-overview")):
@@ -194,9 +194,9 @@ def test_reviewer_verifies_a_claim_and_downloads_the_csv(
         shot(page, name)
 
     page.get_by_role("link", name="Export").click()
-    page.get_by_role("heading", name="Export").wait_for()
+    page.get_by_role("heading", name="Export").first.wait_for()
     settle(page)
-    page.get_by_text("1 claim will be exported").wait_for()
+    page.get_by_text("1 claim will be exported").first.wait_for()
     shot(page, "6-export")
     with page.expect_download() as info:
         page.get_by_role("button", name="Download CSV (1 row)").click()
@@ -211,5 +211,5 @@ def test_reviewer_verifies_a_claim_and_downloads_the_csv(
     assert row["confirmation"] == "pending"
 
     page.get_by_role("button", name="Sign out").click()
-    page.get_by_role("heading", name="Sign in").wait_for()
+    page.get_by_role("heading", name="Sign in").first.wait_for()
     context.close()

@@ -36,7 +36,7 @@ def signed_in(browser: object, base: str) -> object:  # noqa: F811
     page.get_by_role("textbox", name="Account name").fill("ana")
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Review queue").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="Review queue").first.wait_for(timeout=30_000)
     settle(page)
     return page
 
@@ -60,7 +60,7 @@ def test_keyboard_walks_verifies_and_never_fires_while_typing(
     base, url = served
     page = signed_in(browser, base)
     page.get_by_role("button", name="Next unreviewed →").click()  # type: ignore[attr-defined]
-    page.get_by_text("In the article").wait_for(timeout=20_000)  # type: ignore[attr-defined]
+    page.get_by_text("In the article").first.wait_for(timeout=20_000)  # type: ignore[attr-defined]
     settle(page)
     assert page.url.endswith("id=1")  # type: ignore[attr-defined]
 
@@ -76,7 +76,7 @@ def test_keyboard_walks_verifies_and_never_fires_while_typing(
     page.get_by_role("button", name="Add source").click()  # type: ignore[attr-defined]
     # the page is drawn again with the source (its second run clears the form): only then
     # type, or that redraw takes the focus out of the note
-    page.get_by_role("heading", name="Sources (1)").wait_for(timeout=20_000)  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Sources (1)").first.wait_for(timeout=20_000)  # type: ignore[attr-defined]
     settle(page)
     assert claim(url, 1).source_count == 1
 
@@ -96,7 +96,7 @@ def test_keyboard_walks_verifies_and_never_fires_while_typing(
     assert claim(url, 1).status == "verified"
 
     press(page, "?")
-    page.get_by_role("dialog").get_by_text("show this list").wait_for(timeout=10_000)  # type: ignore[attr-defined]
+    page.get_by_role("dialog").get_by_text("show this list").first.wait_for(timeout=10_000)  # type: ignore[attr-defined]
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "claim-shortcuts.png"))  # type: ignore[attr-defined]
     page.context.close()  # type: ignore[attr-defined]
@@ -116,10 +116,10 @@ def test_bulk_take_three_rows_of_the_queue(
     for index in range(3):  # the row markers (tick boxes) at the left edge
         page.mouse.click(box["x"] + 18, box["y"] + header + row * index + row / 2)  # type: ignore[attr-defined]
         settle(page)
-    page.get_by_text("3 selected").wait_for(timeout=10_000)  # type: ignore[attr-defined]
+    page.get_by_text("3 selected").first.wait_for(timeout=10_000)  # type: ignore[attr-defined]
     page.get_by_role("button", name="Assign to me").click()  # type: ignore[attr-defined]
     settle(page)
-    page.get_by_text("3 changed (#1, #2, #3)").wait_for(timeout=20_000)  # type: ignore[attr-defined]
+    page.get_by_text("3 changed (#1, #2, #3)").first.wait_for(timeout=20_000)  # type: ignore[attr-defined]
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "queue-bulk-result.png"))  # type: ignore[attr-defined]
     assert [claim(url, i).assignee for i in (1, 2, 3, 4)] == ["ana", "ana", "ana", None]
