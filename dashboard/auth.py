@@ -9,8 +9,8 @@ services; the pages only hide what a role cannot do.
 
 Staying signed in (#11): a password sign-in starts a server-side session
 (:func:`tracker.services.start_session`) whose random token the browser keeps
-in the ``tracker_session`` cookie, set and deleted with the maintained
-``extra-streamlit-components`` CookieManager (``SameSite=Strict``, ``Path=/``,
+in the ``tracker_session`` cookie, set and deleted by the cookie component of
+the maintained ``extra-streamlit-components`` (``SameSite=Strict``, ``Path=/``,
 ``Secure`` when the page is served over https, expiring with the session) and
 read back with Streamlit's own ``st.context.cookies``. A run without a signed-in
 browser session (a reload, a new tab, a link such as ``/claim?id=12``) resumes
@@ -24,9 +24,12 @@ cookie) are checked against the account's ``session_epoch`` as before.
 from __future__ import annotations
 
 import contextlib
+import inspect
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
+import streamlit.components.v1 as components
 from extra_streamlit_components import CookieManager
 
 from dashboard import data
@@ -41,6 +44,14 @@ PASSWORD_KEYS = ("pw_current", "pw_new", "pw_again")
 COOKIE = "tracker_session"
 COOKIE_OP = "_cookie_op"  # ("set", token, expires) or ("delete",), until the browser did it
 COOKIE_TRIED = "_cookie_tried"  # the cookie token this browser session already tried
+# The package's own cookie component, declared here on the frontend it ships.
+# Its CookieManager class mounts a second component ("getAll") before any set
+# or delete: one more iframe to load and one more rerun between a sign-in and
+# the queue, for a copy of the cookies that st.context.cookies already gives.
+COOKIE_FRONTEND = Path(inspect.getfile(CookieManager)).parent / "frontend" / "build"
+_cookie_component = components.declare_component("cookie", path=str(COOKIE_FRONTEND))
+SET_KEY, DELETE_KEY = "cookie_set", "cookie_delete"  # the component's keys: its values
+PRELOAD = "tracker_no_such_cookie"  # what the sign-in page's component asks for
 STALE = (
     "You were signed out: this account's password, role or access changed "
     "in another session. Sign in again."
@@ -175,25 +186,32 @@ def _sign_in_form() -> None:
     if error:
         st.error(md_escape(error))
     with st.form("sign_in", border=True):
-        name = st.text_input("Account name", key="si_name")
-        password = st.text_input("Password", type="password", key="si_password")
-        if st.form_submit_button("Sign in", type="primary"):
-            st.session_state.pop(ERROR_KEY, None)
-            try:
-                account = data.read(services.authenticate, name=name, password=password)
-                started = data.write(
-                    services.start_session, name=account.name, epoch=account.session_epoch
-                )
-            except TrackerError as exc:
-                st.session_state[ERROR_KEY] = str(exc)
-            else:
-                signed = started.account
-                _remember(signed.name, signed.role, signed.epoch, token=started.token)
-                st.session_state[COOKIE_OP] = ("set", started.token, started.account.expires_at)
-                st.session_state.pop("si_password", None)
-            st.rerun()
+        st.text_input("Account name", key="si_name")
+        st.text_input("Password", type="password", key="si_password")
+        # a callback: it runs before the next run, which then draws "Signing in…"
+        # at once rather than the form again and then a rerun
+        st.form_submit_button("Sign in", type="primary", on_click=_sign_in)
     if oidc_configured() and st.button("Sign in with your organisation", key="si_oidc"):
         st.login()
+
+
+def _sign_in() -> None:
+    """The sign-in form's submission: check the password, start the server session."""
+    st.session_state.pop(ERROR_KEY, None)
+    try:
+        account = data.read(
+            services.authenticate,
+            name=st.session_state.get("si_name", ""),
+            password=st.session_state.get("si_password", ""),
+        )
+        started = data.write(services.start_session, name=account.name, epoch=account.session_epoch)
+    except TrackerError as exc:
+        st.session_state[ERROR_KEY] = str(exc)
+        return
+    signed = started.account
+    _remember(signed.name, signed.role, signed.epoch, token=started.token)
+    st.session_state[COOKIE_OP] = ("set", started.token, signed.expires_at)
+    st.session_state.pop("si_password", None)
 
 
 def sign_out(*, ended: bool = False) -> None:
@@ -223,40 +241,37 @@ def sync_cookie() -> None:
     The component's value turns True once the browser has done it (which
     reruns the page); until then the order is rendered again on every run.
 
-    The components go in a placeholder that every run renders, empty or not, so
-    the page below keeps its place in the element tree when they go away (rather
-    than every element moving up two places in the run after the confirmation,
-    while Streamlit still shows the previous run's elements until it ends).
+    The component goes in a placeholder that every run renders, empty or not, so
+    the page below keeps its place in the element tree when it goes away. On the
+    sign-in page the component that will set the cookie is already there, asking
+    only for a cookie that never exists (no answer, no rerun): its frame loads
+    while the reviewer types, and signing in only hands it the order.
     """
     slot = st.empty()
     op = st.session_state.get(COOKIE_OP)
-    if not op:
+    if op and st.session_state.get(SET_KEY if op[0] == "set" else DELETE_KEY) is True:
+        # the browser did it (this run is the component's report): the component goes
+        # now, before the page is drawn under it, not at the reviewer's first click
+        st.session_state.pop(COOKIE_OP, None)
+        op = None
+    if not op and current_account() is not None:
         return
     with slot.container():
-        _carry_out(op)
-
-
-def _carry_out(op: tuple[Any, ...]) -> None:
-    manager = CookieManager(key="cookie_all")
-    if op[0] == "set":
-        _, token, expires = op
-        manager.set(
-            COOKIE,
-            token,
-            key="cookie_set",
-            path="/",
-            expires_at=expires,  # aware UTC: the browser reads the offset
-            secure=_https(),
-            same_site="strict",
-        )
-        done = st.session_state.get("cookie_set")
-    else:
-        # KeyError: its copy of the browser's cookies had not arrived yet; the order went out
-        with contextlib.suppress(KeyError):
-            manager.delete(COOKIE, key="cookie_delete")
-        done = st.session_state.get("cookie_delete")
-    if done:
-        st.session_state.pop(COOKIE_OP, None)
+        if not op:
+            _cookie_component(method="get", cookie=PRELOAD, key=SET_KEY)
+        elif op[0] == "set":
+            _, token, expires = op
+            options = {
+                "path": "/",
+                "expires": expires.isoformat(),  # aware UTC: the browser reads the offset
+                "secure": _https(),
+                "sameSite": "strict",
+            }
+            _cookie_component(
+                method="set", cookie=COOKIE, value=token, options=options, key=SET_KEY
+            )
+        else:
+            _cookie_component(method="delete", cookie=COOKIE, key=DELETE_KEY)
 
 
 def storing_cookie() -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import statistics
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
@@ -19,7 +19,7 @@ from dashboard.render import (
 )
 from tracker import queries, services
 from tracker.intake.loading import LoadedArticle
-from tracker.models import Claim, Event, as_utc
+from tracker.models import Claim, Event, VerdictDay, as_utc
 from tracker.services import import_article
 
 from .test_dashboard_apptest import app, empty_db, seeded_db, texts
@@ -160,6 +160,19 @@ def test_overview_shows_pending_confirmations_pace_and_whole_number_axes(
     for colour in STATUS_HEX.values():
         assert colour in status_chart
     assert '"field": "reviewer"' in json.dumps(specs[2])
+    assert specs[1]["mark"]["point"] is True  # one day of verdicts: its points drawn
+
+
+def test_years_of_verdicts_are_a_curve_without_a_point_per_day(seeded_db: Engine) -> None:
+    """1,400 points cost the browser a tenth of a second; past 60 days they are a line."""
+    start = date(2025, 1, 1)
+    with Session(seeded_db) as s:
+        for i in range(90):  # past the 60 days drawn with a point each
+            day = (start + timedelta(days=i)).isoformat()
+            s.add(VerdictDay(article_id=0, day=day, status="verified", n=1))
+        s.commit()
+    spec = charts(app("views/overview.py"))[1]
+    assert spec["mark"]["point"] is False
 
 
 def test_review_pace_on_both_databases(seeded: Session) -> None:

@@ -54,6 +54,8 @@ def sign_in(page: object, base: str) -> None:
     page.get_by_role("heading", name="Review queue").first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
     settle(page)
     assert page.get_by_role("heading", name="Review queue").count() == 1  # type: ignore[attr-defined]
+    # the cookie component is gone before the queue is drawn: nothing above it moves later
+    assert page.locator('iframe[title="dashboard.auth.cookie"]').count() == 0  # type: ignore[attr-defined]
 
 
 def signed_in_tab(browser: object, base: str) -> tuple[Any, Any]:
