@@ -3,7 +3,7 @@
 Every row is checked by the review rules (create, add source, review) and
 written in chunks; the figure to watch is the time next to a plain INSERT of
 the same claims (``executemany``), measured in the same run, and the peak
-memory of each (its own process, ``ru_maxrss``).
+memory of each (its own process, ``VmHWM``: see ``csv_import.peak_mb``).
 
     nice -n 10 .venv/bin/python -m benchmarks.mapped_import [--rows 10000] [--postgres URL]
 """

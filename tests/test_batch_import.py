@@ -299,3 +299,26 @@ def test_the_import_benchmarks_run_at_a_small_size(capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert re.search(r"sqlite\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\dx\s+\d+\.\d\d\s+\d+\.\dx\s+\d+", out)
     assert re.search(r"sqlite\s+150\s+\d+\.\d\ds", out)
+
+
+def _allocate_and_report(mb: int) -> int:
+    """In a spawned child: hold ``mb`` MB, then report the child's peak."""
+    from benchmarks.csv_import import peak_mb
+
+    ballast = bytearray(mb * 2**20)
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touch every page: resident
+    return int(peak_mb())
+
+
+@pytest.mark.slow
+def test_a_spawned_childs_peak_is_its_own_not_its_parents() -> None:
+    """ru_maxrss survives execve: the benchmarks' child would report the parent's peak."""
+    from benchmarks.csv_import import in_child, peak_mb
+
+    ballast = bytearray(300 * 2**20)
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    assert peak_mb() >= 300
+    rows, _seconds, child_peak = in_child(_allocate_and_report, 50)
+    assert rows >= 50  # the child held its own 50 MB
+    assert child_peak < 250, child_peak  # and did not inherit the parent's 300
+    del ballast

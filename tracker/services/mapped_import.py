@@ -60,6 +60,7 @@ from .claims import (
     review_values,
     verdict_blocker,
 )
+from .keyset import KeySet
 from .uow import clean_actor, unit_of_work
 
 _SHOWN_PROBLEMS = 20
@@ -327,14 +328,16 @@ class _MappedImport:
         self.labels = labels
         self.collection = collection
         self.file_name = Path(report.source).name
-        self.existing = {  # (claim, claimant, date) already in the article: skipped
-            (c, who, when)
-            for c, who, when in session.exec(
+        # (claim, claimant, date) already in the article, or added by an earlier row: skipped.
+        # Kept as digests (16 bytes each, not the claims' text: #10)
+        self.existing = KeySet(
+            tuple(row)
+            for row in session.exec(
                 select(Claim.claim, col(Claim.claimant), col(Claim.claim_date)).where(
                     Claim.article_id == self.article_id
                 )
             )
-        }
+        )
         self.pending: list[_MappedClaim] = []
         self.now = utcnow()
 
