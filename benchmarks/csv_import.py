@@ -26,7 +26,6 @@ import csv
 import hashlib
 import multiprocessing
 import random
-import resource
 import tempfile
 import time
 import uuid
@@ -165,21 +164,20 @@ def _child(func: Callable[..., int], args: tuple[Any, ...], out: Any) -> None:
 
 
 def peak_mb() -> float:
-    """This process's peak resident set, MB.
+    """This process's peak resident set, MB (Linux's ``VmHWM``).
 
-    Linux's ``ru_maxrss`` survives ``execve``: a child that multiprocessing spawns
-    (fork, then exec) starts with its parent's resident set as its peak, and a
-    parent that had just written a 1M-row file made every child look 341 MB.
-    ``VmHWM`` belongs to the new process image alone.
+    Not ``ru_maxrss``: Linux carries it across ``execve``, so a child that
+    multiprocessing spawns (fork, then exec) starts with its parent's resident
+    set as its peak, and a parent that had just written a 1M-row file made every
+    child look 341 MB. ``VmHWM`` belongs to the new process image alone.
     """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    status = Path("/proc/self/status")
+    if not status.exists():
+        raise RuntimeError("the benchmarks read peak memory from /proc/self/status (Linux)")
+    for line in status.read_text(encoding="ascii").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("/proc/self/status has no VmHWM line")
 
 
 def in_child(func: Callable[..., int], *args: Any) -> tuple[int, float, float]:

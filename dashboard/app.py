@@ -24,10 +24,11 @@ PAGE_FILES = {
 def run() -> None:
     st.set_page_config(page_title="tracker · fact-check desk", page_icon="🔎", layout="wide")
     state.keep_widget_state(*state.FILTER_KEYS, "q_sort", "q_desc", "q_page")
+    cookie_slot = st.empty()  # first, whatever the checks below draw (see auth.sync_cookie)
     auth.resolve_oidc()
     auth.resume_from_cookie()  # a reload, a new tab or a link opens signed in (#11)
     auth.end_stale_session()  # a sign-out, password, role or access change elsewhere ends it
-    auth.sync_cookie()  # set or delete the session cookie in the browser
+    auth.sync_cookie(cookie_slot)  # set or delete the session cookie in the browser
     if auth.storing_cookie():  # until the browser confirms: no page whose clicks it could eat
         auth.storing_cookie_page()
         return

@@ -31,6 +31,7 @@ from typing import Any
 import streamlit as st
 import streamlit.components.v1 as components
 from extra_streamlit_components import CookieManager
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import data
 from dashboard.render import md_escape
@@ -41,6 +42,7 @@ from tracker.services import accounts as account_service
 USER_KEY = "signed_in"
 ERROR_KEY = "_auth_error"
 PASSWORD_KEYS = ("pw_current", "pw_new", "pw_again")
+NAME_KEY, PASSWORD_KEY = "si_name", "si_password"  # the sign-in form's fields
 COOKIE = "tracker_session"
 COOKIE_OP = "_cookie_op"  # ("set", token, expires) or ("delete",), until the browser did it
 COOKIE_TRIED = "_cookie_tried"  # the cookie token this browser session already tried
@@ -50,7 +52,8 @@ COOKIE_TRIED = "_cookie_tried"  # the cookie token this browser session already 
 # the queue, for a copy of the cookies that st.context.cookies already gives.
 COOKIE_FRONTEND = Path(inspect.getfile(CookieManager)).parent / "frontend" / "build"
 _cookie_component = components.declare_component("cookie", path=str(COOKIE_FRONTEND))
-SET_KEY, DELETE_KEY = "cookie_set", "cookie_delete"  # the component's keys: its values
+# the component's widget keys: session_state[key] is True once the browser did it
+SET_KEY, DELETE_KEY = "cookie_set", "cookie_delete"
 PRELOAD = "tracker_no_such_cookie"  # what the sign-in page's component asks for
 STALE = (
     "You were signed out: this account's password, role or access changed "
@@ -186,8 +189,8 @@ def _sign_in_form() -> None:
     if error:
         st.error(md_escape(error))
     with st.form("sign_in", border=True):
-        st.text_input("Account name", key="si_name")
-        st.text_input("Password", type="password", key="si_password")
+        st.text_input("Account name", key=NAME_KEY)
+        st.text_input("Password", type="password", key=PASSWORD_KEY)
         # a callback: it runs before the next run, which then draws "Signing in…"
         # at once rather than the form again and then a rerun
         st.form_submit_button("Sign in", type="primary", on_click=_sign_in)
@@ -201,17 +204,18 @@ def _sign_in() -> None:
     try:
         account = data.read(
             services.authenticate,
-            name=st.session_state.get("si_name", ""),
-            password=st.session_state.get("si_password", ""),
+            name=st.session_state.get(NAME_KEY, ""),
+            password=st.session_state.get(PASSWORD_KEY, ""),
         )
         started = data.write(services.start_session, name=account.name, epoch=account.session_epoch)
     except TrackerError as exc:
         st.session_state[ERROR_KEY] = str(exc)
+        st.session_state[PASSWORD_KEY] = ""  # the name stays; a refused password does not
         return
     signed = started.account
     _remember(signed.name, signed.role, signed.epoch, token=started.token)
     st.session_state[COOKIE_OP] = ("set", started.token, signed.expires_at)
-    st.session_state.pop("si_password", None)
+    st.session_state.pop(PASSWORD_KEY, None)
 
 
 def sign_out(*, ended: bool = False) -> None:
@@ -235,19 +239,21 @@ def sign_out(*, ended: bool = False) -> None:
         st.logout()
 
 
-def sync_cookie() -> None:
+def sync_cookie(slot: DeltaGenerator) -> None:
     """Carry out a pending cookie change in the browser, where the component runs.
 
     The component's value turns True once the browser has done it (which
     reruns the page); until then the order is rendered again on every run.
 
-    The component goes in a placeholder that every run renders, empty or not, so
-    the page below keeps its place in the element tree when it goes away. On the
-    sign-in page the component that will set the cookie is already there, asking
-    only for a cookie that never exists (no answer, no rerun): its frame loads
-    while the reviewer types, and signing in only hands it the order.
+    The component goes in ``slot``, a placeholder the app draws first on every
+    run, empty or not, so the page below keeps its place in the element tree
+    when the component goes away (and a message drawn before this call, such as
+    a busy database's, does not move it). On the sign-in page the component
+    that will set the cookie is already there, asking only for a cookie that
+    never exists (no answer, no rerun): its frame loads while the reviewer
+    types, and signing in only hands it the order. (While a dead cookie is
+    being deleted, a tenth of a second, the slot holds the delete instead.)
     """
-    slot = st.empty()
     op = st.session_state.get(COOKIE_OP)
     if op and st.session_state.get(SET_KEY if op[0] == "set" else DELETE_KEY) is True:
         # the browser did it (this run is the component's report): the component goes

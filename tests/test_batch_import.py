@@ -311,6 +311,7 @@ def _allocate_and_report(mb: int) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="VmHWM is Linux's")
 def test_a_spawned_childs_peak_is_its_own_not_its_parents() -> None:
     """ru_maxrss survives execve: the benchmarks' child would report the parent's peak."""
     from benchmarks.csv_import import in_child, peak_mb
@@ -318,7 +319,6 @@ def test_a_spawned_childs_peak_is_its_own_not_its_parents() -> None:
     ballast = bytearray(300 * 2**20)
     ballast[::4096] = b"x" * len(ballast[::4096])
     assert peak_mb() >= 300
-    rows, _seconds, child_peak = in_child(_allocate_and_report, 50)
-    assert rows >= 50  # the child held its own 50 MB
-    assert child_peak < 250, child_peak  # and did not inherit the parent's 300
-    del ballast
+    reported_inside, _seconds, child_peak = in_child(_allocate_and_report, 50)
+    assert reported_inside >= 50  # the child held its own 50 MB
+    assert 50 <= child_peak < 250, child_peak  # and did not inherit the parent's 300

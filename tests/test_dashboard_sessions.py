@@ -88,6 +88,16 @@ def test_a_wrong_password_starts_no_session(dash_db: Engine) -> None:
     at.button[0].click().run()
     assert "signed_in" not in at.session_state and rows(dash_db) == []
     assert "wrong name or password" in messages(at)
+    # the name is kept to try again; the refused password is not
+    assert at.text_input(key="si_name").value == "ana"
+    assert at.text_input(key="si_password").value == ""
+
+
+def test_the_cookie_components_frontend_is_where_the_package_ships_it() -> None:
+    """dashboard/auth.py declares the package's cookie component on its build folder."""
+    from dashboard.auth import COOKIE_FRONTEND
+
+    assert (COOKIE_FRONTEND / "index.html").is_file(), COOKIE_FRONTEND
 
 
 # --- OIDC (Streamlit's st.login) keeps working beside the cookie sessions ---------------

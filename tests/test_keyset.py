@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from tracker.services import keyset
-from tracker.services.keyset import KeySet, digest
+from tracker.interchange import keyset
+from tracker.interchange.keyset import KeySet, digest
 
 
 def test_membership_across_merges_and_the_recent_set(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -20,11 +20,12 @@ def test_membership_across_merges_and_the_recent_set(monkeypatch) -> None:  # ty
         assert key in seen
     assert len(seen) == 300
     assert all(key in seen for key in keys)  # merged and recent alike
-    seen.add(keys[0])  # already there: no second entry
+    assert seen.add(keys[0]) is False  # already there: no second entry
     assert len(seen) == 300
+    assert seen.add(("claim 300", None, None)) is True
     for other in [
         ("claim 1", "someone", date(2026, 1, 2)),
-        ("claim 300", None, None),
+        ("claim 301", None, None),
         ("", None, None),
     ]:
         assert (other in seen) == (other in set(keys))

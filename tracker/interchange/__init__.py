@@ -4,7 +4,8 @@
 - :mod:`.csv_export`: the streaming CSV export and its column list;
 - :mod:`.csv_import`: reading that CSV back (decoding, header checks, unescaping);
 - :mod:`.mapping`: another tracker's CSV/TSV through a column mapping, and label files;
-- :mod:`.json_dump`: the full-fidelity JSON Lines dump and its canonical row encoding.
+- :mod:`.json_dump`: the full-fidelity JSON Lines dump and its canonical row encoding;
+- :mod:`.keyset`: the keys a long import has seen, 16 bytes each.
 
 Applying imported rows is a use case: :func:`tracker.services.import_claims_csv`.
 Later formats (ClaimReview, JSON dumps, reports) belong here too.

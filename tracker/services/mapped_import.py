@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from ..audit import EventAction, event_row, record_events
 from ..errors import ImportFailed, RowProblem, TrackerError, ValidationFailed
+from ..interchange.keyset import KeySet
 from ..interchange.mapping import Verdict, iter_mapped, label_key
 from ..models import (
     Article,
@@ -60,7 +61,6 @@ from .claims import (
     review_values,
     verdict_blocker,
 )
-from .keyset import KeySet
 from .uow import clean_actor, unit_of_work
 
 _SHOWN_PROBLEMS = 20
@@ -354,11 +354,9 @@ class _MappedImport:
 
     def apply(self, row: _MappedRow) -> list[RowProblem]:
         """The rules of create_claim, add_source and review_claim for one new claim."""
-        key = (row.claim, row.claimant, row.claim_date)
-        if key in self.existing:
-            self.report.skipped += 1
+        if not self.existing.add((row.claim, row.claimant, row.claim_date)):
+            self.report.skipped += 1  # already in the article, or an earlier row's
             return []
-        self.existing.add(key)
         try:
             if row.quote is None:
                 quote, start, end = "", 0, 0
