@@ -6,7 +6,7 @@ Its first run in a process loads the match index and the stored claim vectors
 (``tracker.services.references.warm_refresh``, outside the write transaction); later runs cost
 what changed. This prints, for an archive made by ``benchmarks/generate.py``,
 the first run's seconds, the next run's after nothing changed, and the
-process's peak memory (``ru_maxrss``), in one process like the dashboard's.
+process's peak memory (``VmHWM``), in one process like the dashboard's.
 
     python -m benchmarks.background_refresh --db sqlite:///a1m.db
 """
@@ -14,13 +14,13 @@ process's peak memory (``ru_maxrss``), in one process like the dashboard's.
 from __future__ import annotations
 
 import argparse
-import resource
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session
 
+from benchmarks.csv_import import peak_mb
 from benchmarks.scale import after_a_write
 from dashboard.background import MatchRefresher
 from tracker import db, queries
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> list[str]:
     refresher = MatchRefresher(engine)
     first = timed_request(refresher, engine, args.db)
     again = timed_request(refresher, engine, args.db)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    peak = round(peak_mb())
     lines = [
         f"first refresh in a process (index and vectors loaded): {first:.1f} s",
         f"next refresh, after a write that changed nothing it matches: {again:.2f} s",

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, select
 
+from benchmarks.csv_import import peak_mb
 from tracker import db
 from tracker.matching import embed, index, store
 from tracker.matching import text as textmod
@@ -213,12 +214,6 @@ def timed(xs: list[float]) -> str:
     return f"median {statistics.median(xs):.1f} ms, p95 {p95(xs):.1f} ms"
 
 
-def rss_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def latency(folder: Path, size: int, runs: int, existing: str | None = None) -> None:
     """Latency at ``size`` generated references (or on the ``existing`` database)."""
     took = float("nan")
@@ -282,7 +277,7 @@ def latency(folder: Path, size: int, runs: int, existing: str | None = None) -> 
         f"\n{size:,} references: import {took:.1f} s ({took / size * 10_000:.2f} s per 10,000: "
         f"parse, vectors, insert), index build {built:.1f} s "
         f"({built / size * 10_000:.2f} s per 10,000); index memory {held.nbytes / 1e6:,.0f} MB "
-        f"(process peak RSS {rss_mb():,.0f} MB)\n"
+        f"(process peak RSS {peak_mb():,.0f} MB)\n"
         f"  one match (tracker, with details): {timed(ours)}\n"
         f"  BM25 alone (in memory, top 5):     {timed(plain)}\n"
         f"  in memory ({len(sample)} queries): full 256-dim float32 pass {timed(exact)}; "
