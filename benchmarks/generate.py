@@ -392,6 +392,8 @@ def _finish(engine: Engine, archive: Archive) -> None:
 # migrations 0016 and 0017).
 _TALLY = importlib.import_module("tracker.migrations.versions.0016_claim_tally")
 _SOURCE_TALLY = importlib.import_module("tracker.migrations.versions.0017_source_tally")
+# PostgreSQL's tally triggers (0018), off while the bulk rows go in
+_STATEMENT_TALLIES = importlib.import_module("tracker.migrations.versions.0018_statement_tallies")
 _TALLIES = (
     "DELETE FROM claim_tally",
     *_TALLY.backfill(),
@@ -430,14 +432,16 @@ def _defer_postgres(dbapi: Any) -> list[str]:
         saved = cur.fetchall()
         for name, _ in saved:
             cur.execute(f'DROP INDEX "{name}"')
-        cur.execute("ALTER TABLE claim DISABLE TRIGGER claim_tally_keep")
-        cur.execute("ALTER TABLE source DISABLE TRIGGER source_tally_keep")
+        for (table, _), trigger in _STATEMENT_TALLIES.TRIGGERS.items():
+            cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
     dbapi.commit()
     return [
         "SET maintenance_work_mem = '256MB'",
         *_TALLIES,
-        "ALTER TABLE claim ENABLE TRIGGER claim_tally_keep",
-        "ALTER TABLE source ENABLE TRIGGER source_tally_keep",
+        *(
+            f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"
+            for (table, _), trigger in _STATEMENT_TALLIES.TRIGGERS.items()
+        ),
         *(sql for _, sql in saved),
     ]
 

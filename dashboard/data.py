@@ -110,6 +110,17 @@ def count_claims(url: str, filters: queries.ClaimFilter) -> int:
 
 
 @_cached
+def _count_with_unreviewed(url: str, marker: int, filters: queries.ClaimFilter) -> tuple[int, int]:
+    with session() as s:
+        return queries.count_with_unreviewed(session=s, filters=filters)
+
+
+def count_with_unreviewed(url: str, filters: queries.ClaimFilter) -> tuple[int, int]:
+    """The queue's match count and unreviewed count (one search, not two)."""
+    return _count_with_unreviewed(url, marker(CLAIMS), filters)
+
+
+@_cached
 def _articles(url: str, marker: int) -> list[ArticlePublic]:
     with session() as s:
         return queries.list_articles(session=s, with_counts=False)

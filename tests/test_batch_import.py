@@ -13,13 +13,14 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, func, select
 
-from tracker import services
+from tracker import db, services
 from tracker.errors import ImportFailed
 from tracker.interchange.csv_export import CSV_COLUMNS
 from tracker.interchange.mapping import read_labels
 from tracker.models import Article, Claim, ClaimCreate, Event, Note, Origin, Source
 from tracker.services import batch
 
+from .conftest import make_accounts
 from .test_scale_reads import statements
 
 SENTENCES = [
@@ -259,6 +260,46 @@ def test_statements_per_chunk_do_not_grow_with_the_rows(
         per_chunk = (large[1] - small[1]) / ((large[0] - small[0]) / CHUNK_ROWS)
         assert per_chunk <= 10, (kind, counts)
         assert small[1] <= 40, (kind, counts)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_bulk_import_writes_the_tallies_once_a_chunk(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0018: the tallies are kept per statement and each chunk is one statement per table,
+    so a 750-row import in three chunks writes a few dozen tally rows. Row-level
+    triggers, or rows sent one statement each (a pipelined executemany), write eight
+    claim-tally rows per claim: quadratic in one transaction (found at 20,000 rows)."""
+    monkeypatch.setattr(batch, "CHUNK_ROWS", CHUNK_ROWS)
+    engine = db.make_engine(pg_url)
+    db.upgrade(engine)
+    make_accounts(engine)
+    with engine.begin() as conn:  # counts every tally row written, outside transactions
+        conn.exec_driver_sql("CREATE SEQUENCE tally_writes MINVALUE 0 START 0")
+        conn.exec_driver_sql(
+            "CREATE FUNCTION count_tally_write() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN PERFORM nextval('tally_writes'); RETURN NULL; END $$"
+        )
+        for table in ("claim_tally", "source_tally"):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER counted AFTER INSERT OR UPDATE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION count_tally_write()"
+            )
+    rows = 3 * CHUNK_ROWS
+    with Session(engine) as s:
+        report = services.import_mapped_csv(
+            session=s,
+            actor="editor",
+            mapping={"claim": "claim", "label": "label", "source": "url"},
+            article="bulk",
+            data=mapped_rows(rows),
+            labels=read_labels(LABELS, "labels.csv"),
+            delimiter="\t",
+        )
+        assert report.created == rows
+        writes = s.execute(text("SELECT last_value FROM tally_writes")).scalar_one()
+        assert 0 < writes <= 3 * 40, writes
+    engine.dispose()
 
 
 @pytest.mark.slow

@@ -4,16 +4,18 @@ every kind of write, on both databases; the queue counts and the overview read i
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 from importlib import import_module
 
-from sqlalchemy import text
+from sqlalchemy import Engine, select, text
 from sqlmodel import Session
 
 from benchmarks.generate import generate
-from tracker import db, queries, services
+from tracker import bulk, db, queries, services
 from tracker.intake.loading import load_article
-from tracker.models import ClaimStatus, ClaimType
+from tracker.models import Claim, ClaimStatus, ClaimType, Source
 from tracker.queries import ClaimFilter
+from tracker.services import batch
 
 from .conftest import SEEDS
 
@@ -217,3 +219,126 @@ def test_the_generated_archive_has_the_tallies_the_triggers_keep(db_url: str) ->
         )
         assert kept_sources(s) == recount_sources(s)  # the triggers are back
     engine.dispose()
+
+
+def _import_copy(session: Session, slug: str) -> int:
+    """The seed article again under ``slug`` (its candidates below the threshold); its id."""
+    services.import_article(
+        session=session,
+        source=load_article(str(SEEDS / "trainium3-silicon-sovereignty.txt")),
+        actor="editor",
+        slug=slug,
+        title=slug,
+    )
+    found = session.execute(text("SELECT id FROM article WHERE slug = :s"), {"s": slug})
+    return int(found.scalar_one())
+
+
+def _claim_rows(session: Session, ids: list[int]) -> list[dict[str, object]]:
+    """Copies of existing claims as insert rows (no id), every second one a candidate."""
+    table = Claim.__table__  # type: ignore[attr-defined]
+    columns = [c for c in table.columns if c.name != "id"]
+    rows = session.execute(select(*columns).where(table.c.id.in_(ids))).mappings()
+    return [dict(r) | {"below_threshold": i % 2 == 1} for i, r in enumerate(rows)]
+
+
+def test_multi_row_statements_keep_both_tallies(seeded: Session) -> None:
+    """0018: on PostgreSQL the tallies are kept once per statement from its transition
+    tables; every multi-row INSERT, UPDATE and DELETE must still add up (SQLite's row
+    triggers get the same statements)."""
+    s = seeded
+
+    def agrees() -> None:
+        assert kept(s) == recount(s)
+        assert kept_sources(s) == recount_sources(s)
+
+    other = _import_copy(s, "copy")
+    agrees()
+    ids = batch.insert_claims(s, _claim_rows(s, list(range(1, 21))))  # one statement
+    assert len(ids) == 20
+    agrees()
+    bulk.insert_rows(
+        s,
+        Source.__table__,  # type: ignore[attr-defined]
+        [
+            {
+                "claim_id": i,
+                "url": f"https://example.org/{i}",
+                "stance": stance,
+                "added_by": "ana",
+                "added_at": datetime.now(UTC),
+            }
+            for i in [*ids, 1, 2, 3]
+            for stance in ("supports", "refutes")
+        ],
+    )
+    agrees()
+    s.execute(
+        text(
+            "UPDATE claim SET status = CASE WHEN id % 3 = 0 THEN 'verified' ELSE 'flagged' END, "
+            "flag_reason = CASE WHEN id % 3 = 0 THEN NULL ELSE 'misleading' END, "
+            "last_reviewed_by = CASE WHEN id % 2 = 0 THEN 'ana' ELSE 'bob' END, "
+            "assignee = 'carol' WHERE id <= 10 OR id >= :first"
+        ),
+        {"first": ids[0]},
+    )
+    agrees()
+    before = (kept(s), kept_sources(s))
+    s.execute(text("UPDATE claim SET claim = claim || '.', version = version + 1"))
+    assert (kept(s), kept_sources(s)) == before  # nothing counted changed
+    # candidates promoted and demoted, claims moved between articles, sources with them
+    s.execute(
+        text("UPDATE claim SET below_threshold = NOT below_threshold WHERE id >= :first"),
+        {"first": ids[0]},
+    )
+    agrees()
+    s.execute(
+        text("UPDATE claim SET article_id = :other WHERE id IN (1, 2, :a, :b)"),
+        {"other": other, "a": ids[0], "b": ids[1]},
+    )
+    agrees()
+    s.execute(text("UPDATE source SET stance = 'context' WHERE stance = 'refutes' AND id % 2 = 0"))
+    s.execute(text("UPDATE source SET claim_id = 4 WHERE claim_id = :a"), {"a": ids[2]})
+    agrees()
+    s.execute(text("DELETE FROM source WHERE claim_id >= :first"), {"first": ids[0]})
+    agrees()
+    s.execute(text("DELETE FROM claim WHERE id >= :first"), {"first": ids[0]})
+    agrees()
+    s.rollback()
+
+
+def test_migration_0018_round_trip_keeps_the_tallies(engine: Engine, session: Session) -> None:
+    """Down to 0017's row triggers and up again to the statement triggers: the tallies
+    follow the writes on both sides (on SQLite 0018 changes nothing)."""
+    from alembic import command
+
+    for target in ("0017", "head"):
+        with engine.begin() as conn:
+            cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
+            cfg.attributes["connection"] = conn
+            if target == "head":
+                command.upgrade(cfg, target)
+            else:
+                command.downgrade(cfg, target)
+        with Session(engine) as s:
+            slug = f"at-{target}"
+            _import_copy(s, slug)
+            first = queries.list_claims(session=s, limit=1, filters=ClaimFilter(article=slug))
+            services.add_source(
+                session=s,
+                claim_id=first[0].id,
+                url="https://example.org/t",
+                stance="supports",
+                actor="ana",
+            )
+            assert kept(s) == recount(s) != {}
+            assert kept_sources(s) == recount_sources(s) != {}
+            if engine.dialect.name == "postgresql":  # bit 1 of tgtype: FOR EACH ROW
+                kinds = s.execute(
+                    text(
+                        "SELECT tgtype & 1 = 1, count(*) FROM pg_trigger WHERE NOT tgisinternal "
+                        "AND tgrelid IN ('claim'::regclass, 'source'::regclass) GROUP BY 1"
+                    )
+                ).all()
+                assert dict(kinds) == ({False: 6} if target == "head" else {True: 3})
+    assert db.current_revision(engine) == db.head_revision()

@@ -57,6 +57,40 @@ def test_word_searches_find_exactly_what_the_substring_search_finds(seeded: Sess
     assert count == len(substring_search(seeded, "bandwidth")) > 0
 
 
+def test_the_queues_two_counts_in_one_pass_equal_two_counts(seeded: Session) -> None:
+    """count_with_unreviewed: with a search, one count(*) FILTER pass gives what two
+    counts give (the matches, and the unreviewed ones among every filter but status)."""
+    services.add_source(
+        session=seeded, claim_id=1, url="https://example.org/s", stance="supports", actor="ana"
+    )
+    services.review_claim(
+        session=seeded, claim_id=1, status="verified", actor="ana", expected_version=None
+    )
+    services.assign_claim(
+        session=seeded, claim_id=2, assignee="ana", actor="editor", expected_version=None
+    )
+    seen = set()
+    for search in ("Trainium", "NVIDIA", "the", "zzqxnotthere", None):
+        for extra in (
+            {},
+            {"status": ("verified",)},
+            {"status": ("unreviewed", "verified")},
+            {"assignee": "-"},
+            {"assignee": "ana"},
+            {"claim_type": ("statistic",)},
+            {"pending_confirmation": True},
+        ):
+            f = ClaimFilter(search=search, **extra)  # type: ignore[arg-type]
+            unreviewed = ClaimFilter(search=search, **{**extra, "status": ("unreviewed",)})  # type: ignore[arg-type]
+            pair = queries.count_with_unreviewed(session=seeded, filters=f)
+            assert pair == (
+                queries.count_claims(session=seeded, filters=f),
+                queries.count_claims(session=seeded, filters=unreviewed),
+            ), (search, extra)
+            seen.add(pair)
+    assert len(seen) > 5  # the cases differ
+
+
 def test_the_text_index_follows_writes_in_their_transaction(seeded: Session) -> None:
     assert searched(seeded, "quokkaword") == []
     services.add_note(session=seeded, claim_id=3, body="about the quokkaword", actor="ana")

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlmodel import Session
 
+from .bulk import insert_rows
 from .models import Event, utcnow
 
 _TABLE: Table = Event.__table__  # type: ignore[attr-defined]
@@ -196,10 +197,10 @@ def record_event(
 
 
 def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Add many events (each built by :func:`event_row`) with one ``executemany``.
+    """Add many events (each built by :func:`event_row`) with one statement.
 
     The batch form of :func:`record_event` for imports: the same checks per
-    event, one statement for the lot. The claims they name must be flushed.
+    event, one statement for the lot (:func:`tracker.bulk.insert_rows`). The
+    claims they name must be flushed.
     """
-    if rows:
-        session.connection().execute(_INSERT, list(rows))
+    insert_rows(session, _TABLE, list(rows))

@@ -19,6 +19,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     table,
+    true,
     union,
 )
 from sqlalchemy import select as sa_select
@@ -341,6 +342,29 @@ def count_claims(*, session: Session, filters: ClaimFilter | None = None) -> int
         return int(session.execute(total).scalar_one())
     stmt = select(func.count()).select_from(Claim).where(and_(True, *_conditions(filters)))
     return int(session.exec(stmt).one())
+
+
+def count_with_unreviewed(*, session: Session, filters: ClaimFilter) -> tuple[int, int]:
+    """The queue's two figures: the claims that match ``filters``, and the unreviewed ones
+    among the claims that match every filter but status (what "Next unreviewed" walks).
+
+    With a text search both are counted in one pass over the search's matches
+    (``count(*) FILTER``) instead of searching twice; otherwise each is a count
+    of its own, most of them answered by the tally.
+    """
+    unreviewed = dataclasses.replace(filters, status=(ClaimStatus.unreviewed.value,))
+    if not (filters.search and filters.search.strip()):
+        return (
+            count_claims(session=session, filters=filters),
+            count_claims(session=session, filters=unreviewed),
+        )
+    in_status = col(Claim.status).in_(list(filters.status)) if filters.status else true()
+    stmt = sa_select(
+        func.count().filter(in_status),
+        func.count().filter(col(Claim.status) == ClaimStatus.unreviewed.value),
+    ).where(and_(True, *_conditions(dataclasses.replace(filters, status=()))))
+    total, to_go = session.execute(stmt).one()
+    return int(total), int(to_go)
 
 
 def assignees(*, session: Session) -> list[str]:

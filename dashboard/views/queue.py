@@ -319,9 +319,8 @@ def render() -> None:
     quick_filters()
     filters = filter_bar(url, user)
     state.write_filters_to_url()
-    total = data.count_claims(url, filters)
+    total, unreviewed = data.count_with_unreviewed(url, filters)
     only_unreviewed = state.unreviewed_in(filters)
-    unreviewed = data.count_claims(url, only_unreviewed)
 
     top = st.columns([3, 2, 2])
     matches = "claim matches" if total == 1 else "claims match"

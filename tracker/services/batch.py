@@ -21,6 +21,7 @@ from typing import IO, Any, cast
 from sqlalchemy import Table, insert, text
 from sqlmodel import Session
 
+from .. import bulk
 from ..errors import RowProblem
 from ..localfiles import open_text
 from ..models import (
@@ -89,9 +90,7 @@ def insert_claims(session: Session, rows: list[dict[str, Any]]) -> list[int]:
         # (the write lock is held), so the ids sorted are in the order of ``rows``.
         result = session.execute(insert(_CLAIMS).returning(_CLAIMS.c.id), rows)
         return sorted(int(i) for i in result.scalars())
-    # PostgreSQL: the ids drawn from the claim sequence first, then a plain executemany
-    # (psycopg pipelines it); a multi-row INSERT ... RETURNING of thousands of
-    # parameters costs more in psycopg's query parsing than the rows do to write.
+    # PostgreSQL: the ids drawn from the claim sequence first, then the rows
     ids = sorted(
         int(i)
         for i in session.execute(
@@ -101,7 +100,7 @@ def insert_claims(session: Session, rows: list[dict[str, Any]]) -> list[int]:
             {"n": len(rows)},
         ).scalars()
     )
-    session.execute(insert(_CLAIMS), [r | {"id": i} for r, i in zip(rows, ids, strict=True)])
+    bulk.insert_rows(session, _CLAIMS, [r | {"id": i} for r, i in zip(rows, ids, strict=True)])
     return ids
 
 

@@ -19,9 +19,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlmodel import Session, col, select
 
+from .. import bulk
 from ..audit import EventAction, event_row, record_events
 from ..errors import ImportFailed, RowProblem, TrackerError, ValidationFailed
 from ..interchange.keyset import KeySet
@@ -507,10 +508,8 @@ class _MappedImport:
                             at=now,
                         )
                     )
-        if sources:
-            self.session.execute(insert(_SOURCES), sources)
-        if notes:
-            self.session.execute(insert(_NOTES), notes)
+        bulk.insert_rows(self.session, _SOURCES, sources)
+        bulk.insert_rows(self.session, _NOTES, notes)
         record_events(self.session, events)
         if verdicts:
             count_status_changes(self.session, dict(verdicts))

@@ -28,6 +28,7 @@ from sqlmodel import Session
 
 from .. import db
 from ..audit import EventAction, record_event
+from ..bulk import insert_rows
 from ..errors import ImportFailed, RowProblem, TrackerError
 from ..interchange import json_dump
 from ..interchange.json_dump import Header, Row, TableEnd, TableSpec, TableStart
@@ -99,7 +100,7 @@ def _insert_batch(session: Session, ts: TableSpec, batch: list[Row], source: str
         return
     savepoint = session.begin_nested()
     try:
-        session.connection().execute(insert(ts.table), [r.values for r in batch])
+        insert_rows(session, ts.table, [r.values for r in batch])
         savepoint.commit()
         return
     except DBAPIError:
