@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import unicodedata
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -204,14 +205,15 @@ def test_report_command_writes_html_and_a_pdf_with_the_text(
     assert code == 0, err
     reader = pypdf.PdfReader(tmp_path / "r.pdf")
     text = " ".join((p.extract_text() or "") for p in reader.pages)
-    flat = " ".join(text.split())
+    # NFKC folds the ligatures (ﬁ) that Chromium sets in some lines and not others
+    flat = " ".join(unicodedata.normalize("NFKC", text).split())
     for expected in (
         "The Death of the GPU Monoculture",
         "Vucense",
         "3 claims checked and published",
         "The 40% is for training only.",
-        "Neither ﬁrm would conﬁrm.",  # ligatures as the PDF stores them
-        "Unveriﬁable",
+        "Neither firm would confirm.",
+        "Unverifiable",
         "Our verdict:",
     ):
         assert expected in flat, expected
