@@ -443,6 +443,38 @@ def publication(d: ClaimDetail, user: str | None, seen: int) -> None:
         refusal("rate")
 
 
+def _add_source(claim_id: int, user: str | None) -> None:
+    """The source form's submission (a callback: it runs before the next run draws the page).
+    Accepted: the fields are emptied; refused: they keep what was typed."""
+    get = st.session_state.get
+    if act(
+        "Source added.",
+        services.add_source,
+        where="source",
+        claim_id=claim_id,
+        url=get("c_src_url") or "",
+        stance=get("c_src_stance") or Stance.supports.value,
+        title=get("c_src_title") or None,
+        publisher=get("c_src_publisher") or None,
+        actor=user or "",
+    ):
+        for key in ("c_src_url", "c_src_title", "c_src_publisher"):
+            st.session_state[key] = ""
+
+
+def _add_note(claim_id: int, user: str | None) -> None:
+    """The note form's submission, as :func:`_add_source`."""
+    if act(
+        "Note added.",
+        services.add_note,
+        where="note",
+        claim_id=claim_id,
+        body=st.session_state.get("c_note_body") or "",
+        actor=user or "",
+    ):
+        st.session_state["c_note_body"] = ""
+
+
 def sources(d: ClaimDetail, user: str | None) -> None:
     head = st.columns([3, 1], vertical_alignment="bottom")
     head[0].subheader(f"Sources ({len(d.sources)})")
@@ -482,30 +514,16 @@ def sources(d: ClaimDetail, user: str | None) -> None:
             st.caption(" · ".join(extra))
     if not auth.can("add_source"):
         return  # read-only: no input boxes
-    if st.session_state.pop("_clear_source", False):
-        st.session_state["c_src_url"] = st.session_state["c_src_title"] = ""
-        st.session_state["c_src_publisher"] = ""
     # not clear_on_submit: a refused source keeps what was typed
     with st.form("c_source_form"):
         st.markdown("**Add a source**")
-        url = st.text_input("URL (http or https)", key="c_src_url")
+        st.text_input("URL (http or https)", key="c_src_url")
         c1, c2, c3 = st.columns(3)
-        stance = c1.selectbox("Stance", [x.value for x in Stance], key="c_src_stance")
-        title = c2.text_input("Title", key="c_src_title")
-        publisher = c3.text_input("Publisher", key="c_src_publisher")
-        if st.form_submit_button("Add source") and act(
-            "Source added.",
-            services.add_source,
-            where="source",
-            claim_id=d.claim.id,
-            url=url,
-            stance=stance,
-            title=title or None,
-            publisher=publisher or None,
-            actor=user or "",
-        ):
-            st.session_state["_clear_source"] = True
-            st.rerun()
+        c1.selectbox("Stance", [x.value for x in Stance], key="c_src_stance")
+        c2.text_input("Title", key="c_src_title")
+        c3.text_input("Publisher", key="c_src_publisher")
+        # a callback: the source is added before the run that draws it, one run not two
+        st.form_submit_button("Add source", on_click=_add_source, args=(d.claim.id, user))
         refusal("source")
 
 
@@ -593,20 +611,9 @@ def notes(d: ClaimDetail, user: str | None) -> None:
             st.markdown(md_escape(n.body))
     if not auth.can("add_note"):
         return  # read-only: no input boxes
-    if st.session_state.pop("_clear_note", False):
-        st.session_state["c_note_body"] = ""
     with st.form("c_note_form"):  # a refused note keeps what was typed
-        body = st.text_area("Add a note", key="c_note_body", help="Shortcut: n")
-        if st.form_submit_button("Add note") and act(
-            "Note added.",
-            services.add_note,
-            where="note",
-            claim_id=d.claim.id,
-            body=body,
-            actor=user or "",
-        ):
-            st.session_state["_clear_note"] = True
-            st.rerun()
+        st.text_area("Add a note", key="c_note_body", help="Shortcut: n")
+        st.form_submit_button("Add note", on_click=_add_note, args=(d.claim.id, user))
         refusal("note")
 
 
