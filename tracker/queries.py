@@ -141,7 +141,14 @@ def _compile_search(element: _TextSearch, compiler: Any, **kw: Any) -> str:
         inner = aliased(Claim)
         claim_hits = select(inner.id).where(or_(_like(inner.claim, term), _like(inner.quote, term)))
         note_hits = select(Note.claim_id).where(_like(Note.body, term))
-        expr = col(Claim.id).in_(union(claim_hits, note_hits))
+        # = ANY(ARRAY(...)), not IN (...): the planner cannot tell how few claims a
+        # trigram search finds (it guessed 3,133 notes for 286), and for IN it hashed
+        # the matches and scanned an index of every claim to probe them, a cost that
+        # grows with the archive (200k claims: 30 ms, 1M: over 100 ms). The array is
+        # computed once and looked up through the primary key: 13 ms at 200k. A word
+        # in most claims costs about 15% more this way.
+        matches = compiler.process(union(claim_hits, note_hits), **kw)
+        return f"({compiler.process(col(Claim.id), **kw)} = ANY(ARRAY({matches})))"
     return f"({compiler.process(expr, **kw)})"  # a raw string: the caller cannot group it
 
 
