@@ -97,7 +97,8 @@ def project(url: str, csv_path: Path) -> int:
 
 
 def raw(url: str, csv_path: Path, dedupe: bool = False) -> int:
-    """The floor: the same rows, the same cheap checks, executemany, one transaction."""
+    """The floor: the same rows, the same cheap checks, one transaction; an executemany
+    per chunk on SQLite, one unnest INSERT per chunk and table on PostgreSQL."""
     engine = db.make_engine(url)
     claims_sql = text(
         "INSERT INTO claim (article_id, claim, quote, quote_start, quote_end, claim_type,"

@@ -258,9 +258,9 @@ def test_multi_row_statements_keep_both_tallies(seeded: Session) -> None:
     assert len(ids) == 20
     agrees()
     bulk.insert_rows(
-        s,
-        Source.__table__,  # type: ignore[attr-defined]
-        [
+        session=s,
+        table=Source.__table__,  # type: ignore[attr-defined]
+        rows=[
             {
                 "claim_id": i,
                 "url": f"https://example.org/{i}",
@@ -323,14 +323,21 @@ def test_migration_0018_round_trip_keeps_the_tallies(engine: Engine, session: Se
         with Session(engine) as s:
             slug = f"at-{target}"
             _import_copy(s, slug)
-            first = queries.list_claims(session=s, limit=1, filters=ClaimFilter(article=slug))
-            services.add_source(
-                session=s,
-                claim_id=first[0].id,
-                url="https://example.org/t",
-                stance="supports",
-                actor="ana",
-            )
+            every = ClaimFilter(include_below_threshold=True, article=slug)
+            claims = queries.list_claims(session=s, limit=None, filters=every)
+            queued = next(c for c in claims if not c.below_threshold)
+            candidate = next(c for c in claims if c.below_threshold)
+            for claim_id in (queued.id, candidate.id):
+                services.add_source(
+                    session=s,
+                    claim_id=claim_id,
+                    url=f"https://example.org/t{claim_id}",
+                    stance="supports",
+                    actor="ana",
+                )
+            # the claim triggers that move a claim's sources with it (0017's, 0018's)
+            services.promote_candidate(session=s, claim_id=candidate.id, actor="ana")
+            assert kept_sources(s)[(0, "supports")] >= 2
             assert kept(s) == recount(s) != {}
             assert kept_sources(s) == recount_sources(s) != {}
             if engine.dialect.name == "postgresql":  # bit 1 of tgtype: FOR EACH ROW

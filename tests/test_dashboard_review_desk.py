@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
+from dashboard.render import md_escape
 from tracker import queries, services
 from tracker.models import ClaimUpdate, Event
 
@@ -162,6 +163,20 @@ def test_verify_is_disabled_with_the_reason_until_a_supporting_source(desk: Engi
     next(b for b in at.button if b.label == "Add source").click().run()
     assert not at.button(key="c_verify").disabled
     assert at.text_input(key="c_src_url").value == ""  # accepted: the form is cleared
+
+
+def test_a_note_is_added_by_its_callback_and_a_refused_one_keeps_its_text(desk: Engine) -> None:
+    at = open_app("ana", "views/claim.py", id="3")
+    too_long = "a long note " * 1000  # over the 10,000 characters a note may have
+    at.text_area(key="c_note_body").input(too_long)
+    next(b for b in at.button if b.label == "Add note").click().run()
+    assert [e.value for e in at.error], "the refusal is shown"
+    assert at.text_area(key="c_note_body").value == too_long
+    at.text_area(key="c_note_body").input("Checked the filing.")
+    next(b for b in at.button if b.label == "Add note").click().run()
+    assert not at.error
+    assert at.text_area(key="c_note_body").value == ""  # accepted: the box is cleared
+    assert md_escape("Checked the filing.") in texts(at)  # drawn in the same run
 
 
 def test_a_refused_form_keeps_what_was_typed(desk: Engine) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlmodel import Session
 
-from .bulk import insert_rows
+from . import bulk
 from .models import Event, utcnow
 
 _TABLE: Table = Event.__table__  # type: ignore[attr-defined]
@@ -203,4 +203,4 @@ def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     event, one statement for the lot (:func:`tracker.bulk.insert_rows`). The
     claims they name must be flushed.
     """
-    insert_rows(session, _TABLE, list(rows))
+    bulk.insert_rows(session=session, table=_TABLE, rows=list(rows))

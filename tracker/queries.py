@@ -366,10 +366,14 @@ def count_with_unreviewed(*, session: Session, filters: ClaimFilter) -> tuple[in
             count_claims(session=session, filters=unreviewed),
         )
     in_status = col(Claim.status).in_(list(filters.status)) if filters.status else true()
-    stmt = sa_select(
-        func.count().filter(in_status),
-        func.count().filter(col(Claim.status) == ClaimStatus.unreviewed.value),
-    ).where(and_(True, *_conditions(dataclasses.replace(filters, status=()))))
+    stmt = (
+        sa_select(
+            func.count().filter(in_status),
+            func.count().filter(col(Claim.status) == ClaimStatus.unreviewed.value),
+        )
+        .select_from(Claim)
+        .where(and_(True, *_conditions(dataclasses.replace(filters, status=()))))
+    )
     total, to_go = session.execute(stmt).one()
     return int(total), int(to_go)
 

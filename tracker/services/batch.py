@@ -100,7 +100,11 @@ def insert_claims(session: Session, rows: list[dict[str, Any]]) -> list[int]:
             {"n": len(rows)},
         ).scalars()
     )
-    bulk.insert_rows(session, _CLAIMS, [r | {"id": i} for r, i in zip(rows, ids, strict=True)])
+    bulk.insert_rows(
+        session=session,
+        table=_CLAIMS,
+        rows=[r | {"id": i} for r, i in zip(rows, ids, strict=True)],
+    )
     return ids
 
 

@@ -508,8 +508,8 @@ class _MappedImport:
                             at=now,
                         )
                     )
-        bulk.insert_rows(self.session, _SOURCES, sources)
-        bulk.insert_rows(self.session, _NOTES, notes)
+        bulk.insert_rows(session=self.session, table=_SOURCES, rows=sources)
+        bulk.insert_rows(session=self.session, table=_NOTES, rows=notes)
         record_events(self.session, events)
         if verdicts:
             count_status_changes(self.session, dict(verdicts))

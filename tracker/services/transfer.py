@@ -26,9 +26,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from .. import db
+from .. import bulk, db
 from ..audit import EventAction, record_event
-from ..bulk import insert_rows
 from ..errors import ImportFailed, RowProblem, TrackerError
 from ..interchange import json_dump
 from ..interchange.json_dump import Header, Row, TableEnd, TableSpec, TableStart
@@ -100,7 +99,7 @@ def _insert_batch(session: Session, ts: TableSpec, batch: list[Row], source: str
         return
     savepoint = session.begin_nested()
     try:
-        insert_rows(session, ts.table, [r.values for r in batch])
+        bulk.insert_rows(session=session, table=ts.table, rows=[r.values for r in batch])
         savepoint.commit()
         return
     except DBAPIError:
@@ -296,11 +295,11 @@ def _copy_table(
     for row in json_dump.iter_rows(conn, ts, batch_size):
         rows.append(dict(zip(names, row, strict=True)))
         if len(rows) >= batch_size:
-            dst.connection().execute(insert(ts.table), rows)
+            bulk.insert_rows(session=dst, table=ts.table, rows=rows)
             if progress:
                 progress(len(rows))
             rows = []
     if rows:
-        dst.connection().execute(insert(ts.table), rows)
+        bulk.insert_rows(session=dst, table=ts.table, rows=rows)
         if progress:
             progress(len(rows))

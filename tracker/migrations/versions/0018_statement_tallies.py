@@ -11,7 +11,7 @@ Here each INSERT, UPDATE and DELETE *statement* on ``claim`` and ``source``
 runs one trigger that reads the statement's transition tables (``REFERENCING
 OLD TABLE / NEW TABLE``), sums the changes per tally key and upserts them once,
 in key order (one lock order for every writer, as before). A bulk import writes
-each chunk with one multi-row statement (``tracker.services.batch``), so the
+each chunk with one multi-row statement (``tracker.bulk.insert_rows``), so the
 tally rows get one version per chunk instead of one per claim.
 
 PostgreSQL allows transition tables only on single-event triggers without a
