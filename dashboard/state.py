@@ -9,7 +9,7 @@ writes the current ones.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -184,11 +184,6 @@ def current_filters(user: str | None = None) -> ClaimFilter:
         has_match=bool(s.get("f_match")),
         pending_confirmation=bool(s.get("f_pending")),
     )
-
-
-def unreviewed_in(filters: ClaimFilter) -> ClaimFilter:
-    """The unreviewed claims among ``filters`` ("Next unreviewed" follows the queue)."""
-    return replace(filters, status=(ClaimStatus.unreviewed.value,))
 
 
 def describe(filters: ClaimFilter) -> str:

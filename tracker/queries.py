@@ -351,6 +351,12 @@ def count_claims(*, session: Session, filters: ClaimFilter | None = None) -> int
     return int(session.exec(stmt).one())
 
 
+def unreviewed_in(filters: ClaimFilter) -> ClaimFilter:
+    """The unreviewed claims among ``filters``: every filter but status ("Next
+    unreviewed" follows the queue's filters, whatever status it shows)."""
+    return dataclasses.replace(filters, status=(ClaimStatus.unreviewed.value,))
+
+
 def count_with_unreviewed(*, session: Session, filters: ClaimFilter) -> tuple[int, int]:
     """The queue's two figures: the claims that match ``filters``, and the unreviewed ones
     among the claims that match every filter but status (what "Next unreviewed" walks).
@@ -359,7 +365,7 @@ def count_with_unreviewed(*, session: Session, filters: ClaimFilter) -> tuple[in
     (``count(*) FILTER``) instead of searching twice; otherwise each is a count
     of its own, most of them answered by the tally.
     """
-    unreviewed = dataclasses.replace(filters, status=(ClaimStatus.unreviewed.value,))
+    unreviewed = unreviewed_in(filters)
     if not (filters.search and filters.search.strip()):
         return (
             count_claims(session=session, filters=filters),
@@ -369,7 +375,7 @@ def count_with_unreviewed(*, session: Session, filters: ClaimFilter) -> tuple[in
     stmt = (
         sa_select(
             func.count().filter(in_status),
-            func.count().filter(col(Claim.status) == ClaimStatus.unreviewed.value),
+            func.count().filter(col(Claim.status).in_(list(unreviewed.status))),
         )
         .select_from(Claim)
         .where(and_(True, *_conditions(dataclasses.replace(filters, status=()))))

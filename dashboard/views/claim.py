@@ -667,7 +667,7 @@ def navigation(d: ClaimDetail, user: str | None) -> None:
             width="stretch",
         ):
             go_to(other or cid)
-    nxt = data.read(queries.next_claim_id, after_id=cid, filters=state.unreviewed_in(filters))
+    nxt = data.read(queries.next_claim_id, after_id=cid, filters=queries.unreviewed_in(filters))
     if nav[3].button(
         "Next unreviewed →",
         key="c_next",
@@ -698,7 +698,7 @@ def render() -> None:
         st.title("Claim")
         st.info("No claim chosen. Open one from the review queue, or go to the next unreviewed.")
         nxt = data.read(
-            queries.next_claim_id, filters=state.unreviewed_in(state.current_filters(user))
+            queries.next_claim_id, filters=queries.unreviewed_in(state.current_filters(user))
         )
         if nxt is not None and st.button("Next unreviewed →", type="primary", key="c_first"):
             go_to(nxt)

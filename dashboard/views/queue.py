@@ -320,7 +320,7 @@ def render() -> None:
     filters = filter_bar(url, user)
     state.write_filters_to_url()
     total, unreviewed = data.count_with_unreviewed(url, filters)
-    only_unreviewed = state.unreviewed_in(filters)
+    only_unreviewed = queries.unreviewed_in(filters)
 
     top = st.columns([3, 2, 2])
     matches = "claim matches" if total == 1 else "claims match"
