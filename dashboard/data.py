@@ -78,7 +78,7 @@ def _cached(func: Callable[..., T]) -> Callable[..., T]:
 
 
 @_cached
-def _list_claims(
+def _queue_page(
     url: str,
     marker: int,
     filters: queries.ClaimFilter,
@@ -86,17 +86,18 @@ def _list_claims(
     desc: bool,
     limit: int,
     offset: int,
-) -> list[ClaimPublic]:
+) -> queries.QueuePage:
     with session() as s:
-        return queries.list_claims(
+        return queries.queue_page(
             session=s, filters=filters, sort=sort, descending=desc, limit=limit, offset=offset
         )
 
 
-def list_claims(
+def queue_page(
     url: str, filters: queries.ClaimFilter, sort: str, desc: bool, limit: int, offset: int
-) -> list[ClaimPublic]:
-    return _list_claims(url, marker(CLAIMS), filters, sort, desc, limit, offset)
+) -> queries.QueuePage:
+    """A page of the queue and its match and unreviewed counts (a search runs once)."""
+    return _queue_page(url, marker(CLAIMS), filters, sort, desc, limit, offset)
 
 
 @_cached
@@ -107,17 +108,6 @@ def _count_claims(url: str, marker: int, filters: queries.ClaimFilter) -> int:
 
 def count_claims(url: str, filters: queries.ClaimFilter) -> int:
     return _count_claims(url, marker(CLAIMS), filters)
-
-
-@_cached
-def _count_with_unreviewed(url: str, marker: int, filters: queries.ClaimFilter) -> tuple[int, int]:
-    with session() as s:
-        return queries.count_with_unreviewed(session=s, filters=filters)
-
-
-def count_with_unreviewed(url: str, filters: queries.ClaimFilter) -> tuple[int, int]:
-    """The queue's match count and unreviewed count (one search, not two)."""
-    return _count_with_unreviewed(url, marker(CLAIMS), filters)
 
 
 @_cached

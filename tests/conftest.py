@@ -295,3 +295,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the slow tests first, so parallel workers finish together (xdist hands
     out tests in collection order)."""
     items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)
+
+
+def migrate(engine: Engine, target: str) -> None:
+    """Upgrade ``engine``'s database to ``target`` ("head" included) or downgrade it."""
+    from alembic import command
+
+    with engine.begin() as conn:
+        cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
+        cfg.attributes["connection"] = conn
+        if target == "head":
+            command.upgrade(cfg, target)
+        else:
+            command.downgrade(cfg, target)

@@ -17,7 +17,7 @@ from tracker.models import Claim, ClaimStatus, ClaimType, Source
 from tracker.queries import ClaimFilter
 from tracker.services import batch
 
-from .conftest import SEEDS
+from .conftest import SEEDS, migrate
 
 COLUMNS = {
     "status": "status",
@@ -310,16 +310,8 @@ def test_multi_row_statements_keep_both_tallies(seeded: Session) -> None:
 def test_migration_0018_round_trip_keeps_the_tallies(engine: Engine, session: Session) -> None:
     """Down to 0017's row triggers and up again to the statement triggers: the tallies
     follow the writes on both sides (on SQLite 0018 changes nothing)."""
-    from alembic import command
-
     for target in ("0017", "head"):
-        with engine.begin() as conn:
-            cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
-            cfg.attributes["connection"] = conn
-            if target == "head":
-                command.upgrade(cfg, target)
-            else:
-                command.downgrade(cfg, target)
+        migrate(engine, target)
         with Session(engine) as s:
             slug = f"at-{target}"
             _import_copy(s, slug)

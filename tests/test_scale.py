@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from tracker import queries, services
-from tracker.errors import RuleViolation
+from tracker.errors import RuleViolation, ValidationFailed
 from tracker.models import Claim, ClaimUpdate, Note, Source
 from tracker.queries import ClaimFilter
 from tracker.services.uow import unit_of_work
@@ -89,6 +89,40 @@ def test_the_queues_two_counts_in_one_pass_equal_two_counts(seeded: Session) -> 
             ), (search, extra)
             seen.add(pair)
     assert len(seen) > 5  # the cases differ
+
+
+def test_a_queue_page_with_its_counts_equals_the_page_and_counts_read_apart(
+    seeded: Session,
+) -> None:
+    """queue_page searches once for the page and both counts; what it gives must be
+    what the two counts and list_claims give, for every sort, and a page past the end
+    is the last page."""
+    services.add_source(
+        session=seeded, claim_id=3, url="https://example.org/s", stance="supports", actor="ana"
+    )
+    services.review_claim(
+        session=seeded, claim_id=3, status="verified", actor="ana", expected_version=None
+    )
+    pages_seen = 0
+    for search in ("Trainium", "the", "zzqxnotthere", None):
+        for status in ((), ("verified",), ("unreviewed",)):
+            f = ClaimFilter(search=search, status=status)
+            counts = queries.count_with_unreviewed(session=seeded, filters=f)
+            for sort in ("id", "sources", "updated_at"):
+                for desc in (False, True):
+                    order = {"session": seeded, "filters": f, "sort": sort, "descending": desc}
+                    for offset in (0, 10, 10_000):
+                        got = queries.queue_page(**order, limit=10, offset=offset)
+                        assert (got.total, got.unreviewed) == counts, (search, status)
+                        last = max(0, (counts[0] - 1) // 10 * 10)
+                        assert got.offset == min(offset, last)
+                        rows = queries.list_claims(**order, limit=10, offset=got.offset)
+                        assert [r.id for r in got.rows] == [r.id for r in rows]
+                        assert got.rows == rows  # the same public claims, field by field
+                        pages_seen += bool(rows)
+    assert pages_seen > 50
+    with pytest.raises(ValidationFailed, match="limit"):
+        queries.queue_page(session=seeded, filters=ClaimFilter(), limit=0)
 
 
 def test_the_text_index_follows_writes_in_their_transaction(seeded: Session) -> None:

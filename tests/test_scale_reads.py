@@ -85,6 +85,25 @@ def test_a_page_issues_as_many_statements_for_many_rows_as_for_few(
     assert small == large, f"{page}: {small} statements for 20 claims, {large} for 300"
 
 
+def test_the_queue_searches_once_for_its_page_and_its_counts(
+    archives: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a text search (here from the link's ``q``), the counts and the page's rows
+    come from one search (queries.queue_page), not one search each."""
+    monkeypatch.setenv("TRACKER_DATABASE_URL", archives["large"])
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["signed_in"] = {"name": "admin", "role": "admin"}
+    at.query_params["q"] = "the"
+    at.run()
+    st.cache_data.clear()
+    with statements() as seen:
+        at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    searches = [sql for sql in seen if "claim_fts" in sql]
+    assert len(searches) == 1, searches
+    assert any("unreviewed to go" in m.value for m in at.markdown)
+
+
 LIST_COMMANDS = [
     ["claims"],
     ["claims", "--limit", "0"],

@@ -154,14 +154,15 @@ class Claim(ClaimBase, table=True):
     __table_args__ = (
         Index("ix_claim_article_status", "article_id", "status"),
         Index("ix_claim_status_id", "status", "id"),
-        # Queue sorts, counts and overview groupings (#10, migration 0010).
+        # Queue sorts, counts and overview groupings (#10, migration 0011; status
+        # appended to the type, assignee and origin ones by 0019: the unreviewed count).
         Index("ix_claim_source_count_id", "source_count", "id", "below_threshold"),
         Index("ix_claim_updated_at_id", "updated_at", "id"),
         Index("ix_claim_score_id", "score", "id"),
-        Index("ix_claim_claim_type_id", "claim_type", "id", "below_threshold"),
+        Index("ix_claim_claim_type_id", "claim_type", "id", "below_threshold", "status"),
         Index("ix_claim_section_id", "section", "id"),
-        Index("ix_claim_assignee_id", "assignee", "id", "below_threshold"),
-        Index("ix_claim_origin_id", "origin", "id", "below_threshold"),
+        Index("ix_claim_assignee_id", "assignee", "id", "below_threshold", "status"),
+        Index("ix_claim_origin_id", "origin", "id", "below_threshold", "status"),
         Index("ix_claim_last_reviewed_by", "last_reviewed_by", "below_threshold"),
         Index("ix_claim_flag_reason", "flag_reason", "below_threshold"),
         Index("ix_claim_queue", "below_threshold", "status", "id"),

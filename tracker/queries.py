@@ -141,15 +141,35 @@ def _compile_search(element: _TextSearch, compiler: Any, **kw: Any) -> str:
         inner = aliased(Claim)
         claim_hits = select(inner.id).where(or_(_like(inner.claim, term), _like(inner.quote, term)))
         note_hits = select(Note.claim_id).where(_like(Note.body, term))
-        # = ANY(ARRAY(...)), not IN (...): the planner cannot tell how few claims a
-        # trigram search finds (it guessed 3,133 notes for 286), and for IN it hashed
-        # the matches and scanned an index of every claim to probe them, a cost that
-        # grows with the archive (200k claims: 30 ms, 1M: over 100 ms). The array is
-        # computed once and looked up through the primary key: 13 ms at 200k. A word
-        # in most claims costs about 15% more this way.
-        matches = compiler.process(union(claim_hits, note_hits), **kw)
-        return f"({compiler.process(col(Claim.id), **kw)} = ANY(ARRAY({matches})))"
+        expr = _IdIn(col(Claim.id), union(claim_hits, note_hits))
     return f"({compiler.process(expr, **kw)})"  # a raw string: the caller cannot group it
+
+
+class _IdIn(ColumnElement[bool]):
+    """``column IN (ids)``, where ``ids`` is a SELECT of a few ids or of many.
+
+    On PostgreSQL it is ``column = ANY(ARRAY(ids))``: the planner cannot tell how
+    few rows a trigram search finds (it guessed 3,133 notes for 286), and for
+    ``IN`` it hashed the matches and scanned an index of every claim to probe
+    them, a cost that grows with the archive (200k claims: 30 ms, 1M: over
+    100 ms). The array is computed once and looked up through the primary key:
+    13 ms at 200k. A word in most claims costs about 15% more this way.
+    """
+
+    inherit_cache = False
+    type = NullType()  # type: ignore[assignment]  # see _TextSearch
+
+    def __init__(self, column: Any, ids: Any) -> None:
+        self.column, self.ids = column, ids
+
+
+@compiles(_IdIn)
+def _compile_id_in(element: _IdIn, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    ids = compiler.process(element.ids, **kw)
+    if compiler.dialect.name == "postgresql":
+        return f"({column} = ANY(ARRAY({ids})))"
+    return f"({column} IN ({ids}))"
 
 
 def _scan_search(term: str) -> ColumnElement[bool]:
@@ -187,13 +207,9 @@ def _conditions(filters: ClaimFilter) -> list[ColumnElement[bool]]:
     elif not filters.include_below_threshold:
         conds.append(col(Claim.below_threshold).is_(False))
     if filters.has_match:
-        conds.append(
-            exists(
-                select(ClaimVector.claim_id).where(
-                    ClaimVector.claim_id == Claim.id, col(ClaimVector.best_score) >= CLOSE_MATCH
-                )
-            )
-        )
+        # from the close matches (ix_claim_vector_best_score), not a probe per claim
+        close = select(ClaimVector.claim_id).where(col(ClaimVector.best_score) >= CLOSE_MATCH)
+        conds.append(_IdIn(col(Claim.id), close))
     if filters.pending_confirmation:
         conds.append(col(Claim.status).in_([s.value for s in PENDING_STATUSES]))
         conds.append(col(Claim.confirmed_by).is_(None))
@@ -257,11 +273,15 @@ def iter_claims(
 
 def list_claims_statement(filters: ClaimFilter, sort: str, descending: bool) -> Any:
     """The claim list's SELECT (no paging): filters, then ``sort`` with id breaking ties."""
+    return _sorted(_claim_select().where(and_(True, *_conditions(filters))), sort, descending)
+
+
+def _sorted(stmt: Any, sort: str, descending: bool) -> Any:
+    """``stmt`` ordered by ``sort``, with id breaking ties."""
     if sort not in SORT_KEYS:
         raise ValidationFailed(f"unknown sort key {sort!r}; allowed: {', '.join(SORT_KEYS)}")
     order: Any = _source_count() if sort == "sources" else getattr(Claim, sort)
     order = order.desc() if descending else order.asc()
-    stmt = _claim_select().where(and_(True, *_conditions(filters)))
     return stmt.order_by(order, col(Claim.id).desc() if descending else col(Claim.id))
 
 
@@ -382,6 +402,91 @@ def count_with_unreviewed(*, session: Session, filters: ClaimFilter) -> tuple[in
     )
     total, to_go = session.execute(stmt).one()
     return int(total), int(to_go)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the claim list with the queue's two figures."""
+
+    rows: list[ClaimPublic]
+    total: int  # claims that match the filters
+    unreviewed: int  # unreviewed claims that match every filter but status
+    offset: int  # where ``rows`` start: the offset asked for, or the last page's
+
+
+def queue_page(
+    *,
+    session: Session,
+    filters: ClaimFilter,
+    sort: str = "id",
+    descending: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> QueuePage:
+    """A page of ``list_claims`` and :func:`count_with_unreviewed`'s two counts.
+
+    With a text search the search runs once for all three (the counts and the
+    page are read from its matches in one statement) instead of once for the
+    counts and again for the page. An offset past the last claim gives the last
+    page; its ``offset`` says where it starts.
+    """
+    _check_count(offset, "offset")
+    if not 1 <= limit <= MAX_ROWS:
+        raise ValidationFailed(f"limit must be from 1 to {MAX_ROWS:,}, got {limit}")
+    if filters.search and filters.search.strip():
+        found = _searched_page(session, filters, sort, descending, limit, offset)
+        if found is not None:
+            return found
+    # No search, or the asked page is empty: count, then read the last page that has rows.
+    total, to_go = count_with_unreviewed(session=session, filters=filters)
+    offset = min(offset, (total - 1) // limit * limit) if total else 0
+    rows = (
+        list_claims(
+            session=session,
+            filters=filters,
+            sort=sort,
+            descending=descending,
+            limit=limit,
+            offset=offset,
+        )
+        if total
+        else []
+    )
+    return QueuePage(rows, total, to_go, offset)
+
+
+def _searched_page(
+    session: Session, filters: ClaimFilter, sort: str, descending: bool, limit: int, offset: int
+) -> QueuePage | None:
+    """The page and both counts in one statement, or None when the page has no rows.
+
+    ``hits``: the claims that match every filter but status, searched once (a CTE
+    read three times, which PostgreSQL and SQLite materialise). The counts are
+    two scalar subqueries over it, the page's rows are looked up by id.
+    """
+    hits = (
+        sa_select(col(Claim.id).label("id"), col(Claim.status).label("status"))
+        .where(and_(True, *_conditions(dataclasses.replace(filters, status=()))))
+        .cte("hits")
+        .prefix_with("MATERIALIZED")
+    )
+    in_status = hits.c.status.in_(list(filters.status)) if filters.status else true()
+    total = sa_select(func.count()).select_from(hits).where(in_status).scalar_subquery()
+    unreviewed = unreviewed_in(filters).status
+    to_go = (
+        sa_select(func.count())
+        .select_from(hits)
+        .where(hits.c.status.in_(list(unreviewed)))
+        .scalar_subquery()
+    )
+    page = _claim_select().add_columns(total.label("total"), to_go.label("to_go"))
+    page = page.where(_IdIn(col(Claim.id), sa_select(hits.c.id).where(in_status)))
+    page = _sorted(page, sort, descending).limit(limit).offset(offset)
+    found = session.exec(page).all()
+    if not found:
+        return None
+    rows = [_to_public(c, slug, n) for c, slug, n, _, _ in found]
+    return QueuePage(rows, int(found[0][3]), int(found[0][4]), offset)
 
 
 def assignees(*, session: Session) -> list[str]:

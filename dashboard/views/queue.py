@@ -319,7 +319,16 @@ def render() -> None:
     quick_filters()
     filters = filter_bar(url, user)
     state.write_filters_to_url()
-    total, unreviewed = data.count_with_unreviewed(url, filters)
+    asked = max(1, int(st.session_state.get("q_page", 1) or 1))
+    found = data.queue_page(
+        url,
+        filters,
+        st.session_state.get("q_sort", "id"),
+        bool(st.session_state.get("q_desc")),
+        PAGE_SIZE,
+        (asked - 1) * PAGE_SIZE,
+    )
+    total, unreviewed, rows = found.total, found.unreviewed, found.rows
     only_unreviewed = queries.unreviewed_in(filters)
 
     top = st.columns([3, 2, 2])
@@ -351,16 +360,8 @@ def render() -> None:
         return
 
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(int(st.session_state.get("q_page", 1) or 1), pages)
-    st.session_state["q_page"] = page  # filters may have shrunk the result
-    rows = data.list_claims(
-        url,
-        filters,
-        st.session_state.get("q_sort", "id"),
-        bool(st.session_state.get("q_desc")),
-        PAGE_SIZE,
-        (page - 1) * PAGE_SIZE,
-    )
+    page = found.offset // PAGE_SIZE + 1  # the last page, if filters shrank the result
+    st.session_state["q_page"] = page
     several = filters.article is None and len(slugs) > 1
     bulk_bar(user, bulk_selection(_table_key()))
     # stored best matches for the badge and the filter (#12), refreshed in the
