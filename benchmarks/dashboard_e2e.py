@@ -87,6 +87,8 @@ ACCOUNT, PASSWORD = "bench", "dashboard-bench-password-1"  # a throwaway account
 # holding fewer claims, so each flow moves the page to the other (never a no-op, run after run)
 ASSIGNEES = (ACCOUNT, "bench-b")
 KEEP_DIR = Path(tempfile.gettempdir()) / "tracker-dashboard-e2e"
+BARE_APP = Path(__file__).resolve().parent / "bare_sign_in.py"  # Streamlit alone
+BARE = "bare"  # its column: the framework's own time for the first pages
 ROOT = Path(__file__).resolve().parent.parent  # the tracker these commands run
 TARGET_S, TARGET_RATIO = 1.0, 1.5
 STEP_TIMEOUT_MS = 60_000  # a step that takes longer is a failure, not a figure
@@ -372,6 +374,17 @@ def first_visit(browser: Any, base: str, db: str, results: Results) -> None:
         context.close()
 
 
+def bare_pages(browser: Any, profile: Any, base: str, results: Results) -> None:
+    """Streamlit alone, opened as the sign-in page is: a first visit with an empty
+    cache, then the address in a new tab of a profile that loaded it before."""
+    first_visit(browser, base, BARE, results)
+    page = profile.new_page()
+    try:
+        results.samples[("sign-in", BARE)].append(open_page(page, base, "sign-in"))
+    finally:
+        page.close()
+
+
 def flow(context: Any, base: str, db: str, url: str, results: Results) -> None:
     """One reviewer's flow in ``context``, the browser profile kept for this database:
     signed out first (its cookies cleared), its cache of Streamlit's scripts kept, as
@@ -539,6 +552,25 @@ def dashboard(url: str, log: Path) -> Iterator[Server]:
     """``tracker dashboard`` on a free port."""
     port = free_port()
     cmd = [sys.executable, "-m", "tracker.cli", "--db", url, "dashboard", "--port", str(port)]
+    with serve(cmd, port, log) as server:
+        yield server
+
+
+@contextmanager
+def bare_streamlit(log: Path) -> Iterator[Server]:
+    """``BARE_APP`` (Streamlit alone) on a free port, with the dashboard's options."""
+    from tracker.cli import streamlit_command
+
+    port = free_port()
+    cmd = streamlit_command(port=port, address="127.0.0.1")
+    cmd[cmd.index("run") + 1] = str(BARE_APP)
+    with serve(cmd, port, log) as server:
+        yield server
+
+
+@contextmanager
+def serve(cmd: list[str], port: int, log: Path) -> Iterator[Server]:
+    """Run ``cmd`` in a process group of its own until its health check answers."""
     with log.open("w") as out:
         proc = subprocess.Popen(
             cmd,
@@ -578,6 +610,7 @@ def report(results: Results, dbs: Sequence[str]) -> list[str]:
     head = f"{'step':<18} {seeded + ' s':>10}"
     if two:
         head += f" {large + ' s':>12} {'ratio':>6}"
+    head += f" {BARE + ' s':>7}"
     lines = [
         head
         + f"   target: ≤ {TARGET_S:.1f} s seeded"
@@ -590,7 +623,7 @@ def report(results: Results, dbs: Sequence[str]) -> list[str]:
             lines.append(
                 f"{step:<18} {'n/a':>10}"
                 + (f" {'n/a':>12} {'n/a':>6}" if two else "")
-                + f"   ({why})"
+                + f" {'':>7}   ({why})"
             )
             continue
         row = f"{step:<18} {small:>10.2f}"
@@ -601,6 +634,8 @@ def report(results: Results, dbs: Sequence[str]) -> list[str]:
             ratio = big / small
             ok = ok and ratio <= TARGET_RATIO
             row += f" {big:>12.2f} {ratio:>6.2f}"
+        bare = results.median(step, BARE)
+        row += f" {bare:>7.2f}" if bare is not None else f" {'':>7}"
         lines.append(row + ("   ok" if ok else "   MISSED"))
     return lines
 
@@ -625,6 +660,7 @@ def main(argv: Sequence[str] | None = None) -> list[str]:
             name: stack.enter_context(dashboard(url, folder / f"{name}.log"))  # kept with --keep
             for name, url in dbs.items()
         }
+        bare = stack.enter_context(bare_streamlit(folder / "bare.log"))
         p = stack.enter_context(sync_playwright())
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         stack.callback(browser.close)
@@ -633,18 +669,20 @@ def main(argv: Sequence[str] | None = None) -> list[str]:
         for name, url in dbs.items():
             made, took = matches_current(url)
             print(f"# {name}: {made:,} claim vectors stored in {took:.0f} s, matches current")
-        profiles = {name: browser.new_context(viewport=VIEWPORT) for name in servers}
+        profiles = {name: browser.new_context(viewport=VIEWPORT) for name in [*servers, BARE]}
         for context in profiles.values():
             stack.callback(context.close)
         settled: list[float] = []
         for name, server in servers.items():  # warm-up: start-up costs are not timed
             flow(profiles[name], server.base, name, dbs[name], Results())
             settle(server)
+        bare_pages(browser, profiles[BARE], bare.base, Results())  # its warm-up
         for _ in range(runs):
             for name, server in servers.items():
                 first_visit(browser, server.base, name, results)
                 flow(profiles[name], server.base, name, dbs[name], results)
                 settled.append(settle(server))  # untimed, between flows
+            bare_pages(browser, profiles[BARE], bare.base, results)
         sizes = ", ".join(dbs)
         print(
             f"# dashboard in Chromium {VIEWPORT['width']}×{VIEWPORT['height']}: {sizes}; "
@@ -652,6 +690,10 @@ def main(argv: Sequence[str] | None = None) -> list[str]:
         )
         lines = report(results, list(dbs))
         print("\n".join(lines))
+        print(
+            f"# {BARE}: Streamlit alone ({BARE_APP.name}: the sign-in page's layout, none of "
+            "the tracker), opened as the sign-in page is, in the same runs"
+        )
         waited = max(settled, default=0.0)
         print(f"# between flows the dashboards settled (no CPU for 1 s) in {waited:.0f} s at most")
         if LOST_CLICKS:

@@ -30,3 +30,8 @@ def test_smoke_prints_a_row_per_page_and_action() -> None:
         optional = step in dashboard_e2e.ACTIONS and dashboard_e2e.ACTIONS[step].optional
         figure = r"\d+\.\d\d" if not optional else r"(\d+\.\d\d|n/a)"
         assert re.match(rf"{re.escape(step)}\s+{figure}\s", rows[step]), rows[step]
+    # Streamlit alone, opened the same way, next to the first pages (seeded s, bare s)
+    for step in (dashboard_e2e.FIRST_VISIT, "sign-in"):
+        assert re.match(rf"{re.escape(step)}\s+\d+\.\d\d\s+\d+\.\d\d\s", rows[step]), rows[step]
+    # no bare figure for the other steps
+    assert re.match(r"claim\s+\d+\.\d\d\s+(ok|MISSED)$", rows["claim"]), rows["claim"]
