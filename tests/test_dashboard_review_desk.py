@@ -90,6 +90,18 @@ def test_filters_live_in_the_url_and_a_shared_link_opens_the_same_queue(desk: En
     assert other.multiselect(key="f_type").value == ["prediction"]
 
 
+def test_a_link_past_the_last_page_shows_the_last_page_and_says_so(desk: Engine) -> None:
+    """63 claims match "Trainium": a link to its page 9 shows page 2 (claims 51-63),
+    and the address then names page 2, the page shown."""
+    at = open_app("ana", q="Trainium")
+    at.query_params["page"] = "9"  # "page" is also open_app's own argument
+    at.run()
+    assert not at.exception
+    assert "Showing 51–63 of 63." in [c.value for c in at.caption]
+    assert dict(at.query_params)["page"] == "2"
+    assert at.number_input(key="q_page").value == 2
+
+
 def test_a_bad_value_in_the_link_is_named_and_ignored(desk: Engine) -> None:
     at = open_app("ana", status="unreviewed,bogus", pending="yes")
     shown = texts(at)

@@ -318,7 +318,6 @@ def render() -> None:
     slugs = data.read(queries.article_slugs, limit=2)  # one article or several (#10)
     quick_filters()
     filters = filter_bar(url, user)
-    state.write_filters_to_url()
     asked = max(1, int(st.session_state.get("q_page", 1) or 1))
     found = data.queue_page(
         url,
@@ -329,6 +328,9 @@ def render() -> None:
         (asked - 1) * PAGE_SIZE,
     )
     total, unreviewed, rows = found.total, found.unreviewed, found.rows
+    page = found.offset // PAGE_SIZE + 1  # the last page, if filters shrank the result
+    st.session_state["q_page"] = page
+    state.write_filters_to_url()  # with the page shown, not one past the end
     only_unreviewed = queries.unreviewed_in(filters)
 
     top = st.columns([3, 2, 2])
@@ -360,8 +362,6 @@ def render() -> None:
         return
 
     pages = max(1, -(-total // PAGE_SIZE))
-    page = found.offset // PAGE_SIZE + 1  # the last page, if filters shrank the result
-    st.session_state["q_page"] = page
     several = filters.article is None and len(slugs) > 1
     bulk_bar(user, bulk_selection(_table_key()))
     # stored best matches for the badge and the filter (#12), refreshed in the
