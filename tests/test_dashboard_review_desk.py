@@ -100,6 +100,10 @@ def test_a_link_past_the_last_page_shows_the_last_page_and_says_so(desk: Engine)
     assert "Showing 51–63 of 63." in [c.value for c in at.caption]
     assert dict(at.query_params)["page"] == "2"
     assert at.number_input(key="q_page").value == 2
+    at.query_params["page"] = "50000000"  # (page - 1) * 50 beyond any SQL offset
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert dict(at.query_params)["page"] == "2"
 
 
 def test_a_bad_value_in_the_link_is_named_and_ignored(desk: Engine) -> None:

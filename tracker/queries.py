@@ -430,7 +430,8 @@ def queue_page(
     counts and again for the page. An offset past the last claim gives the last
     page; its ``offset`` says where it starts.
     """
-    _check_count(offset, "offset")
+    _check_count(min(offset, MAX_ROWS), "offset")  # past the end is the last page, not an error
+    offset = min(offset, MAX_ROWS)
     if not 1 <= limit <= MAX_ROWS:
         raise ValidationFailed(f"limit must be from 1 to {MAX_ROWS:,}, got {limit}")
     if filters.search and filters.search.strip():
@@ -439,7 +440,8 @@ def queue_page(
             return found
     # No search, or the asked page is empty: count, then read the last page that has rows.
     total, to_go = count_with_unreviewed(session=session, filters=filters)
-    offset = min(offset, (total - 1) // limit * limit) if total else 0
+    if offset >= total:  # past the last claim: the last page
+        offset = (total - 1) // limit * limit if total else 0
     rows = (
         list_claims(
             session=session,
