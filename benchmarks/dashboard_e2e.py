@@ -562,8 +562,7 @@ def bare_streamlit(log: Path) -> Iterator[Server]:
     from tracker.cli import streamlit_command
 
     port = free_port()
-    cmd = streamlit_command(port=port, address="127.0.0.1")
-    cmd[cmd.index("run") + 1] = str(BARE_APP)
+    cmd = streamlit_command(port=port, address="127.0.0.1", app=BARE_APP)
     with serve(cmd, port, log) as server:
         yield server
 

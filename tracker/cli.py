@@ -1400,11 +1400,12 @@ STREAMLIT_OPTIONS = {
 }
 
 
-def streamlit_command(*, port: int, address: str) -> list[str]:
-    """The command that serves the dashboard (also used by the browser tests)."""
+def streamlit_command(*, port: int, address: str, app: Path = DASHBOARD_APP) -> list[str]:
+    """The command that serves the dashboard, or another ``app`` with its options (the
+    browser tests; the benchmark's bare Streamlit page)."""
     options = {**STREAMLIT_OPTIONS, "server.port": str(port), "server.address": address}
     flags = [item for key, value in options.items() for item in (f"--{key}", value)]
-    return [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP), *flags]
+    return [sys.executable, "-m", "streamlit", "run", str(app), *flags]
 
 
 @app.command()

@@ -430,8 +430,8 @@ def queue_page(
     counts and again for the page. An offset past the last claim gives the last
     page; its ``offset`` says where it starts.
     """
-    _check_count(min(offset, MAX_ROWS), "offset")  # past the end is the last page, not an error
-    offset = min(offset, MAX_ROWS)
+    offset = min(offset, MAX_ROWS)  # past the end is the last page, not an error
+    _check_count(offset, "offset")
     if not 1 <= limit <= MAX_ROWS:
         raise ValidationFailed(f"limit must be from 1 to {MAX_ROWS:,}, got {limit}")
     if filters.search and filters.search.strip():

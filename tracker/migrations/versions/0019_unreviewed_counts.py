@@ -4,7 +4,7 @@ The queue shows two figures: the claims that match its filters, and the
 unreviewed ones among every filter but status. 0011 gave the type, assignee and
 origin filters indexes that cover their counts (``column, id, below_threshold``),
 but not the status, so the unreviewed count under one of them read every
-matching claim's row: at 1M claims on SQLite 130-250 ms (an assignee, the
+matching claim's row: at 1M claims on SQLite 138-290 ms (an assignee, the
 unassigned, a type, an origin). ``status`` is appended to the three indexes, so
 that count is answered from the index as the plain one is. The order of the
 leading columns is kept: the queue pages through a filter in id order.
