@@ -12,7 +12,12 @@ Staying signed in (#11): a password sign-in starts a server-side session
 in the ``tracker_session`` cookie, set and deleted by the cookie component of
 the maintained ``extra-streamlit-components`` (``SameSite=Strict``, ``Path=/``,
 ``Secure`` when the page is served over https, expiring with the session) and
-read back with Streamlit's own ``st.context.cookies``. A run without a signed-in
+read back with Streamlit's own ``st.context.cookies``. The token is made by the
+server (:func:`tracker.services.new_token`) and put in the cookie while the
+sign-in form shows, unbound; signing in binds it to the new session, so the
+pages show at once instead of after another round trip to the browser
+(:func:`sync_cookie`). A cookie naming no session is never an error, and one
+this tab did not put there is left alone. A run without a signed-in
 browser session (a reload, a new tab, a link such as ``/claim?id=12``) resumes
 the session the cookie names (:func:`resume_from_cookie`). Every run checks
 that the session still lives (:func:`end_stale_session`): signing out in another
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +42,8 @@ from streamlit.delta_generator import DeltaGenerator
 from dashboard import data
 from dashboard.render import md_escape
 from tracker import permissions, services
-from tracker.errors import PermissionDenied, TrackerError
+from tracker.config import get_settings
+from tracker.errors import PermissionDenied, TrackerError, UnknownSession
 from tracker.services import accounts as account_service
 
 USER_KEY = "signed_in"
@@ -53,8 +60,15 @@ COOKIE_TRIED = "_cookie_tried"  # the cookie token this browser session already 
 COOKIE_FRONTEND = Path(inspect.getfile(CookieManager)).parent / "frontend" / "build"
 _cookie_component = components.declare_component("cookie", path=str(COOKIE_FRONTEND))
 # the component's widget keys: session_state[key] is True once the browser did it
-SET_KEY, DELETE_KEY = "cookie_set", "cookie_delete"
+SET_KEY, DELETE_KEY, PRESET_KEY = "cookie_set", "cookie_delete", "cookie_preset"
 PRELOAD = "tracker_no_such_cookie"  # what the sign-in page's component asks for
+# A token put in the cookie while the sign-in form shows, bound to the session at
+# sign-in: (token, expires, made). Used when the browser confirmed it and it is fresh.
+PRESET = "_cookie_preset"
+PRESET_FRESH = timedelta(hours=1)
+# The cookie this tab loaded with names no session: perhaps another tab's preset,
+# which that tab may yet sign in with, so this tab leaves the cookie alone.
+FOREIGN = "_cookie_foreign"
 STALE = (
     "You were signed out: this account's password, role or access changed "
     "in another session. Sign in again."
@@ -121,7 +135,12 @@ def resume_from_cookie() -> None:
     st.session_state[COOKIE_TRIED] = token
     try:
         account = data.write(services.resume_session, token=token)
-    except PermissionDenied as exc:  # ended, expired or outlived an account change
+    except UnknownSession:
+        # Never bound (another tab's sign-in page put it there), signed out or cleaned
+        # up: nothing to tell the reviewer, and the cookie stays for that other tab.
+        st.session_state[FOREIGN] = True
+        return
+    except PermissionDenied as exc:  # expired, idled out or outlived an account change
         st.session_state[ERROR_KEY] = str(exc)
         st.session_state[COOKIE_OP] = ("delete",)
         return
@@ -207,15 +226,33 @@ def _sign_in() -> None:
             name=st.session_state.get(NAME_KEY, ""),
             password=st.session_state.get(PASSWORD_KEY, ""),
         )
-        started = data.write(services.start_session, name=account.name, epoch=account.session_epoch)
+        preset = _stored_preset()
+        started = data.write(
+            services.start_session, name=account.name, epoch=account.session_epoch, token=preset
+        )
     except TrackerError as exc:
         st.session_state[ERROR_KEY] = str(exc)
         st.session_state[PASSWORD_KEY] = ""  # the name stays; a refused password does not
         return
     signed = started.account
     _remember(signed.name, signed.role, signed.epoch, token=started.token)
-    st.session_state[COOKIE_OP] = ("set", started.token, signed.expires_at)
+    if preset is None:  # the browser must store the new token before the pages show
+        st.session_state[COOKIE_OP] = ("set", started.token, signed.expires_at)
+    st.session_state.pop(PRESET, None)
     st.session_state.pop(PASSWORD_KEY, None)
+
+
+def _stored_preset() -> str | None:
+    """The preset token, if the browser has stored it and it is fresh.
+
+    Fresh: made within :data:`PRESET_FRESH`, so the cookie (which expires
+    ``session_max_age`` after it was made) ends at most that much before the session.
+    """
+    preset = st.session_state.get(PRESET)
+    if not preset or st.session_state.get(PRESET_KEY) is not True:
+        return None
+    token, _expires, made = preset
+    return token if datetime.now(UTC) - made < PRESET_FRESH else None
 
 
 def sign_out(*, ended: bool = False) -> None:
@@ -248,11 +285,16 @@ def sync_cookie(slot: DeltaGenerator) -> None:
     The component goes in ``slot``, a placeholder the app draws first on every
     run, empty or not, so the page below keeps its place in the element tree
     when the component goes away (and a message drawn before this call, such as
-    a busy database's, does not move it). On the sign-in page the component
-    that will set the cookie is already there, asking only for a cookie that
-    never exists (no answer, no rerun): its frame loads while the reviewer
-    types, and signing in only hands it the order. (While a dead cookie is
-    being deleted, a tenth of a second, the slot holds the delete instead.)
+    a busy database's, does not move it).
+
+    On the sign-in page the component already puts a new token in the cookie
+    while the reviewer types (:func:`_preset_cookie`); signing in binds that
+    token to the session, and the pages show at once. Not when the cookie this
+    tab loaded with may be another tab's preset (:data:`FOREIGN`): then the
+    component only loads (asking for a cookie that never exists: no answer, no
+    rerun), and signing in hands it the new token and waits for the browser.
+    (While a dead cookie is being deleted, a tenth of a second, the slot holds
+    the delete instead.)
     """
     op = st.session_state.get(COOKIE_OP)
     if op and st.session_state.get(SET_KEY if op[0] == "set" else DELETE_KEY) is True:
@@ -263,21 +305,43 @@ def sync_cookie(slot: DeltaGenerator) -> None:
     if not op and current_account() is not None:
         return
     with slot.container():
-        if not op:
+        if not op and not st.session_state.get(FOREIGN):
+            if PRESET not in st.session_state:
+                made = datetime.now(UTC)
+                expires = made + get_settings().session_max_age
+                st.session_state[PRESET] = (services.new_token(), expires, made)
+            token, expires, _made = st.session_state[PRESET]
+            _preset_cookie(token, _cookie_options(expires))
+        elif not op:
             _cookie_component(method="get", cookie=PRELOAD, key=SET_KEY)
         elif op[0] == "set":
             _, token, expires = op
-            options = {
-                "path": "/",
-                "expires": expires.isoformat(),  # aware UTC: the browser reads the offset
-                "secure": _https(),
-                "sameSite": "strict",
-            }
+            options = _cookie_options(expires)
             _cookie_component(
                 method="set", cookie=COOKIE, value=token, options=options, key=SET_KEY
             )
         else:
             _cookie_component(method="delete", cookie=COOKIE, key=DELETE_KEY)
+
+
+@st.fragment
+def _preset_cookie(token: str, options: dict[str, Any]) -> None:
+    """Put ``token`` in the cookie; its report reruns this fragment only.
+
+    A rerun of the whole page at that moment could swallow a sign-in submitted
+    meanwhile (Streamlit keeps one of the two requests); a fragment's rerun does
+    not touch the form.
+    """
+    _cookie_component(method="set", cookie=COOKIE, value=token, options=options, key=PRESET_KEY)
+
+
+def _cookie_options(expires: datetime) -> dict[str, Any]:
+    return {
+        "path": "/",
+        "expires": expires.isoformat(),  # aware UTC: the browser reads the offset
+        "secure": _https(),
+        "sameSite": "strict",
+    }
 
 
 def storing_cookie() -> bool:

@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
+
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
@@ -39,6 +42,51 @@ def test_signing_in_starts_a_session_and_orders_the_cookie(dash_db: Engine) -> N
     at.run()
     assert "_cookie_op" not in at.session_state
     assert "Review queue" in [t.value for t in at.title]
+
+
+def submit_sign_in(at: AppTest, password: str = FIRST) -> AppTest:
+    at.text_input(key="si_name").input("ana")
+    at.text_input(key="si_password").input(password)
+    return at.button[0].click().run()
+
+
+def test_a_token_the_browser_stored_before_the_sign_in_opens_the_queue_at_once(
+    dash_db: Engine,
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    token, expires, made = at.session_state["_cookie_preset"]  # made for this sign-in page
+    assert token not in messages(at) and rows(dash_db) == []  # not a session yet
+    assert expires - made == timedelta(days=7)  # the cookie lives as long as a session may
+    at.session_state["cookie_preset"] = True  # the component's value once the browser stored it
+    submit_sign_in(at)
+    assert not at.exception
+    assert at.session_state["signed_in"]["token"] == token
+    (row,) = rows(dash_db)
+    assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    # nothing left to wait for: no cookie order, no "Signing in…", the queue in this run
+    assert "_cookie_op" not in at.session_state and "_cookie_preset" not in at.session_state
+    assert "Review queue" in [t.value for t in at.title]
+
+
+def test_a_preset_token_the_browser_has_not_confirmed_or_that_is_old_is_not_used(
+    dash_db: Engine,
+) -> None:
+    unconfirmed = AppTest.from_file(APP, default_timeout=30).run()
+    preset = unconfirmed.session_state["_cookie_preset"][0]
+    submit_sign_in(unconfirmed)
+    op = unconfirmed.session_state["_cookie_op"]
+    assert op[0] == "set" and op[1] != preset  # a token of its own, stored the slow way
+    assert [h.value for h in unconfirmed.subheader] == ["Signing in…"]
+
+    old = AppTest.from_file(APP, default_timeout=30).run()
+    token, expires, made = old.session_state["_cookie_preset"]
+    # the sign-in page stood open for two hours: the cookie would end before the session
+    old.session_state["_cookie_preset"] = (token, expires, made - timedelta(hours=2))
+    old.session_state["cookie_preset"] = True
+    submit_sign_in(old)
+    op = old.session_state["_cookie_op"]
+    assert op[0] == "set" and op[1] not in (token, preset)
+    assert len(rows(dash_db)) == 2
 
 
 def test_a_browser_that_never_confirms_the_cookie_can_go_on_without_it(dash_db: Engine) -> None:

@@ -43,8 +43,10 @@ def sessions_in(url: str) -> int:
     return n
 
 
-def sign_in(page: object, base: str) -> None:
-    page.goto(base)  # type: ignore[attr-defined]
+def sign_in(page: object, base: str | None) -> None:
+    """Sign in as ana at ``base`` (None: on the sign-in page the tab shows)."""
+    if base is not None:
+        page.goto(base)  # type: ignore[attr-defined]
     page.get_by_role("heading", name="Sign in").first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
     page.get_by_role("textbox", name="Account name").fill("ana")  # type: ignore[attr-defined]
     page.get_by_role("textbox", name="Password").fill(PASSWORD)  # type: ignore[attr-defined]
@@ -123,4 +125,48 @@ def test_behind_a_tls_proxy_the_cookie_is_secure(served: tuple[str, str], browse
     cookie = session_cookie(context)
     assert cookie is not None
     assert (cookie["secure"], cookie["sameSite"]) == (True, "Strict")
+    context.close()
+
+
+def test_a_second_sign_in_page_leaves_the_first_ones_cookie_alone(
+    served: tuple[str, str], browser: object
+) -> None:
+    """The sign-in page puts its token in the cookie before the sign-in; a tab opened
+    meanwhile finds a cookie naming no session and must neither complain nor replace
+    it, or the first tab, once signed in, would hold a cookie that is not its session."""
+    base, url = served
+    context = browser.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    first = context.new_page()
+    first.goto(base)
+    first.get_by_role("heading", name="Sign in").first.wait_for(timeout=30_000)
+    preset = session_cookie(context)
+    assert preset is not None and sessions_in(url) == 0  # in the cookie, bound to nothing yet
+    assert (preset["sameSite"], preset["path"]) == ("Strict", "/")
+
+    second = context.new_page()
+    second.goto(f"{base}/claim?id=12")
+    second.get_by_role("heading", name="Sign in").first.wait_for(timeout=30_000)
+    settle(second)
+    assert second.get_by_text("session has ended").count() == 0  # nothing to tell
+    assert session_cookie(context)["value"] == preset["value"]  # type: ignore[index]
+
+    sign_in(first, None)  # binds the token the browser already holds
+    assert session_cookie(context)["value"] == preset["value"]  # type: ignore[index]
+    assert sessions_in(url) == 1
+    first.reload()
+    first.get_by_text("Signed in as").first.wait_for(timeout=30_000)
+
+    # the second tab signs in the way that waits for the browser, with a token of its own
+    second.get_by_role("textbox", name="Account name").fill("ana")
+    second.get_by_role("textbox", name="Password").fill(PASSWORD)
+    second.get_by_role("button", name="Sign in").click()
+    second.get_by_text("Claim #12", exact=False).first.wait_for(timeout=30_000)
+    deadline = time.monotonic() + 20
+    while session_cookie(context)["value"] == preset["value"]:  # type: ignore[index]
+        assert time.monotonic() < deadline, "the second sign-in never stored its token"
+        time.sleep(0.2)
+    assert sessions_in(url) == 2
+    second.reload()
+    second.get_by_text("Claim #12", exact=False).first.wait_for(timeout=30_000)
+    second.get_by_text("Signed in as").first.wait_for(timeout=30_000)
     context.close()

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from tracker import services
 from tracker.config import get_settings
-from tracker.errors import PermissionDenied, ValidationFailed
+from tracker.errors import PermissionDenied, UnknownSession, ValidationFailed
 from tracker.models import User, WebSession
 from tracker.services import accounts
 from tracker.services.sessions import TOUCH_EVERY, count_sessions
@@ -113,8 +113,32 @@ def test_signing_out_ends_only_that_session(session: Session) -> None:
 def test_unknown_and_malformed_tokens_resume_nothing(session: Session) -> None:
     start(session)
     for token in ("", "x", "y" * 10_000, hashlib.sha256(b"x").hexdigest()):
-        with pytest.raises(PermissionDenied, match="sign in again"):
+        with pytest.raises(UnknownSession, match="sign in again"):
             services.resume_session(session=session, token=token, now=T0)
+
+
+def test_a_token_made_before_the_sign_in_is_the_one_the_session_binds(session: Session) -> None:
+    """The dashboard puts a token in the cookie while the sign-in form shows (#11)."""
+    token = services.new_token()
+    with pytest.raises(UnknownSession):  # unbound: it names no session yet
+        services.resume_session(session=session, token=token, now=T0)
+    epoch = session.exec(select(User.session_epoch).where(User.name == "ana")).one()
+    started = services.start_session(session=session, name="ana", epoch=epoch, now=T0, token=token)
+    assert started.token == token
+    assert row(session, token) is not None
+    assert services.resume_session(session=session, token=token, now=T0).name == "ana"
+    # a token is bound once: another sign-in cannot take over a live session's token
+    with pytest.raises(ValidationFailed, match="taken"):
+        services.start_session(session=session, name="ana", epoch=epoch, now=T0, token=token)
+    assert count_sessions(session=session, name="ana") == 1
+
+
+@pytest.mark.parametrize("token", ["", "short", "x" * 43 + "y", "é" * 43, "a b" * 15])
+def test_a_token_not_shaped_as_new_token_makes_is_refused(session: Session, token: str) -> None:
+    epoch = session.exec(select(User.session_epoch).where(User.name == "ana")).one()
+    with pytest.raises(ValidationFailed, match="43 URL-safe characters"):
+        services.start_session(session=session, name="ana", epoch=epoch, now=T0, token=token)
+    assert count_sessions(session=session, name="ana") == 0
 
 
 def test_a_password_change_ends_the_other_sessions_and_keeps_its_own(session: Session) -> None:

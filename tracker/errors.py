@@ -55,6 +55,10 @@ class PermissionDenied(TrackerError):
     pass
 
 
+class UnknownSession(PermissionDenied):
+    """No session has this token: never started with it, signed out, or cleaned up."""
+
+
 class EditConflict(TrackerError):
     """The claim changed since the caller read it; nothing was written."""
 

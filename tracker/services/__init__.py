@@ -146,7 +146,14 @@ from .references import (
     reuse_sources,
 )
 from .seeding import SeedReport, seed
-from .sessions import NewSession, SessionAccount, end_session, resume_session, start_session
+from .sessions import (
+    NewSession,
+    SessionAccount,
+    end_session,
+    new_token,
+    resume_session,
+    start_session,
+)
 from .transfer import CopyReport, RestoreReport, copy_database, restore_json
 from .uow import unit_of_work
 
@@ -186,6 +193,7 @@ __all__ = [
     "list_users",
     "locate_quote",
     "new_password",
+    "new_token",
     "promote_candidate",
     "rate_claim",
     "refresh_matches",

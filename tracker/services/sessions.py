@@ -23,6 +23,7 @@ changes that end sessions are audited already.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,13 +32,14 @@ from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
 from ..config import get_settings
-from ..errors import PermissionDenied
+from ..errors import PermissionDenied, UnknownSession, ValidationFailed
 from ..models import User, WebSession, as_utc
 from ..permissions import Action, authorize
 from .uow import unit_of_work
 
 TOUCH_EVERY = timedelta(minutes=1)
 MAX_TOKEN = 200  # token_urlsafe(32) is 43 characters; anything far longer is not ours
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")  # what new_token makes
 ENDED = "this session has ended: it was signed out, perhaps in another tab; sign in again"
 IDLE = "you were signed out after {hours:g} hours without activity; sign in again"
 EXPIRED = "your session is {days:g} days old and has expired; sign in again"
@@ -63,6 +65,11 @@ class NewSession:
     account: SessionAccount
 
 
+def new_token() -> str:
+    """A session token: 256 random bits, URL-safe, for the browser's cookie only."""
+    return secrets.token_urlsafe(32)
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -72,9 +79,19 @@ def _now(now: datetime | None) -> datetime:
 
 
 def start_session(
-    *, session: Session, name: str, epoch: int, now: datetime | None = None
+    *,
+    session: Session,
+    name: str,
+    epoch: int,
+    now: datetime | None = None,
+    token: str | None = None,
 ) -> NewSession:
     """A new session for ``name``, who has just signed in at session epoch ``epoch``.
+
+    ``token``, when given, is one the caller made with :func:`new_token` before
+    the sign-in (the dashboard puts it in the browser's cookie while the sign-in
+    form shows, so signing in needs no second round trip to the browser); it must
+    have that shape and belong to no session yet. Without it a new one is made.
 
     Refused when the account was disabled or its epoch moved on since the
     sign-in was checked (a password or role change in between). Sessions that
@@ -82,8 +99,13 @@ def start_session(
     """
     now = _now(now)
     settings = get_settings()
-    token = secrets.token_urlsafe(32)
+    if token is None:
+        token = new_token()
+    elif not TOKEN_SHAPE.fullmatch(token):
+        raise ValidationFailed("a session token is 43 URL-safe characters made by new_token()")
     with unit_of_work(session):
+        if session.get(WebSession, token_hash(token)) is not None:
+            raise ValidationFailed("this session token is taken; start the session with a new one")
         user = authorize(session, name, Action.hold_session)
         if user is None or user.id is None:  # a system actor never holds a session
             raise PermissionDenied(f"{name!r} cannot sign in")
@@ -113,7 +135,8 @@ def start_session(
 
 
 def resume_session(*, session: Session, token: str, now: datetime | None = None) -> SessionAccount:
-    """The account of the live session ``token`` names, else PermissionDenied saying why.
+    """The account of the live session ``token`` names, else PermissionDenied saying why
+    (:class:`~tracker.errors.UnknownSession` when no session has that token).
 
     A session that has expired, idled out or outlived an account change is
     deleted. ``last_seen`` moves on when it is older than :data:`TOUCH_EVERY`.
@@ -121,7 +144,7 @@ def resume_session(*, session: Session, token: str, now: datetime | None = None)
     now = _now(now)
     settings = get_settings()
     if not token or len(token) > MAX_TOKEN:
-        raise PermissionDenied(ENDED)
+        raise UnknownSession(ENDED)
     key = token_hash(token)
     row = session.exec(
         select(WebSession, User)
@@ -129,7 +152,7 @@ def resume_session(*, session: Session, token: str, now: datetime | None = None)
         .where(WebSession.token_hash == key)
     ).first()
     if row is None:
-        raise PermissionDenied(ENDED)
+        raise UnknownSession(ENDED)
     web, user = row
     last_seen = as_utc(web.last_seen) or now
     expires_at = as_utc(web.expires_at) or now
