@@ -74,6 +74,19 @@ def md_escape(text: str | None) -> str:
     return escaped.replace("\n", "  \n")
 
 
+def fine_print(markdown: str) -> str:
+    """Markdown shown small and grey, as ``st.caption`` shows it, inside another element."""
+    return f":small[:gray[{markdown}]]" if markdown else ""
+
+
+def lines(*parts: str) -> str:
+    """Markdown parts as the lines of one element (empty parts left out).
+
+    Each element costs the browser a component of its own, which adds up on a page
+    with many small ones (a claim's sources, matches and history, #11)."""
+    return "  \n".join(p for p in parts if p)
+
+
 def badge(label: str, colour: str) -> str:
     return f":{colour}-badge[{md_escape(label)}]"
 

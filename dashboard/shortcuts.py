@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import streamlit.components.v1 as components
+import streamlit as st
 from streamlit_shortcuts import add_shortcuts
 
 
@@ -47,9 +47,10 @@ CLAIM_SHORTCUTS = (
     Shortcut(("shift+?", "?"), "c_keys", "show this list", "?"),
 )
 
-# Both pieces below are evaluated in the page's own realm (``parent.eval``), not in the
-# iframe that carries them: Streamlit remounts a component's iframe when the elements
-# before it change, and the browser stops calling listeners whose iframe is gone.
+# Both pieces below run in the page's own realm (``st.html`` runs its script in the
+# page, not in an iframe), not in the component's iframe: Streamlit remounts a
+# component's iframe when the elements before it change, and the browser stops
+# calling listeners whose iframe is gone.
 _PAGE_SCRIPT = r"""
 (function () {
   // Keys typed where text goes are the field's, never a shortcut's.
@@ -81,8 +82,9 @@ _PAGE_SCRIPT = r"""
   }
 })();
 """
+# the component's iframe defines its listener once it has loaded: look again after it
 _GUARD = (
-    "<script>\nconst run = () => window.parent.eval("
+    "<script>\nconst run = () => window.eval("
     + json.dumps(_PAGE_SCRIPT)
     + ");\nrun(); setTimeout(run, 300); setTimeout(run, 1500);\n</script>"
 )
@@ -91,7 +93,8 @@ _GUARD = (
 def install(shortcuts: tuple[Shortcut, ...]) -> None:
     """Bind ``shortcuts`` on this page (call once per run, after the widgets exist)."""
     add_shortcuts(**{s.target: list(s.keys) for s in shortcuts})
-    components.html(_GUARD, height=0, width=0)  # after it: its listener exists by then
+    # our own constant script, no user text; in the page itself, not one more iframe
+    st.html(_GUARD, unsafe_allow_javascript=True)
 
 
 def help_markdown(shortcuts: tuple[Shortcut, ...]) -> str:

@@ -160,9 +160,11 @@ def test_reviewer_verifies_a_claim_and_downloads_the_csv(
     settle(page)
     page.get_by_text("Note added").first.wait_for()
     # the markup is shown as text, never run or rendered
-    page.get_by_text(hostile, exact=True).first.wait_for()
+    # (the note's paragraph also carries its author line, hence not exact=True)
+    page.get_by_text(hostile).first.wait_for()
     assert page.evaluate("() => window.pwned") is None
     assert page.locator("img[src=x]").count() == 0
+    assert page.locator("strong", has_text="not bold").count() == 0
 
     page.get_by_role("button", name="✓ Verify").click()
     settle(page)

@@ -336,4 +336,5 @@ def test_dashboard_check_links_button_records_state(tmp_path, monkeypatch, serve
     at.button(key="c_check_links").click().run()
     assert not at.exception
     assert any("failing 1" in i.value for i in at.info)
-    assert any(r":orange-badge[link failing \(HTTP 404\)]" in c.value for c in at.caption)
+    # the source's fine print, under its link
+    assert any(r":orange-badge[link failing \(HTTP 404\)]" in m.value for m in at.markdown)

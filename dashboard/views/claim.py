@@ -12,7 +12,9 @@ from dashboard import auth, data, shortcuts, state
 from dashboard.render import (
     article_claim_url,
     badge,
+    fine_print,
     join_nonempty,
+    lines,
     md_escape,
     paragraph_with_quote,
     safe_link,
@@ -505,13 +507,13 @@ def sources(d: ClaimDetail, user: str | None) -> None:
     for s in d.sources:
         link_label, link_colour = LINK_STATES.get(s.link_state, (s.link_state or "?", "gray"))
         with st.container(border=True):
-            st.markdown(source_line(s.stance, s.title or s.page_title or s.url, s.url, s.publisher))
             status = f" (HTTP {s.http_status})" if s.http_status else ""
             extra = [badge(f"link {link_label}{status}", link_colour)]
             if s.archived_url:
                 extra.append(safe_link("archived copy", s.archived_url))
             extra.append(f"added by {md_escape(s.added_by)} {s.added_at:%Y-%m-%d %H:%M}")
-            st.caption(" · ".join(extra))
+            line = source_line(s.stance, s.title or s.page_title or s.url, s.url, s.publisher)
+            st.markdown(lines(line, fine_print(" · ".join(extra))))
     if not auth.can("add_source"):
         return  # read-only: no input boxes
     # not clear_on_submit: a refused source keeps what was typed
@@ -556,34 +558,32 @@ def checked_before(d: ClaimDetail, user: str | None) -> None:
             verdict = m.verdict or "no rating"
             if m.rating:
                 verdict += f" → {m.rating}"
-            st.markdown(
-                join_nonempty(
-                    [
-                        badge(m.kind, "blue" if m.kind == "claim" else "violet"),
-                        badge(verdict, "orange"),
-                        badge(f"similarity {m.score:.2f}", "gray"),
-                    ],
-                    " ",
-                )
-            )
-            st.markdown(md_escape(m.text))
             where = f"article {m.where}" if m.kind == "claim" else m.where
-            st.caption(
-                join_nonempty(
-                    [
-                        f"{m.kind} #{m.id}",
-                        md_escape(where),
-                        m.date.isoformat() if m.date else None,
-                        md_escape(m.title),
-                        "matched: " + md_escape(", ".join(m.words)) if m.words else None,
-                    ],
-                    " · ",
+            about = [
+                f"{m.kind} #{m.id}",
+                md_escape(where),
+                m.date.isoformat() if m.date else None,
+                md_escape(m.title),
+                "matched: " + md_escape(", ".join(m.words)) if m.words else None,
+            ]
+            badges = [
+                badge(m.kind, "blue" if m.kind == "claim" else "violet"),
+                badge(verdict, "orange"),
+                badge(f"similarity {m.score:.2f}", "gray"),
+            ]
+            found = [
+                (f"[{src['stance']}] " if src.get("stance") else "")
+                + safe_link(src.get("title") or src.get("url") or "", src.get("url") or "")
+                for src in m.sources
+            ]
+            st.markdown(
+                lines(
+                    " ".join(badges),
+                    md_escape(m.text),
+                    fine_print(join_nonempty(about, " · ")),
+                    *found,
                 )
             )
-            for src in m.sources:
-                label = src.get("title") or src.get("url") or ""
-                stance = f"[{src['stance']}] " if src.get("stance") else ""
-                st.markdown(stance + safe_link(label, src.get("url") or ""))
             refusal("reuse")
             if m.sources and st.button(
                 "Reuse its sources",
@@ -607,8 +607,8 @@ def notes(d: ClaimDetail, user: str | None) -> None:
     st.subheader(f"Notes ({len(d.notes)})")
     for n in d.notes:
         with st.container(border=True):
-            st.caption(f"{md_escape(n.author)} · {n.created_at:%Y-%m-%d %H:%M} UTC")
-            st.markdown(md_escape(n.body))
+            when = f"{md_escape(n.author)} · {n.created_at:%Y-%m-%d %H:%M} UTC"
+            st.markdown(lines(fine_print(when), md_escape(n.body)))
     if not auth.can("add_note"):
         return  # read-only: no input boxes
     with st.form("c_note_form"):  # a refused note keeps what was typed
@@ -636,9 +636,12 @@ def _describe(e: EventPublic) -> str:
 
 def history(d: ClaimDetail) -> None:
     st.subheader("History")
+    entries = []
     for e in reversed(d.events):
         detail = f" ({md_escape(e.detail)})" if e.detail else ""
-        st.markdown(f"`{e.at:%Y-%m-%d %H:%M}` **{md_escape(e.actor)}** {_describe(e)}{detail}")
+        entries.append(f"`{e.at:%Y-%m-%d %H:%M}` **{md_escape(e.actor)}** {_describe(e)}{detail}")
+    if entries:  # one element, a paragraph an event: the page draws one, not dozens
+        st.markdown("\n\n".join(entries))
 
 
 @st.dialog("Keyboard shortcuts")
