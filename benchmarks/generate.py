@@ -33,6 +33,8 @@ from tracker import db, services
 
 CLAIMS_PER_ARTICLE = 100
 SENTENCES_PER_ARTICLE = 120
+SENTENCES_PER_PART = 20  # under a heading "Part N: ...", the claims' section "Part N"
+SENTENCES_PER_PARAGRAPH = 5  # a paragraph is a line, as in an imported article
 ACCOUNTS = {"admin": "admin", "editor": "editor", "eve": "editor", "ana": "reviewer"}
 ACCOUNTS |= {"bob": "reviewer", "carol": "reviewer", "dan": "reviewer", "victor": "viewer"}
 REVIEWERS = ("ana", "bob", "carol", "dan", "editor", "eve")
@@ -224,15 +226,19 @@ class Archive:
         article_id = self.next_id("article")
         parts, offsets, pos = [], [], 0
         for i in range(SENTENCES_PER_ARTICLE):
-            if i % 20 == 0:
-                heading = f"Part {i // 20 + 1}: {self.sentence()[:40].rstrip('.')}\n\n"
-                parts.append(heading)
-                pos += len(heading)
+            if i % SENTENCES_PER_PART == 0:  # a heading line, then the part's paragraphs
+                title = self.sentence()[:40].rstrip(".")
+                lead = "\n\n" if i else ""
+                gap = f"{lead}Part {i // SENTENCES_PER_PART + 1}: {title}\n\n"
+            else:
+                gap = "\n\n" if i % SENTENCES_PER_PARAGRAPH == 0 else " "
+            parts.append(gap)
+            pos += len(gap)
             s = self.sentence()
-            offsets.append((pos, pos + len(s), i // 20 + 1))
-            parts.append(s + " ")
-            pos += len(s) + 1
-        text = "".join(parts)
+            offsets.append((pos, pos + len(s), i // SENTENCES_PER_PART + 1))
+            parts.append(s)
+            pos += len(s)
+        text = "".join(parts) + "\n"
         created = BASE + timedelta(days=rng.randint(0, 300), seconds=rng.randint(0, 86_399))
         rows.article.append(
             (

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 from urllib.parse import quote
 
+from tracker.intake.text import paragraph_bounds
 from tracker.validation import is_http_url
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=\"'^])")
@@ -310,15 +311,41 @@ def highlight_table(rows: Sequence[tuple[int, str]], spans: Sequence[Span]) -> s
     return "\n".join(out)
 
 
+CONTEXT_CHARS = 600  # at most this much of the paragraph on each side of a quote
+_SENTENCE_ENDS = (". ", "! ", "? ")
+
+
+def context_span(text: str, start: int, end: int, limit: int = CONTEXT_CHARS) -> tuple[int, int]:
+    """The paragraph (line) around ``start:end``, cut to about ``limit`` characters on
+    each side: an article pasted as one line must not put the whole article on the
+    claim page. A cut falls at the sentence end (". ", "! ", "? ") nearest the
+    limit inside it, else at a space, so no word is cut in half."""
+    p_start, p_end = paragraph_bounds(text, start, end)
+    if start - p_start > limit:
+        window = text[start - limit : start]
+        ends = [i for i in (window.find(m) for m in _SENTENCE_ENDS) if i >= 0]
+        cut = min(ends) + 2 if ends else window.find(" ") + 1
+        p_start = start - limit + cut if cut > 0 else start - limit
+    if p_end - end > limit:
+        window = text[end : end + limit]
+        cut = max(window.rfind(m) for m in _SENTENCE_ENDS)
+        cut = cut + 1 if cut >= 0 else window.rfind(" ")
+        p_end = end + cut if cut > 0 else end + limit
+    return p_start, p_end
+
+
 def paragraph_with_quote(text: str, start: int, end: int, colour: str = "orange") -> str:
-    """The line around ``start:end`` with that span highlighted."""
-    p_start = text.rfind("\n", 0, start) + 1
-    p_end = text.find("\n", end)
-    p_end = len(text) if p_end < 0 else p_end
+    """The line around ``start:end`` with that span highlighted, "…" where
+    :func:`context_span` cut it short."""
+    p_start, p_end = context_span(text, start, end)
+    before = "… " if p_start > 0 and text[p_start - 1] != "\n" else ""
+    after = " …" if p_end < len(text) and text[p_end] != "\n" else ""
     return (
-        md_escape(text[p_start:start])
+        before
+        + md_escape(text[p_start:start])
         + highlight(text[start:end], colour)
         + md_escape(text[end:p_end])
+        + after
     )
 
 

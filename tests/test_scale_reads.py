@@ -256,3 +256,29 @@ def test_the_export_page_offers_at_most_the_download_limit(
     assert not at.exception
     assert "tracker export csv --out" in at.warning[0].value
     assert "x_download" not in {getattr(b, "key", None) for b in at.get("download_button")}
+
+
+def test_generated_articles_have_paragraphs_under_their_claims_sections(tmp_path: Path) -> None:
+    """Each generated claim's section is the heading its quote stands under, and its
+    paragraph is a few sentences (the claim page shows the quote's paragraph)."""
+    from sqlmodel import Session, select
+
+    from tracker import db
+    from tracker.intake.text import Outline, paragraph_bounds
+    from tracker.models import Article, Claim
+
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    generate(url, 150, seed=5)
+    engine = db.make_engine(url)
+    with Session(engine) as s:
+        texts = {a.id: a.text for a in s.exec(select(Article))}
+        claims = list(s.exec(select(Claim)))
+    engine.dispose()
+    outlines = {k: Outline(t) for k, t in texts.items()}
+    for c in claims:
+        text = texts[c.article_id]
+        assert text[c.quote_start : c.quote_end] == c.quote
+        heading = outlines[c.article_id].section_at(c.quote_start)
+        assert heading is not None and heading.startswith(f"{c.section}: "), (c.id, heading)
+        start, end = paragraph_bounds(text, c.quote_start, c.quote_end)
+        assert text[start:end].count(". ") < 5, (c.id, text[start:end])
