@@ -180,6 +180,6 @@ def test_export_needs_the_publisher_settings(
     assert result.stderr.startswith("error: ClaimReview needs TRACKER_REPORT_BASE_URL")
     monkeypatch.setenv("TRACKER_REPORT_BASE_URL", "ftp://example.org/r")
     result = runner.invoke(app, ["--db", db_url, "export", "claimreview"])
-    assert "TRACKER_REPORT_BASE_URL 'ftp://example.org/r' has ftp:" in result.stderr
+    assert "TRACKER_REPORT_BASE_URL 'ftp://example.org/r' has the scheme ftp:" in result.stderr
     assert get_settings().org_name == "Desk"
     assert queries.get_claim(session=seeded, claim_id=1).rating is None

@@ -24,6 +24,8 @@ def test_smoke_prints_a_row_per_page_and_action() -> None:
     except ImportError:
         missing("playwright is not installed (pip install -e '.[dev]')")
     lines = dashboard_e2e.main(["--smoke"])
+    # every figure was read from the page's clock (each checked against when Playwright noticed)
+    assert len(dashboard_e2e.NOTICED_LATE) >= len(dashboard_e2e.steps())
     rows = {line.split("  ")[0].strip(): line for line in lines[1:]}
     for step in dashboard_e2e.steps():
         assert step in rows, (step, lines)

@@ -7,17 +7,16 @@ Bulk: tick three rows of the queue and take them in one go.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlmodel import Session
 
 from tracker import db, queries
 
+from .conftest import ROOT
 from .test_e2e_browser import PASSWORD, browser, served, settle  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-SHOTS = Path("/tmp/h2-shots")
+SHOTS = ROOT / "artifacts" / "screenshots"
 
 
 def claim(url: str, claim_id: int) -> queries.ClaimPublic:
@@ -97,7 +96,7 @@ def test_keyboard_walks_verifies_and_never_fires_while_typing(
 
     press(page, "?")
     page.get_by_role("dialog").get_by_text("show this list").first.wait_for(timeout=10_000)  # type: ignore[attr-defined]
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "claim-shortcuts.png"))  # type: ignore[attr-defined]
     page.context.close()  # type: ignore[attr-defined]
 
@@ -120,7 +119,7 @@ def test_bulk_take_three_rows_of_the_queue(
     page.get_by_role("button", name="Assign to me").click()  # type: ignore[attr-defined]
     settle(page)
     page.get_by_text("3 changed (#1, #2, #3)").first.wait_for(timeout=20_000)  # type: ignore[attr-defined]
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "queue-bulk-result.png"))  # type: ignore[attr-defined]
     assert [claim(url, i).assignee for i in (1, 2, 3, 4)] == ["ana", "ana", "ana", None]
     page.context.close()  # type: ignore[attr-defined]

@@ -76,7 +76,7 @@ def validate_url(url: str | None, field: str = "url") -> str:
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        shown = f"{scheme}:" if scheme else "no scheme"
+        shown = f"the scheme {scheme}:" if scheme else "no scheme (start it with https://)"
         raise UnsafeURL(f"{field} {text!r} has {shown}; only http and https links are allowed")
     if not parts.hostname:
         raise UnsafeURL(f"{field} {text!r} has no host name")

@@ -103,7 +103,7 @@ def render() -> None:
         )
     warnings = data.article_warnings(url, slug)
     if warnings:
-        with st.expander(f"Internal inconsistencies found ({len(warnings)})", expanded=True):
+        with st.expander(f"Internal inconsistencies found ({len(warnings)})", expanded=False):
             for w in warnings:
                 places = " / ".join(f"“{md_escape(short(p.text, 70))}”" for p in w.places)
                 involved = [c.id for c in found if w.touches(c.quote_start, c.quote_end)]
