@@ -34,12 +34,17 @@ The stop is read from the page, not from when Playwright notices: a locator's
 500 ms, so a page ready 0.3 s after the click used to be noticed at 0.8 s and
 the same step measured 0.45 s in one run and 0.9 s in the next.
 ``READY_CLOCK_JS``, added to every page the browser opens, watches the DOM from
-its first byte and stamps every attached node, every changed element and the
-moment the app went idle with the time of the first frame painted after it;
-once Playwright has found the key element visible and the app idle, the
-stamps of that element (its own and its ancestors' attachment, changes inside
-it) and of the idle moment give the time it became ready, converted to this
-process's clock. The report prints how much later Playwright noticed.
+its first byte and stamps every attached node, every changed element (children,
+text, ``hidden`` / ``open`` / ``aria-hidden``) and every stretch the app was
+idle with the time of the first frame painted after it. Once Playwright has
+found the key element visible and the app idle (``notice()``), the stamps of
+that element (its own and its ancestors' attachment and visibility, changes
+inside it) up to that moment and the start of the idle stretch it fell in give
+the time it became ready, converted to this process's clock. What happens after
+the notice (a fragment's rerun, say) counts for nothing. An element shown by a
+style or class change alone would be stamped too early: every key element here
+is attached or has its text changed. The report prints how much later
+Playwright noticed.
 
 Each claim's best earlier match is stored (#12) and refreshed in the
 dashboard's background (#11) after changes, at a cost proportional to what
@@ -261,54 +266,89 @@ def locate(page: Any, key: str) -> Any:
 READY_CLOCK_JS = """(() => {
   if (window.__readyClock) return;
   const now = () => performance.timeOrigin + performance.now();  // ms since the epoch
-  const attached = new WeakMap();  // node -> first painted frame after it was attached
-  const changed = new WeakMap();  // element -> ... after its children or its text changed
-  const newlyAttached = new Set(), newlyChanged = new Set();
-  let idleSince = 0, idlePending = false, wasIdle = false, flushing = null;
+  // node -> [[painted, at], ...]: `at` when the DOM changed, `painted` the first frame
+  // painted after it (a task queued from requestAnimationFrame runs once it is painted)
+  const attached = new WeakMap();  // the node was attached
+  const changed = new WeakMap();  // its children or its text changed
+  const shown = new WeakMap();  // its hidden / open / aria-hidden attribute changed
+  const periods = [];  // the app idle: {at, painted, end} (end: when a run started)
+  let batch = [], idleNow = null, flushing = null, noticedAt = null;
   const isIdle = () => {
     const app = document.querySelector('[data-testid="stApp"]');
     return app !== null && app.dataset.testScriptState === 'notRunning'
       && document.querySelector('[data-testid="stStatusWidget"]') === null;
   };
-  const flush = () => {
-    const t = now();
-    for (const n of newlyAttached) attached.set(n, t);
-    for (const n of newlyChanged) changed.set(n, t);
-    newlyAttached.clear();
-    newlyChanged.clear();
-    if (idlePending) { idleSince = t; idlePending = false; }
-  };
-  // a task queued from requestAnimationFrame runs once that frame is painted
-  const painted = () => new Promise(done => requestAnimationFrame(() => setTimeout(done, 0)));
+  const stamp = (map, node, at) => { batch.push([map, node, at]); };
   const schedule = () => {
-    if (!flushing) flushing = painted().then(() => { flushing = null; flush(); });
+    if (flushing) return;
+    flushing = new Promise(done => requestAnimationFrame(() => {
+      const painting = batch;  // what this frame paints; later changes wait for the next
+      batch = [];
+      setTimeout(() => {
+        const painted = now();
+        for (const [map, node, at] of painting) {
+          if (map === periods) { node.painted = painted; continue; }
+          if (!map.has(node)) map.set(node, []);
+          map.get(node).push([painted, at]);
+        }
+        flushing = null;
+        done();
+        if (batch.length) schedule();
+      }, 0);
+    }));
   };
   new MutationObserver(records => {
+    const at = now();
     for (const r of records) {
       if (r.type === 'childList') {
-        newlyChanged.add(r.target);
-        for (const n of r.addedNodes) newlyAttached.add(n);
-      } else if (r.type === 'characterData' && r.target.parentNode) {
-        newlyChanged.add(r.target.parentNode);
+        stamp(changed, r.target, at);
+        for (const n of r.addedNodes) stamp(attached, n, at);
+      } else if (r.type === 'characterData') {
+        if (r.target.parentNode) stamp(changed, r.target.parentNode, at);
+      } else if (r.attributeName !== 'data-test-script-state') {
+        stamp(shown, r.target, at);
       }
     }
     const idle = isIdle();
-    if (idle && !wasIdle) idlePending = true;
-    if (!idle) { idleSince = 0; idlePending = false; }
-    wasIdle = idle;
+    if (idle && !idleNow) {
+      idleNow = {at, painted: null, end: null};
+      periods.push(idleNow);
+      batch.push([periods, idleNow, at]);
+    } else if (!idle && idleNow) {
+      idleNow.end = at;
+      idleNow = null;
+    }
     schedule();
   }).observe(document, {
-    subtree: true, childList: true, characterData: true,
-    attributes: true, attributeFilter: ['data-test-script-state'],
+    subtree: true, childList: true, characterData: true, attributes: true,
+    attributeFilter: ['data-test-script-state', 'hidden', 'open', 'aria-hidden'],
   });
+  const latest = (map, node, cutoff) => {
+    let t = 0;
+    for (const [painted, at] of map.get(node) ?? []) if (at <= cutoff) t = Math.max(t, painted);
+    return t;
+  };
   window.__readyClock = {
-    // [when `el` and the app were both ready, now], in ms since the epoch
+    // the wait's predicate: the app idle now (and when that was seen)
+    notice() {
+      if (!isIdle()) return false;
+      noticedAt = now();
+      return true;
+    },
+    // [when `el` and the app were both ready, now], ms since the epoch, counting only
+    // what happened up to notice(): later changes of the page do not move it
     async readyAt(el) {
-      while (flushing) await flushing;
-      let t = idleSince;
-      for (let n = el; n; n = n.parentNode) t = Math.max(t, attached.get(n) ?? 0);
-      t = Math.max(t, changed.get(el) ?? 0);
-      for (const n of el.querySelectorAll('*')) t = Math.max(t, changed.get(n) ?? 0);
+      const cutoff = noticedAt;
+      for (let i = 0; i < 3 && flushing; i++) await flushing;  // what came before is painted
+      const period = periods.find(p => p.at <= cutoff && (p.end === null || p.end > cutoff));
+      if (!period || period.painted === null) return [null, now()];
+      let t = period.painted;
+      for (let n = el; n; n = n.parentNode) {
+        t = Math.max(t, latest(attached, n, cutoff), latest(shown, n, cutoff));
+      }
+      for (const n of [el, ...el.querySelectorAll('*')]) {
+        t = Math.max(t, latest(changed, n, cutoff));
+      }
       return [t, now()];
     },
   };
@@ -337,11 +377,15 @@ def wait_ready(page: Any, key: str, started: float) -> float:
     the key element fails the step."""
     target, error = locate(page, key), locate(page, "error")
     target.or_(error).first.wait_for(state="visible", timeout=STEP_TIMEOUT_MS)
-    page.wait_for_function(IDLE_JS, timeout=STEP_TIMEOUT_MS, polling="raf")
+    page.wait_for_function(
+        "() => window.__readyClock.notice()", timeout=STEP_TIMEOUT_MS, polling="raf"
+    )
+    noticed = time.time()
     if not target.is_visible() and error.is_visible():
         raise RuntimeError(f"waiting for {key!r}, the page shows: {error.inner_text()[:300]}")
-    noticed = time.time()
     ready_ms, page_now_ms = target.evaluate("el => window.__readyClock.readyAt(el)")
+    if ready_ms is None:
+        raise RuntimeError(f"{key!r}: the ready clock saw no idle moment of the app")
     # the page's clock minus ours; its "now" was read just before the answer left the
     # page, so taking it as the moment the answer arrived errs on the late side
     offset = page_now_ms / 1000 - time.time()

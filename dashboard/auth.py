@@ -29,6 +29,7 @@ cookie) are checked against the account's ``session_epoch`` as before.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import inspect
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,8 +65,11 @@ SET_KEY, DELETE_KEY, PRESET_KEY = "cookie_set", "cookie_delete", "cookie_preset"
 PRELOAD = "tracker_no_such_cookie"  # what the sign-in page's component asks for
 # A token put in the cookie while the sign-in form shows, bound to the session at
 # sign-in: (token, expires, made). Used when the browser confirmed it and it is fresh.
+# Short-lived and never reused after a refused attempt: whoever reads the cookie
+# before the reviewer signs in (on a shared machine, say) knows the session's
+# token-to-be, as anyone with the browser knows the cookie after sign-in.
 PRESET = "_cookie_preset"
-PRESET_FRESH = timedelta(hours=1)
+PRESET_FRESH = timedelta(minutes=10)
 # The cookie this tab loaded with names no session: perhaps another tab's preset,
 # which that tab may yet sign in with, so this tab leaves the cookie alone.
 FOREIGN = "_cookie_foreign"
@@ -233,6 +237,7 @@ def _sign_in() -> None:
     except TrackerError as exc:
         st.session_state[ERROR_KEY] = str(exc)
         st.session_state[PASSWORD_KEY] = ""  # the name stays; a refused password does not
+        st.session_state.pop(PRESET, None)  # the next attempt gets a new token
         return
     signed = started.account
     _remember(signed.name, signed.role, signed.epoch, token=started.token)
@@ -249,7 +254,7 @@ def _stored_preset() -> str | None:
     ``session_max_age`` after it was made) ends at most that much before the session.
     """
     preset = st.session_state.get(PRESET)
-    if not preset or st.session_state.get(PRESET_KEY) is not True:
+    if not preset or st.session_state.get(preset_key(preset[0])) is not True:
         return None
     token, _expires, made = preset
     return token if datetime.now(UTC) - made < PRESET_FRESH else None
@@ -332,7 +337,15 @@ def _preset_cookie(token: str, options: dict[str, Any]) -> None:
     meanwhile (Streamlit keeps one of the two requests); a fragment's rerun does
     not touch the form.
     """
-    _cookie_component(method="set", cookie=COOKIE, value=token, options=options, key=PRESET_KEY)
+    _cookie_component(
+        method="set", cookie=COOKIE, value=token, options=options, key=preset_key(token)
+    )
+
+
+def preset_key(token: str) -> str:
+    """The component's key for this preset: a new token's report starts from nothing, not
+    from the True the previous token's component left."""
+    return f"{PRESET_KEY}_{hashlib.sha256(token.encode()).hexdigest()[:12]}"
 
 
 def _cookie_options(expires: datetime) -> dict[str, Any]:

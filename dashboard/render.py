@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from tracker.intake.text import paragraph_bounds
 from tracker.validation import is_http_url
@@ -126,9 +126,22 @@ def safe_link(label: str | None, url: str | None) -> str:
     shown = md_escape(label or url or "")
     if not url or not is_http_url(url):
         return shown
-    # Angle-bracket destination; percent-encode what could end it early.
-    target = quote(url, safe=":/?#[]@!$&'()*+,;=%-._~")
+    # Angle-bracket destination; percent-encode what could end it early, and square
+    # brackets too: inside a directive (``:small[...]``, fine_print) a "]" in the
+    # address would close it and let the rest render as Markdown of its own. Only an
+    # IPv6 host keeps its brackets (balanced, and nothing but hex digits and colons).
+    parts = urlsplit(url)
+    ipv6 = _IPV6_HOST.match(parts.netloc)
+    keep = ":/?#@!$&'()*+,;=%-._~"
+    if ipv6:
+        target = quote(url[: ipv6.end() + len(parts.scheme) + 3], safe=keep + "[]")
+        target += quote(url[ipv6.end() + len(parts.scheme) + 3 :], safe=keep)
+    else:
+        target = quote(url, safe=keep)
     return f"[{shown}](<{target}>)"
+
+
+_IPV6_HOST = re.compile(r"(?:[^@/\[\]]*@)?\[[0-9A-Fa-f:.]+\](?::\d+)?")
 
 
 @dataclass(frozen=True)
@@ -319,17 +332,20 @@ def context_span(text: str, start: int, end: int, limit: int = CONTEXT_CHARS) ->
     """The paragraph (line) around ``start:end``, cut to about ``limit`` characters on
     each side: an article pasted as one line must not put the whole article on the
     claim page. A cut falls at the sentence end (". ", "! ", "? ") nearest the
-    limit inside it, else at a space, so no word is cut in half."""
+    limit inside it if that keeps at least a third of the limit, else at the space
+    nearest the limit, so no word is cut in half."""
     p_start, p_end = paragraph_bounds(text, start, end)
+    keep = limit // 3  # a sentence end that keeps less than this shows too little
     if start - p_start > limit:
         window = text[start - limit : start]
-        ends = [i for i in (window.find(m) for m in _SENTENCE_ENDS) if i >= 0]
-        cut = min(ends) + 2 if ends else window.find(" ") + 1
+        ends = [i + 2 for i in (window.find(m) for m in _SENTENCE_ENDS) if i >= 0]
+        cut = min(ends) if ends and min(ends) <= limit - keep else window.find(" ") + 1
         p_start = start - limit + cut if cut > 0 else start - limit
     if p_end - end > limit:
         window = text[end : end + limit]
-        cut = max(window.rfind(m) for m in _SENTENCE_ENDS)
-        cut = cut + 1 if cut >= 0 else window.rfind(" ")
+        cut = max(window.rfind(m) for m in _SENTENCE_ENDS) + 1
+        if cut < keep:
+            cut = window.rfind(" ")
         p_end = end + cut if cut > 0 else end + limit
     return p_start, p_end
 

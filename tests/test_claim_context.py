@@ -52,6 +52,18 @@ def test_a_long_line_is_cut_at_sentence_ends_near_the_limit() -> None:
     assert md_escape("number 159 says") not in shown
 
 
+def test_a_sentence_end_that_would_leave_almost_nothing_is_passed_over_for_a_space() -> None:
+    """One very long sentence before (and after) the quote: its only sentence end in
+    reach is next to the quote, and cutting there would show nothing around it."""
+    long_sentence = " ".join(f"clause{i}" for i in range(400))
+    text = long_sentence + ". " + QUOTE + " " + long_sentence + ". The end."
+    start = text.index(QUOTE)
+    end = start + len(QUOTE)
+    a, b = context_span(text, start, end)
+    assert start - a > CONTEXT_CHARS // 3 and b - end > CONTEXT_CHARS // 3
+    assert text[a - 1] == " " and text[b] == " "  # cut between words
+
+
 def test_a_long_line_without_sentence_ends_is_cut_between_words() -> None:
     words = " ".join(f"word{i}" for i in range(600))
     text = words + " QUOTE " + words

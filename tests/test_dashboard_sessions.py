@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
+from dashboard.auth import preset_key
 from tracker.models import WebSession
 from tracker.services import accounts
 
@@ -57,7 +58,7 @@ def test_a_token_the_browser_stored_before_the_sign_in_opens_the_queue_at_once(
     token, expires, made = at.session_state["_cookie_preset"]  # made for this sign-in page
     assert token not in messages(at) and rows(dash_db) == []  # not a session yet
     assert expires - made == timedelta(days=7)  # the cookie lives as long as a session may
-    at.session_state["cookie_preset"] = True  # the component's value once the browser stored it
+    at.session_state[preset_key(token)] = True  # the component's value once the browser stored it
     submit_sign_in(at)
     assert not at.exception
     assert at.session_state["signed_in"]["token"] == token
@@ -80,13 +81,30 @@ def test_a_preset_token_the_browser_has_not_confirmed_or_that_is_old_is_not_used
 
     old = AppTest.from_file(APP, default_timeout=30).run()
     token, expires, made = old.session_state["_cookie_preset"]
-    # the sign-in page stood open for two hours: the cookie would end before the session
-    old.session_state["_cookie_preset"] = (token, expires, made - timedelta(hours=2))
-    old.session_state["cookie_preset"] = True
+    # the sign-in page stood open for longer than a preset stays fresh (PRESET_FRESH)
+    old.session_state["_cookie_preset"] = (token, expires, made - timedelta(minutes=11))
+    old.session_state[preset_key(token)] = True
     submit_sign_in(old)
     op = old.session_state["_cookie_op"]
     assert op[0] == "set" and op[1] not in (token, preset)
     assert len(rows(dash_db)) == 2
+
+
+def test_a_refused_sign_in_puts_a_new_token_in_the_cookie_for_the_next_attempt(
+    dash_db: Engine,
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    first = at.session_state["_cookie_preset"][0]
+    at.session_state[preset_key(first)] = True
+    submit_sign_in(at, password="not-the-password")
+    assert "wrong name or password" in messages(at)
+    second = at.session_state["_cookie_preset"][0]
+    assert second != first and rows(dash_db) == []
+    # not used before the browser says it stored the new one (the old one's report is not it)
+    submit_sign_in(at)
+    op = at.session_state["_cookie_op"]
+    assert op[0] == "set" and op[1] not in (first, second)
+    assert [r.token_hash for r in rows(dash_db)] == [hashlib.sha256(op[1].encode()).hexdigest()]
 
 
 def test_a_browser_that_never_confirms_the_cookie_can_go_on_without_it(dash_db: Engine) -> None:

@@ -107,3 +107,28 @@ def test_an_element_that_never_changes_cannot_be_ready_before_the_start(
             wait_ready(page, "queue heading", time.time())
     finally:
         context.close()  # type: ignore[attr-defined]
+
+
+def test_what_happens_after_the_wait_saw_it_ready_does_not_move_the_answer(
+    browser: object,  # noqa: F811
+) -> None:
+    """A run that starts right after (the sign-in page's cookie fragment does) neither
+    loses the idle moment nor lets its changes count."""
+    context = new_profile(browser)
+    try:
+        page = context.new_page()  # type: ignore[attr-defined]
+        ready, moments = ready_and_moments(page, insert_ms=150, idle_ms=400)
+        assert moments["idle"] <= ready
+        again, _ = page.evaluate(
+            """async () => {
+              const clock = window.__readyClock, h = document.querySelector('h1');
+              clock.notice();
+              document.querySelector('[data-testid=stApp]').dataset.testScriptState = 'running';
+              h.firstChild.data = 'Review queue, again';
+              await new Promise(done => requestAnimationFrame(() => setTimeout(done, 50)));
+              return clock.readyAt(h);
+            }"""
+        )
+        assert again == ready
+    finally:
+        context.close()  # type: ignore[attr-defined]
