@@ -272,13 +272,16 @@ READY_CLOCK_JS = """(() => {
   const changed = new WeakMap();  // its children or its text changed
   const shown = new WeakMap();  // its hidden / open / aria-hidden attribute changed
   const periods = [];  // the app idle: {at, painted, end} (end: when a run started)
-  let batch = [], idleNow = null, flushing = null, noticedAt = null;
+  let batch = [], idleNow = null, flushing = null, noticedAt = null;  // batch: f(painted)
   const isIdle = () => {
     const app = document.querySelector('[data-testid="stApp"]');
     return app !== null && app.dataset.testScriptState === 'notRunning'
       && document.querySelector('[data-testid="stStatusWidget"]') === null;
   };
-  const stamp = (map, node, at) => { batch.push([map, node, at]); };
+  const stamp = (map, node, at) => batch.push(painted => {
+    if (!map.has(node)) map.set(node, []);
+    map.get(node).push([painted, at]);
+  });
   const schedule = () => {
     if (flushing) return;
     flushing = new Promise(done => requestAnimationFrame(() => {
@@ -286,11 +289,7 @@ READY_CLOCK_JS = """(() => {
       batch = [];
       setTimeout(() => {
         const painted = now();
-        for (const [map, node, at] of painting) {
-          if (map === periods) { node.painted = painted; continue; }
-          if (!map.has(node)) map.set(node, []);
-          map.get(node).push([painted, at]);
-        }
+        for (const paint of painting) paint(painted);
         flushing = null;
         done();
         if (batch.length) schedule();
@@ -311,9 +310,10 @@ READY_CLOCK_JS = """(() => {
     }
     const idle = isIdle();
     if (idle && !idleNow) {
-      idleNow = {at, painted: null, end: null};
-      periods.push(idleNow);
-      batch.push([periods, idleNow, at]);
+      const period = {at, painted: null, end: null};
+      periods.push(period);
+      batch.push(painted => { period.painted = painted; });
+      idleNow = period;
     } else if (!idle && idleNow) {
       idleNow.end = at;
       idleNow = null;
@@ -329,6 +329,7 @@ READY_CLOCK_JS = """(() => {
     return t;
   };
   window.__readyClock = {
+    isIdle,
     // the wait's predicate: the app idle now (and when that was seen)
     notice() {
       if (!isIdle()) return false;
@@ -354,11 +355,7 @@ READY_CLOCK_JS = """(() => {
   };
 })();"""
 
-IDLE_JS = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  return app !== null && app.dataset.testScriptState === 'notRunning'
-    && document.querySelector('[data-testid="stStatusWidget"]') === null;
-}"""
+IDLE_JS = "() => window.__readyClock.isIdle()"  # every page carries the clock
 
 
 def new_profile(browser: Any) -> Any:

@@ -130,18 +130,15 @@ def safe_link(label: str | None, url: str | None) -> str:
     # brackets too: inside a directive (``:small[...]``, fine_print) a "]" in the
     # address would close it and let the rest render as Markdown of its own. Only an
     # IPv6 host keeps its brackets (balanced, and nothing but hex digits and colons).
-    parts = urlsplit(url)
-    ipv6 = _IPV6_HOST.match(parts.netloc)
     keep = ":/?#@!$&'()*+,;=%-._~"
-    if ipv6:
-        target = quote(url[: ipv6.end() + len(parts.scheme) + 3], safe=keep + "[]")
-        target += quote(url[ipv6.end() + len(parts.scheme) + 3 :], safe=keep)
-    else:
-        target = quote(url, safe=keep)
+    target = quote(url, safe=keep)
+    host = urlsplit(url).netloc
+    if _IPV6_HOST.fullmatch(host):  # the host comes first: put its brackets back
+        target = target.replace(quote(host, safe=keep), host, 1)
     return f"[{shown}](<{target}>)"
 
 
-_IPV6_HOST = re.compile(r"(?:[^@/\[\]]*@)?\[[0-9A-Fa-f:.]+\](?::\d+)?")
+_IPV6_HOST = re.compile(r"\[[0-9A-Fa-f:.]+\](?::\d+)?")
 
 
 @dataclass(frozen=True)
@@ -338,8 +335,10 @@ def context_span(text: str, start: int, end: int, limit: int = CONTEXT_CHARS) ->
     keep = limit // 3  # a sentence end that keeps less than this shows too little
     if start - p_start > limit:
         window = text[start - limit : start]
-        ends = [i + 2 for i in (window.find(m) for m in _SENTENCE_ENDS) if i >= 0]
-        cut = min(ends) if ends and min(ends) <= limit - keep else window.find(" ") + 1
+        first = min(
+            (i + 2 for i in (window.find(m) for m in _SENTENCE_ENDS) if i >= 0), default=limit
+        )
+        cut = first if first <= limit - keep else window.find(" ") + 1
         p_start = start - limit + cut if cut > 0 else start - limit
     if p_end - end > limit:
         window = text[end : end + limit]
