@@ -15,10 +15,11 @@ from rapidfuzz import fuzz
 from sqlmodel import Session, col, select
 
 from .. import queries
-from ..audit import EventAction, record_event
+from ..audit import EventAction, event_row, record_event, record_events
 from ..errors import ValidationFailed
 from ..intake.extract import DEFAULT_THRESHOLD, Candidate, extract_candidates
 from ..intake.loading import LoadedArticle, first_title_line, load_article, slugify
+from ..intake.repeats import RepeatIndex
 from ..intake.text import heading_text
 from ..linkcheck.netguard import LinkPolicy
 from ..models import (
@@ -29,10 +30,12 @@ from ..models import (
     Claim,
     ClaimCreate,
     Origin,
+    utcnow,
 )
 from ..permissions import Action, authorize
 from ..validation import build, clean_field, max_length, validate_url
-from .claims import DUPLICATE_SCORE, _compare_and_set, create_claim, duplicate_of
+from .batch import insert_claims
+from .claims import DUPLICATE_SCORE, _compare_and_set, new_claim_values, same_figures
 from .uow import clean_actor, unit_of_work
 
 
@@ -174,14 +177,21 @@ def import_article(
     title = heading_text(title or loaded.title or first_title_line(loaded.text)) or "Untitled"
     slug = slugify(slug or title)
     digest = sha256_text(loaded.text)
+    # Everything that needs no write lock is worked out first, against what the
+    # database holds now (a read does not stop other writers); the transaction
+    # then only writes, unless the article changed in between.
+    known = _read_article(session, slug)
+    session.rollback()
+    if known is not None and known.kind == ArticleKind.collection:
+        raise ValidationFailed(_collection_message(slug))
+    if known is not None and known.sha256 == digest:
+        return ArticleImportReport(slug, "unchanged", known.revision)
+    plan = _plan_import(loaded.text, slug, threshold, known)
     with unit_of_work(session):
         authorize(session, actor, Action.import_article)
         article = session.exec(select(Article).where(Article.slug == slug)).first()
         if article is not None and article.kind == ArticleKind.collection:
-            raise ValidationFailed(
-                f"{slug!r} is a collection of imported claims without text; "
-                "import the article under another slug (--slug)"
-            )
+            raise ValidationFailed(_collection_message(slug))
         if article is not None and article.sha256 == digest:
             return ArticleImportReport(slug, "unchanged", article.revision)
         if article is None:
@@ -203,9 +213,164 @@ def import_article(
         else:
             report = ArticleImportReport(slug, "revised", article.revision + 1)
             lost = _revise(session, article, loaded.text, actor, report)
-        _add_candidates(session, article, actor, threshold, report, lost)
+        _add_candidates(session, article, actor, threshold, report, lost, plan)
     _match_earlier(session, report)
     return report
+
+
+def _collection_message(slug: str) -> str:
+    return (
+        f"{slug!r} is a collection of imported claims without text; "
+        "import the article under another slug (--slug)"
+    )
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What an import reads of the article before its transaction."""
+
+    kind: str
+    sha256: str
+    revision: int
+    claims: list[tuple[int, str, int, int]]  # (id, quote, start, end), by id
+
+
+def _read_article(session: Session, slug: str) -> _Known | None:
+    article = session.exec(select(Article).where(Article.slug == slug)).first()
+    if article is None:
+        return None
+    claims = [
+        (i or 0, q, s, e)
+        for i, q, s, e in session.exec(
+            select(Claim.id, Claim.quote, Claim.quote_start, Claim.quote_end)
+            .where(Claim.article_id == article.id)
+            .order_by(col(Claim.id))
+        )
+    ]
+    return _Known(article.kind, article.sha256, article.revision, claims)
+
+
+@dataclass
+class _Plan:
+    """The candidates of a text, worked out before the write transaction.
+
+    ``covering``: the claims they were compared with (those whose quote the
+    text holds, where the revision moves them); ``fresh`` the new candidates,
+    ``matches`` the (claim, quote) repeats (a negative id -n is the n-th fresh
+    candidate) and ``rows`` the new claims' checked values, in ``fresh`` order.
+    """
+
+    covering: list[tuple[int, str, int, int]]
+    fresh: list[Candidate]
+    matches: list[tuple[int, str]]
+    rows: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Text:
+    """The quote rules' view of an article not stored yet (:class:`QuotedText`)."""
+
+    slug: str
+    text: str
+
+
+def _plan_import(text: str, slug: str, threshold: float, known: _Known | None) -> _Plan:
+    """Pure: the candidates of ``text`` against the claims ``known`` (if a revision)."""
+    covering = [] if known is None else _anchored(known.claims, text)
+    return _plan(text, slug, threshold, covering, _scored(text))
+
+
+def _scored(text: str) -> list[Candidate]:
+    """The sentences that may become candidates (headings and questions never do)."""
+    return [c for c in extract_candidates(text) if c.kind != "heading" and c.score != 0]
+
+
+def _anchored(
+    claims: list[tuple[int, str, int, int]], text: str
+) -> list[tuple[int, str, int, int]]:
+    """Where :func:`_revise` will find each claim's quote in ``text`` (nearest its old
+    start); the claims it will not find are left out."""
+    out = []
+    for claim_id, quote, old_start, _end in claims:
+        positions = [m.start() for m in re.finditer(re.escape(quote), text)]
+        if positions:
+            start = min(positions, key=lambda p: abs(p - old_start))
+            out.append((claim_id, quote, start, start + len(quote)))
+    return out
+
+
+def _plan(
+    text: str,
+    slug: str,
+    threshold: float,
+    covering: list[tuple[int, str, int, int]],
+    candidates: list[Candidate],
+) -> _Plan:
+    """Each candidate is new, or repeats a covering claim or an earlier candidate
+    (:func:`duplicate_of`'s rule, through a :class:`RepeatIndex`)."""
+    existing = list(covering)
+    index = RepeatIndex([q for _i, q, _s, _e in existing] + [c.quote for c in candidates])
+    for _id, quote, start, end in existing:
+        index.add(quote, start, end)
+    fresh: list[Candidate] = []
+    matches: list[tuple[int, str]] = []
+    for cand in candidates:
+        position = _repeat_position(index, existing, cand)
+        if position is not None:
+            matches.append((existing[position][0], cand.quote))
+            continue
+        fresh.append(cand)
+        existing.append((-len(fresh), cand.quote, cand.start, cand.end))
+        index.add(cand.quote, cand.start, cand.end)
+    page = _Text(slug, text)
+    rows = [_claim_values(page, cand, threshold, list(cand.reasons)) for cand in fresh]
+    return _Plan(covering, fresh, matches, rows)
+
+
+def _repeat_position(
+    index: RepeatIndex, existing: list[tuple[int, str, int, int]], cand: Candidate
+) -> int | None:
+    """:func:`duplicate_index` of ``cand`` in ``existing``, scoring only what may repeat it."""
+    overlap = index.overlapping(cand.start, cand.end)
+    if overlap is not None:
+        return overlap
+    for position in index.similar(cand.quote):
+        other = existing[position][1]
+        close = fuzz.token_set_ratio(cand.quote, other, score_cutoff=DUPLICATE_SCORE)
+        if close >= DUPLICATE_SCORE and same_figures(other, cand.quote):
+            return position
+    return None
+
+
+def _claim_values(
+    page: _Text, cand: Candidate, threshold: float, reasons: list[str]
+) -> dict[str, Any]:
+    """The checked column values of a new candidate claim (its article id set later)."""
+    data = build(
+        ClaimCreate,
+        article=page.slug,
+        claim=cand.quote[: max_length(Claim, "claim")],
+        quote=cand.quote,
+        quote_start=cand.start,
+        quote_end=cand.end,
+        section=cand.section,
+        claim_type=cand.claim_type.value,
+        score=cand.score,
+    )
+    return new_claim_values(
+        page,
+        0,
+        claim=data.claim,
+        quote=data.quote,
+        quote_start=data.quote_start,
+        quote_end=data.quote_end,
+        section=data.section,
+        claim_type=data.claim_type,
+        origin=Origin.extracted,
+        score=data.score,
+        reasons=reasons,
+        below_threshold=cand.score < threshold,
+    )
 
 
 def _match_earlier(session: Session, report: ArticleImportReport) -> None:
@@ -332,67 +497,61 @@ def _add_candidates(
     threshold: float,
     report: ArticleImportReport,
     lost: list[_Lost],
+    plan: _Plan | None = None,
 ) -> None:
     """Every sentence no claim covers becomes a candidate; the rest are reported as matches.
 
     Only claims whose quote is in the text cover anything: a lost claim's old
-    offsets point into the previous revision.
+    offsets point into the previous revision. ``plan``, worked out before the
+    transaction, is used if it was made against these claims; otherwise the
+    candidates are worked out again here.
     """
-    covering: list[Any] = [
-        row
-        for row in session.exec(
+    covering: list[tuple[int, str, int, int]] = [
+        (i or 0, q, s, e)
+        for i, q, s, e in session.exec(
             select(Claim.id, Claim.quote, Claim.quote_start, Claim.quote_end)
             .where(Claim.article_id == article.id)
             .order_by(col(Claim.id))
         )
-        if article.text[row[2] : row[3]] == row[1]
+        if article.text[s:e] == q
     ]
-    fresh: list[Candidate] = []
-    matches: list[tuple[int, str]] = []  # a negative id -n is the n-th fresh candidate
-    for cand in extract_candidates(article.text):
-        if cand.kind == "heading" or cand.score == 0:
-            continue
-        match = _duplicate_of(cand, covering)
-        if match is not None:
-            matches.append((match, cand.quote))
-            continue
-        fresh.append(cand)
-        covering.append((-len(fresh), cand.quote, cand.start, cand.end))
+    if plan is None or plan.covering != covering:
+        plan = _plan(article.text, article.slug, threshold, covering, _scored(article.text))
+    fresh = plan.fresh
     hints = _replacement_hints(fresh, lost)
-    ids: list[int] = []
-    for index, cand in enumerate(fresh):
-        reasons = list(cand.reasons)
+    authorize(session, actor, Action.edit_claim)
+    now = utcnow()
+    rows = []
+    page = _Text(article.slug, article.text)
+    for index, (cand, values) in enumerate(zip(fresh, plan.rows, strict=True)):
         if index in hints:
-            reasons.append(
-                f"may replace claim {hints[index]} (its quote is not in revision {report.revision})"
+            why = f"its quote is not in revision {report.revision}"
+            reasons = [*cand.reasons, f"may replace claim {hints[index]} ({why})"]
+            values = _claim_values(page, cand, threshold, reasons)
+        rows.append(values | {"article_id": article.id, "created_at": now, "updated_at": now})
+    ids = insert_claims(session, rows) if rows else []
+    record_events(
+        session,
+        [
+            event_row(
+                EventAction.created,
+                actor=actor,
+                claim_id=claim_id,
+                new=row["claim"],
+                version=1,
+                at=now,
             )
-        below = cand.score < threshold
-        claim = create_claim(
-            session=session,
-            data=build(
-                ClaimCreate,
-                article=article.slug,
-                claim=cand.quote[: max_length(Claim, "claim")],
-                quote=cand.quote,
-                quote_start=cand.start,
-                quote_end=cand.end,
-                section=cand.section,
-                claim_type=cand.claim_type.value,
-                score=cand.score,
-            ),
-            actor=actor,
-            origin=Origin.extracted,
-            reasons=reasons,
-            below_threshold=below,
-        )
-        ids.append(claim.id or 0)
-        if below:
+            for claim_id, row in zip(ids, rows, strict=True)
+        ],
+    )
+    for index, (claim_id, row) in enumerate(zip(ids, rows, strict=True)):
+        if row["below_threshold"]:
             report.below_threshold += 1
         else:
-            report.created.append(claim.id or 0)
+            report.created.append(claim_id)
         if index in hints:
-            report.replacements.append((claim.id or 0, hints[index]))
-    report.linked.extend((ids[-m - 1] if m < 0 else m, quote) for m, quote in matches)
+            report.replacements.append((claim_id, hints[index]))
+    report.linked.extend((ids[-m - 1] if m < 0 else m, quote) for m, quote in plan.matches)
     session.flush()
 
 
@@ -420,8 +579,3 @@ def _replacement_hints(fresh: list[Candidate], lost: list[_Lost]) -> dict[int, i
             best = max(near, key=lambda i: fuzz.ratio(gone.quote, fresh[i].quote))
             hints[best] = gone.claim_id
     return hints
-
-
-def _duplicate_of(cand: Candidate, existing: list[Any]) -> int | None:
-    """The claim that already covers ``cand`` (see :func:`duplicate_of`)."""
-    return duplicate_of(cand.quote, cand.start, cand.end, existing)
