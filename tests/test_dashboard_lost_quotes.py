@@ -91,7 +91,7 @@ def test_confirm_page_and_article_view_show_the_lost_claim(
 ) -> None:
     _engine, old, _new = lost_db
     at = app("views/confirm.py", user="eve")
-    assert f"Not confirmable: its quote is not in revision 2" in texts(at)
+    assert "Not confirmable: its quote is not in revision 2" in texts(at)
     assert at.button(key=f"e_confirm_{old}").disabled
     at = app("views/article.py", user="ana")
     body = texts(at)
