@@ -29,6 +29,7 @@ FILTER_KEYS = (
     "f_below",
     "f_match",
     "f_pending",
+    "f_lost",
 )
 ALL = "All"
 UNASSIGNED = "Unassigned"
@@ -56,6 +57,7 @@ URL_FIELDS = (
     UrlField("below", "f_below", "flag", False),
     UrlField("match", "f_match", "flag", False),
     UrlField("pending", "f_pending", "flag", False),
+    UrlField("lost", "f_lost", "flag", False),
     UrlField("sort", "q_sort", "text", "id", SORT_KEYS),
     UrlField("desc", "q_desc", "flag", False),
     UrlField("page", "q_page", "int", 1),
@@ -183,6 +185,7 @@ def current_filters(user: str | None = None) -> ClaimFilter:
         include_below_threshold=bool(s.get("f_below")),
         has_match=bool(s.get("f_match")),
         pending_confirmation=bool(s.get("f_pending")),
+        quote_lost=bool(s.get("f_lost")),
     )
 
 
@@ -206,6 +209,8 @@ def describe(filters: ClaimFilter) -> str:
         parts.append("with a close earlier match")
     if filters.pending_confirmation:
         parts.append("pending confirmation")
+    if filters.quote_lost:
+        parts.append("quote lost")
     return ", ".join(parts) if parts else "all claims"
 
 

@@ -39,6 +39,8 @@ class EventAction(StrEnum):
     archived = "archived"
     quote_lost = "quote_lost"
     relocated = "relocated"
+    quote_moved = "quote_moved"
+    quote_dismissed = "quote_dismissed"
     rated = "rated"
     summary_edited = "summary_edited"
     # articles
@@ -106,6 +108,8 @@ _LABELS = {
     EventAction.archived: "archived a source",
     EventAction.quote_lost: "quote lost in a revision",
     EventAction.relocated: "quote moved in a revision",
+    EventAction.quote_moved: "moved the lost quote to a sentence of the current text",
+    EventAction.quote_dismissed: "dismissed the claim: its quote is not in the article",
     EventAction.database_restored: "restored the database from a dump",
     EventAction.database_copied: "copied the database here",
     EventAction.rated: "changed the rating",

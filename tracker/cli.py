@@ -103,10 +103,15 @@ source_app = typer.Typer(help="Manage a claim's sources.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage accounts and roles.", no_args_is_help=True)
 export_app = typer.Typer(help="Export claims.", no_args_is_help=True)
 import_app = typer.Typer(help="Import claims.", no_args_is_help=True)
+lost_app = typer.Typer(
+    help="Resolve claims whose quote a new revision of their article no longer has.",
+    no_args_is_help=True,
+)
 app.add_typer(source_app, name="source")
 app.add_typer(users_app, name="users")
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
+app.add_typer(lost_app, name="lost")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -278,6 +283,14 @@ def claims(
         bool,
         typer.Option("--include-below-threshold", help="Also list low-scoring candidates."),
     ] = False,
+    quote_lost: Annotated[
+        bool,
+        typer.Option(
+            "--quote-lost",
+            help="Only claims whose quote is not in their article's current text "
+            "(not dismissed): move or dismiss them with `tracker lost`.",
+        ),
+    ] = False,
     sort: Annotated[str, typer.Option(help=f"One of: {', '.join(SORT_KEYS)}.")] = "id",
     desc: Annotated[bool, typer.Option("--desc", help="Sort descending.")] = False,
     limit: Annotated[
@@ -295,6 +308,7 @@ def claims(
     filters = replace(
         _filters(status, article, claim_type, assignee, search, origin),
         include_below_threshold=include_below_threshold,
+        quote_lost=quote_lost,
     )
     with db.session_scope(_engine()) as session:
         if not limit:  # everything: streamed, memory flat however many match
@@ -348,9 +362,10 @@ def _print_table(rows: Iterable[Any]) -> None:
         if not header:
             typer.echo(f"{'ID':>5}  {'STATUS':<10}  {'TYPE':<11}  {'SRC':>3}  CLAIM")
             header = True
+        lost = f"[quote {r.quote_state} in r{r.quote_lost_in}] " if r.quote_lost else ""
         typer.echo(
             f"{r.id:>5}  {r.status:<10}  {r.claim_type:<11}  {r.source_count:>3}  "
-            f"{_short(r.claim, 80)}"
+            f"{lost}{_short(r.claim, 80)}"
         )
     if not header:
         typer.echo("no claims match")
@@ -381,7 +396,26 @@ def show(
     c = d.claim
     typer.echo(f"Claim {c.id} (version {c.version}) in {c.article} — {c.section or 'no section'}")
     typer.echo(f"  {c.claim}")
-    typer.echo(f"  quote [{c.quote_start}:{c.quote_end}]: “{c.quote}”")
+    if c.quote_lost:
+        # the offsets are the previous revision's: never shown as a place in the current text
+        typer.echo(
+            f"  quote LOST: not in revision {c.quote_lost_in} (the current text); it was at "
+            f"[{c.quote_start}:{c.quote_end}] of revision {c.quote_revision}: “{c.quote}”"
+        )
+        if c.quote_state == "dismissed":
+            typer.echo("  resolved: dismissed (out of the published record)")
+        else:
+            proposed = (
+                f"; proposed in its place: claim {c.quote_replacement}"
+                if c.quote_replacement
+                else ""
+            )
+            typer.echo(
+                f"  not confirmed, rated or published until resolved{proposed}: "
+                f"tracker lost move {c.id} / tracker lost dismiss {c.id}"
+            )
+    else:
+        typer.echo(f"  quote [{c.quote_start}:{c.quote_end}]: “{c.quote}”")
     reason = f" ({c.flag_reason})" if c.flag_reason else ""
     typer.echo(
         f"  status: {c.status}{reason}   type: {c.claim_type}   assignee: {c.assignee or '-'}"
@@ -1172,6 +1206,70 @@ def confirm(
             session=session, claim_id=claim_id, actor=by, expected_version=version
         )
     typer.echo(f"claim {c.id}: {c.status} confirmed by {c.confirmed_by}")
+
+
+@lost_app.command("move")
+@handles_errors
+def lost_move(
+    claim_id: Annotated[int, typer.Argument(metavar="ID")],
+    by: ByOpt,
+    to: Annotated[
+        int | None,
+        typer.Option(
+            "--to", help="Move to the sentence this claim quotes (default: the one proposed)."
+        ),
+    ] = None,
+    quote: Annotated[
+        str | None, typer.Option(help="Move to this exact quote of the current text.")
+    ] = None,
+    start: Annotated[
+        int | None, typer.Option(help="Where --quote starts (default: its first occurrence).")
+    ] = None,
+    claim: Annotated[
+        str | None, typer.Option("--claim", help="New claim text (e.g. with the new figure).")
+    ] = None,
+    version: Annotated[int | None, typer.Option(help="The version you looked at.")] = None,
+) -> None:
+    """Move a lost claim to a sentence of its article's current text (editors).
+
+    A verdict goes back to in_review: what was judged changed.
+
+    Example: tracker lost move 12 --claim "Revenue dipped 2.4%" --by editor
+    """
+    with db.session_scope(_engine()) as session:
+        c = services.move_lost_claim(
+            session=session,
+            claim_id=claim_id,
+            actor=by,
+            expected_version=version,
+            quote=quote,
+            start=start,
+            to=to,
+            claim_text=claim,
+        )
+    typer.echo(
+        f"claim {c.id} now quotes [{c.quote_start}:{c.quote_end}] “{_short(c.quote, 80)}”; "
+        f"{c.status} (version {c.version})"
+    )
+
+
+@lost_app.command("dismiss")
+@handles_errors
+def lost_dismiss(
+    claim_id: Annotated[int, typer.Argument(metavar="ID")],
+    by: ByOpt,
+    note: Annotated[str | None, typer.Option(help="Why (kept as a note).")] = None,
+    version: Annotated[int | None, typer.Option(help="The version you looked at.")] = None,
+) -> None:
+    """Dismiss a lost claim: out of the article's published record, history kept (editors).
+
+    Example: tracker lost dismiss 12 --note "The sentence was cut" --by editor
+    """
+    with db.session_scope(_engine()) as session:
+        c = services.dismiss_lost_claim(
+            session=session, claim_id=claim_id, actor=by, expected_version=version, note=note
+        )
+    typer.echo(f"claim {c.id} dismissed: its quote is not in revision {c.quote_lost_in}")
 
 
 # --- "Checked before": matching and the reference library (#12) ----------------------

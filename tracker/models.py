@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import field_validator
+from pydantic import computed_field, field_validator
 from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
@@ -169,6 +169,8 @@ class Claim(ClaimBase, table=True):
         # The overview's pace (#11, migration 0012).
         Index("ix_claim_pending", "status", "confirmed_by", "below_threshold"),
         Index("ix_claim_confirmed_at", "confirmed_at"),
+        # The queue's "Quote lost" filter (migration 0020).
+        Index("ix_claim_quote_lost_in", "quote_lost_in"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -213,6 +215,27 @@ class Claim(ClaimBase, table=True):
     foreign_label: str | None = Field(default=None, max_length=100)
     # How many sources the claim has; kept by add_source in the same transaction.
     source_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # A lost quote (migration 0020): the article revision whose text no longer has
+    # the quote, None while it is in the current text. The offsets then belong to
+    # the revision before it, never to the current text. ``quote_replacement`` is
+    # the new candidate the import proposed in its place, if any. Set by the
+    # article import, cleared only by moving the claim (see tracker.services.lost).
+    quote_lost_in: int | None = None
+    quote_replacement: int | None = None
+
+
+class QuoteState(StrEnum):
+    """Where a claim's quote stands against its article's current text."""
+
+    found = "found"  # in the current text, at the claim's offsets
+    lost = "lost"  # not in the current text: move or dismiss the claim
+    dismissed = "dismissed"  # lost, and dismissed: out of the published record
+
+
+def quote_state_of(lost_in: int | None, status: str) -> str:
+    if lost_in is None:
+        return QuoteState.found.value
+    return (QuoteState.dismissed if status == "dismissed" else QuoteState.lost).value
 
 
 class ClaimCreate(ClaimBase):
@@ -268,6 +291,8 @@ class ClaimPublic(SQLModel):
     verdict_summary: str | None = None
     rated_by: str | None = None
     rated_at: datetime | None = None
+    quote_lost_in: int | None = None
+    quote_replacement: int | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -279,6 +304,23 @@ class ClaimPublic(SQLModel):
     @property
     def pending_confirmation(self) -> bool:
         return self.status in ("verified", "flagged") and self.confirmed_by is None
+
+    @property
+    def quote_lost(self) -> bool:
+        """The quote is not in the article's current text (offsets: revision before)."""
+        return self.quote_lost_in is not None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def quote_revision(self) -> int | None:
+        """The revision of the article whose text the offsets point into, if not the current."""
+        return None if self.quote_lost_in is None else self.quote_lost_in - 1
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def quote_state(self) -> str:
+        """``found``; ``lost`` (unresolved); ``dismissed`` (lost, then dismissed)."""
+        return quote_state_of(self.quote_lost_in, self.status)
 
 
 # --- Source ----------------------------------------------------------------

@@ -42,6 +42,8 @@ class Action(StrEnum):
     import_claims = "import_claims"
     import_article = "import_article"
     rate = "rate"
+    move_quote = "move_quote"
+    dismiss_lost_quote = "dismiss_lost_quote"
     manage_users = "manage_users"
     change_own_password = "change_own_password"  # noqa: S105 (an action name)
     seed = "seed"
@@ -76,6 +78,12 @@ PERMISSIONS: MappingProxyType[Action, Permission] = MappingProxyType(
         Action.import_claims: Permission(Role.editor, "import claims"),
         Action.import_article: Permission(Role.editor, "import articles"),
         Action.rate: Permission(Role.editor, "rate claims and write verdict summaries"),
+        Action.move_quote: Permission(
+            Role.editor, "move a claim whose quote was lost to a sentence of the current text"
+        ),
+        Action.dismiss_lost_quote: Permission(
+            Role.editor, "dismiss a claim whose quote is no longer in its article"
+        ),
         Action.manage_users: Permission(Role.admin, "manage accounts"),
         Action.change_own_password: Permission(Role.viewer, "change their own password"),
         Action.seed: Permission(Role.admin, "load the seed articles"),

@@ -1,7 +1,8 @@
 """What the desk publishes: the rating scale, the published claims, and their files.
 
 A claim is **published** when its verdict (verified or flagged) is confirmed
-by a second editor and it has both a rating and a verdict summary
+by a second editor, it has both a rating and a verdict summary, and its quote
+is in the article's current text (not lost in a revision)
 (:func:`publication_blockers` says what is missing). This module reads the
 published set (:func:`published_report`, :func:`published_reports`) and hands
 it to the pure builders in :mod:`tracker.interchange` (the HTML report, the
@@ -73,6 +74,10 @@ def publication_blockers(claim: ClaimPublic) -> list[str]:
         missing.append("a rating")
     if not claim.verdict_summary:
         missing.append("a verdict summary")
+    if claim.quote_lost_in is not None:
+        missing.append(
+            f"a quote in the article's current text (it is not in revision {claim.quote_lost_in})"
+        )
     return missing
 
 
@@ -124,6 +129,8 @@ def _is_published() -> object:
         col(Claim.confirmed_by).is_not(None),
         col(Claim.rating).is_not(None),
         col(Claim.verdict_summary).is_not(None),
+        # a verdict on words the article no longer has is not published as if it were there
+        col(Claim.quote_lost_in).is_(None),
     )
 
 

@@ -68,6 +68,7 @@ class ClaimFilter:
     include_below_threshold: bool = False
     has_match: bool = False  # only claims with a close earlier match (#12)
     pending_confirmation: bool = False  # verdicts no editor has confirmed yet (#11)
+    quote_lost: bool = False  # quote not in the article's current text, not dismissed
 
     def __post_init__(self) -> None:
         for s in self.status:
@@ -213,6 +214,9 @@ def _conditions(filters: ClaimFilter) -> list[ColumnElement[bool]]:
     if filters.pending_confirmation:
         conds.append(col(Claim.status).in_([s.value for s in PENDING_STATUSES]))
         conds.append(col(Claim.confirmed_by).is_(None))
+    if filters.quote_lost:
+        conds.append(col(Claim.quote_lost_in).is_not(None))
+        conds.append(col(Claim.status) != ClaimStatus.dismissed.value)
     if filters.search and filters.search.strip():
         conds.append(_TextSearch(filters.search.strip()))
     return conds

@@ -21,6 +21,7 @@ from dashboard.render import (
     STATUS_SIGNS,
     Span,
     claim_anchor,
+    claim_url,
     highlight,
     highlight_line,
     highlight_table,
@@ -89,7 +90,9 @@ def render() -> None:
     found: list[ClaimPublic] = []
     lost: list[ClaimPublic] = []
     for c in claims:
-        (found if located(text, c.quote_start, c.quote_end, c.quote) else lost).append(c)
+        # a lost quote's offsets belong to an earlier revision: never drawn on this text
+        here = not c.quote_lost and located(text, c.quote_start, c.quote_end, c.quote)
+        (found if here else lost).append(c)
     by_id = {c.id: c for c in found}
     focused = by_id.get(focus) if focus is not None else None
 
@@ -119,10 +122,24 @@ def render() -> None:
         article_text(lines(text), spans, focused)
 
     if lost:
-        st.subheader(f"Claims whose quote is not found in the text ({len(lost)})")
+        st.subheader(f"Claims whose quote is not in the current text ({len(lost)})")
+        st.caption(
+            "Not confirmed, rated or published until an editor moves each to a sentence of "
+            "this text or dismisses it (on the claim's page)."
+        )
         for c in lost:
             claim, quote = md_escape(short(c.claim, 100)), md_escape(short(c.quote, 80))
-            st.markdown(f"- **\\#{c.id}** {claim} — quote: “{quote}”")
+            where = f"lost in revision {c.quote_lost_in}" if c.quote_lost else "not at its offsets"
+            state_word = " · dismissed" if c.quote_state == "dismissed" else ""
+            proposed = (
+                f" · proposed in its place: claim \\#{c.quote_replacement}"
+                if c.quote_replacement and not state_word
+                else ""
+            )
+            st.markdown(
+                f"- [**\\#{c.id}**](<{claim_url(c.id)}>) {claim} — quote “{quote}” "
+                f"({where}{state_word}{proposed})"
+            )
 
 
 def picker(found: list[ClaimPublic], claims: list[ClaimPublic], focus: int | None) -> None:

@@ -29,14 +29,17 @@ from tracker.config import get_settings
 from tracker.errors import EditConflict, NotFound, TrackerError
 from tracker.intake.text import Outline
 from tracker.models import (
+    ClaimPublic,
     ClaimStatus,
     ClaimType,
     ClaimUpdate,
     EventPublic,
     FlagReason,
+    QuoteState,
     RatingUpdate,
     Stance,
 )
+from tracker.permissions import Action
 from tracker.publishing import publication_blockers, rating_choices
 from tracker.queries import ClaimDetail
 from tracker.services import links as link_service
@@ -118,7 +121,15 @@ def header(d: ClaimDetail, text: str) -> None:
             st.warning("Internal inconsistency: " + md_escape(w.message))
     st.markdown("**In the article**")
     with st.container(border=True):
-        if (
+        if c.quote_lost:  # its offsets are the previous revision's: never drawn on this text
+            st.warning(
+                f"**Quote lost**: revision {c.quote_lost_in} of the article (its current "
+                f"text) no longer has it; it was at {c.quote_start}:{c.quote_end} of "
+                f"revision {c.quote_revision}:",
+                icon=":material/link_off:",
+            )
+            st.markdown(f"> {md_escape(c.quote)}")
+        elif (
             0 <= c.quote_start < c.quote_end <= len(text)
             and text[c.quote_start : c.quote_end] == c.quote
         ):
@@ -129,6 +140,95 @@ def header(d: ClaimDetail, text: str) -> None:
         else:
             st.warning("The quote is not found at its position in the article text:")
             st.markdown(f"> {md_escape(c.quote)}")
+
+
+def lost_quote(d: ClaimDetail, user: str | None, seen: int) -> None:
+    """A lost quote: what replaced it, and an editor's two ways to resolve it."""
+    c = d.claim
+    if c.quote_state != QuoteState.lost:
+        if c.quote_state == QuoteState.dismissed:
+            st.caption(
+                "Dismissed: its quote is not in the article, so it is out of the published "
+                "record; reopen it to move it to a sentence of the current text."
+            )
+        return
+    st.markdown("**Resolve the lost quote**")
+    with st.container(border=True, key="c_lost"):
+        st.markdown(
+            "Until it is resolved this claim is not confirmed, rated or published. "
+            "**Move** it to a sentence of the current text (a verdict goes back to "
+            "in review: what was judged changed), or **dismiss** it (out of the published "
+            "record, its history kept)."
+        )
+        other = _replacement(c.quote_replacement)
+        if other is not None:
+            st.markdown(
+                f"Proposed in its place: claim \\#{other.id} "
+                f"{status_badge(other.status, other.flag_reason)}"
+            )
+            st.markdown(f"> {md_escape(other.quote)}")
+            st.page_link(
+                "views/claim.py",
+                label=f"Open claim #{other.id}",
+                query_params={"id": str(other.id)},
+            )
+        else:
+            st.caption("The import proposed no sentence in its place; give one below.")
+        refusal("lost")
+        if not (auth.can(Action.move_quote) or auth.can(Action.dismiss_lost_quote)):
+            st.info(f"An editor resolves it; your role is {auth.current_role()}.")
+            return
+        base: dict[str, Any] = {"claim_id": c.id, "actor": user or "", "expected_version": seen}
+        with st.form("c_lost_form", border=False):
+            quote = st.text_area(
+                "New quote (exact words of the current text; empty: the proposed sentence)",
+                key="c_lost_quote",
+            )
+            claim_text = st.text_input(
+                "New claim text (optional, e.g. with the new figure)", key="c_lost_claim"
+            )
+            note = st.text_input("Why dismiss (optional, kept as a note)", key="c_lost_note")
+            cols = st.columns(2)
+            move = cols[0].form_submit_button(
+                "Move to the new sentence",
+                type="primary",
+                disabled=not auth.can(Action.move_quote),
+            )
+            dismiss = cols[1].form_submit_button(
+                "Dismiss the claim", disabled=not auth.can(Action.dismiss_lost_quote)
+            )
+        if move:
+            done = act(
+                "Moved to the new sentence.",
+                services.move_lost_claim,
+                where="lost",
+                quote=quote or None,
+                claim_text=claim_text.strip() or None,
+                **base,
+            )
+            if done:
+                st.rerun()
+        if dismiss:
+            done = act(
+                "Dismissed: its quote is not in the article.",
+                services.dismiss_lost_claim,
+                where="lost",
+                note=note.strip() or None,
+                **base,
+            )
+            if done:
+                st.rerun()
+        if (move or dismiss) and "_action_error" in st.session_state:
+            refusal("lost")
+
+
+def _replacement(claim_id: int | None) -> ClaimPublic | None:
+    if claim_id is None:
+        return None
+    try:
+        return data.read(queries.get_claim, claim_id=claim_id)
+    except NotFound:
+        return None
 
 
 def conflict_banner(d: ClaimDetail, seen: int) -> None:
@@ -152,7 +252,12 @@ def actions(d: ClaimDetail, user: str | None, seen: int) -> None:
     c = d.claim
     has_verdict = c.status in (ClaimStatus.verified, ClaimStatus.flagged)
     base: dict[str, Any] = {"claim_id": c.id, "actor": user or "", "expected_version": seen}
-    if c.pending_confirmation:
+    if c.pending_confirmation and c.quote_lost:
+        st.warning(
+            f"Verdict by {md_escape(c.last_reviewed_by)} is not confirmed: its quote is not "
+            "in the article's current text; move or dismiss the claim first."
+        )
+    elif c.pending_confirmation:
         st.warning(
             f"Verdict by {md_escape(c.last_reviewed_by)} is pending confirmation by an editor."
         )
@@ -719,6 +824,7 @@ def render() -> None:
     navigation(d, user)
     header(d, text)
     conflict_banner(d, seen)
+    lost_quote(d, user, seen)
     actions(d, user, seen)
     edit(d, user, seen, text)
     publication(d, user, seen)

@@ -92,6 +92,13 @@ def verdict(d: ClaimDetail, user: str) -> None:
         if refused and refused[0] == c.id:
             del st.session_state["_e_refused"]
             st.error(md_escape(refused[1]), icon=":material/block:")
+        if c.quote_lost:
+            # refused by confirm_verdict too; said here before anyone clicks
+            st.warning(
+                f"Not confirmable: its quote is not in revision {c.quote_lost_in} of the "
+                "article; move or dismiss the claim on its page first.",
+                icon=":material/link_off:",
+            )
         cols = st.columns([1, 1, 3, 1], vertical_alignment="bottom")
         own = c.last_reviewed_by == user
         cols[0].button(
@@ -100,6 +107,7 @@ def verdict(d: ClaimDetail, user: str) -> None:
             type="primary",
             on_click=_confirm,
             args=(c.id, c.version, user),
+            disabled=c.quote_lost,
             help="You gave this verdict; another editor confirms it" if own else None,
             width="stretch",
         )

@@ -153,6 +153,13 @@ def filter_bar(url: str, user: str | None) -> ClaimFilter:
         )
         d3.toggle("Descending", on_change=back_to_first_page, key="q_desc")
         d3.toggle(
+            "Quote lost",
+            key="f_lost",
+            on_change=back_to_first_page,
+            help="Claims whose quote a new revision of the article no longer has: not "
+            "confirmed, rated or published until an editor moves or dismisses them",
+        )
+        d3.toggle(
             "Has a match",
             key="f_match",
             on_change=back_to_first_page,
@@ -178,7 +185,8 @@ def table(rows: list[ClaimPublic], matched: dict[int, Any], several_articles: bo
                 "Article": r.article,
                 "Status": STATUS_LABELS[r.status]
                 + (f": {r.flag_reason}" if r.flag_reason else "")
-                + (" · to confirm" if r.pending_confirmation else ""),
+                + (" · to confirm" if r.pending_confirmation and not r.quote_lost else "")
+                + (f" · ⚠ quote lost (r{r.quote_lost_in})" if r.quote_lost else ""),
                 "Assignee": r.assignee or "",
                 "Type": r.claim_type,
                 "Section": short(r.section, 28),

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from ..models import Note, Source, Stance, as_utc
+from ..models import Note, Source, Stance, as_utc, quote_state_of
 from ..queries import ClaimFilter, iter_claim_rows
 from .csvsafe import escape_cell
 
@@ -47,6 +47,10 @@ DERIVED_COLUMNS = (
     "confirmed_at",
     "created_at",
     "updated_at",
+    # found, lost or dismissed; a lost quote's offsets are left blank (they belong
+    # to the revision before quote_lost_in, not to the article's current text)
+    "quote_state",
+    "quote_lost_in",
 )
 CSV_COLUMNS = EDITABLE_COLUMNS + DERIVED_COLUMNS
 LIST_SEPARATOR = "\n"  # between URLs and notes inside one cell
@@ -114,14 +118,15 @@ def _rows_for_batch(session: Session, batch: Sequence[Any]) -> Iterable[dict[str
     for c in batch:
         srcs = sources.get(c.id, [])
         pending = c.status in ("verified", "flagged") and c.confirmed_by is None
+        lost = c.quote_lost_in is not None
         row: dict[str, Any] = {
             "claim_id": c.id,
             "article": c.article,
             "section": c.section,
             "claim": c.claim,
             "quote": c.quote,
-            "quote_start": c.quote_start,
-            "quote_end": c.quote_end,
+            "quote_start": None if lost else c.quote_start,
+            "quote_end": None if lost else c.quote_end,
             "claim_type": c.claim_type,
             "status": c.status,
             "flag_reason": c.flag_reason,
@@ -142,6 +147,8 @@ def _rows_for_batch(session: Session, batch: Sequence[Any]) -> Iterable[dict[str
             "confirmed_at": c.confirmed_at,
             "created_at": c.created_at,
             "updated_at": c.updated_at,
+            "quote_state": quote_state_of(c.quote_lost_in, c.status),
+            "quote_lost_in": c.quote_lost_in,
         }
         yield {k: _cell(row[k]) for k in CSV_COLUMNS}
 

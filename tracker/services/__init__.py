@@ -23,6 +23,8 @@ use case                   permission (Action)     rules it owns
 create_claim               edit_claim              quote equals the article text at its
                                                    offsets; limits declared on the model;
                                                    known claim type; score in 0..1
+(confirm, rate, review to  (theirs)                not while the quote is lost
+a verdict, quote edit)
 review_claim               review (+ reopen_       allowed transitions; flag needs reason
                            verdict on a verdict)   and note; verified needs a supporting
                                                    source; flagged false/misleading needs
@@ -43,6 +45,13 @@ bulk_update                the least of the        each claim through assign_cla
 confirm_verdict            confirm                 only verdicts; not by their reviewer;
                                                    evidence rule still holds; once
 promote_candidate          promote                 only below-threshold candidates
+move_lost_claim            move_quote              only a lost, not dismissed claim; the
+                                                   new quote is the current text at its
+                                                   offsets; a verdict goes back to
+                                                   in_review; version compare-and-set
+dismiss_lost_claim         dismiss_lost_quote      only a lost, not dismissed claim; any
+                                                   status; out of the published record;
+                                                   version compare-and-set
 rate_claim                 rate                    rating on the desk's scale or
                                                    Unverifiable; summary within its
                                                    limit; not a dismissed claim; version
@@ -136,6 +145,7 @@ from .claims import (
 )
 from .imports import ImportReport, import_claims_csv
 from .links import archive_sources, check_sources
+from .lost import dismiss_lost_claim, move_lost_claim
 from .mapped_import import MappedImportReport, import_mapped_csv
 from .publishing import rate_claim
 from .references import (
@@ -184,6 +194,7 @@ __all__ = [
     "create_claim",
     "create_user",
     "disable_user",
+    "dismiss_lost_claim",
     "enable_user",
     "end_session",
     "import_article",
@@ -192,6 +203,7 @@ __all__ = [
     "import_references",
     "list_users",
     "locate_quote",
+    "move_lost_claim",
     "new_password",
     "new_token",
     "promote_candidate",

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from rapidfuzz import fuzz
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from .. import queries
@@ -405,39 +406,17 @@ def _revise(
         positions = [m.start() for m in re.finditer(re.escape(claim.quote), text)]
         if not positions:
             report.lost.append(claim.id or 0)
-            was_here = old_text[claim.quote_start : claim.quote_end] == claim.quote
-            region = regions(claim.quote_start) if was_here else None
-            lost.append(_Lost(claim.id or 0, claim.quote, region))
-            if not was_here:
-                continue  # lost in an earlier revision: said then
-            # A verdict about words the article no longer has needs a second look.
-            confirmed_by = claim.confirmed_by
-            version = _compare_and_set(
-                session, claim, None, {"confirmed_by": None, "confirmed_at": None}
-            )
-            record_event(
-                session,
-                EventAction.quote_lost,
-                actor=actor,
-                claim_id=claim.id,
-                field="quote",
-                old=f"{claim.quote_start}:{claim.quote_end}",
-                detail=f"not found in revision {report.revision}",
-                version=version,
-            )
-            if confirmed_by:
-                record_event(
-                    session,
-                    EventAction.confirmation_cleared,
-                    actor=actor,
-                    claim_id=claim.id,
-                    field="confirmed_by",
-                    old=confirmed_by,
-                    detail=f"its quote is not in revision {report.revision}",
-                    version=version,
-                )
+            if claim.quote_lost_in is not None:  # lost in an earlier revision: said then
+                lost.append(_Lost(claim.id or 0, claim.quote, None))
+                continue
+            lost.append(_Lost(claim.id or 0, claim.quote, regions(claim.quote_start)))
+            _mark_lost(session, claim, actor, report.revision)
             continue
         start = min(positions, key=lambda p: abs(p - claim.quote_start))
+        if claim.quote_lost_in is not None:  # back in this revision (a figure reverted)
+            _mark_found(session, claim, actor, start, report.revision)
+            report.relocated += 1
+            continue
         if start != claim.quote_start:
             old = f"{claim.quote_start}:{claim.quote_end}"
             new = f"{start}:{start + len(claim.quote)}"
@@ -461,6 +440,74 @@ def _revise(
             report.relocated += 1
     session.flush()
     return lost
+
+
+def _mark_lost(session: Session, claim: Claim, actor: str, revision: int) -> None:
+    """The claim's quote is not in ``revision``: say so, and clear its confirmation.
+
+    Its offsets are kept: they belong to the revision before (the state says
+    so), so the record of where the quote was stays, and nothing reads them as
+    a place in the current text.
+    """
+    confirmed_by = claim.confirmed_by
+    old = f"{claim.quote_start}:{claim.quote_end}"
+    version = _compare_and_set(
+        session,
+        claim,
+        None,
+        {"quote_lost_in": revision, "confirmed_by": None, "confirmed_at": None},
+    )
+    record_event(
+        session,
+        EventAction.quote_lost,
+        actor=actor,
+        claim_id=claim.id,
+        field="quote",
+        old=old,
+        detail=f"not found in revision {revision}",
+        version=version,
+    )
+    if confirmed_by:
+        # A verdict about words the article no longer has needs a second look.
+        record_event(
+            session,
+            EventAction.confirmation_cleared,
+            actor=actor,
+            claim_id=claim.id,
+            field="confirmed_by",
+            old=confirmed_by,
+            detail=f"its quote is not in revision {revision}",
+            version=version,
+        )
+
+
+def _mark_found(session: Session, claim: Claim, actor: str, start: int, revision: int) -> None:
+    """A lost quote is in ``revision`` again: the claim quotes the text at ``start``."""
+    old = f"{claim.quote_start}:{claim.quote_end}"
+    new = f"{start}:{start + len(claim.quote)}"
+    lost_in = claim.quote_lost_in
+    version = _compare_and_set(
+        session,
+        claim,
+        None,
+        {
+            "quote_start": start,
+            "quote_end": start + len(claim.quote),
+            "quote_lost_in": None,
+            "quote_replacement": None,
+        },
+    )
+    record_event(
+        session,
+        EventAction.relocated,
+        actor=actor,
+        claim_id=claim.id,
+        field="quote",
+        old=old,
+        new=new,
+        detail=f"revision {revision}: the quote lost in revision {lost_in} is back",
+        version=version,
+    )
 
 
 def _replaced_regions(old: str, new: str) -> Callable[[int], tuple[int, int] | None]:
@@ -553,6 +600,32 @@ def _add_candidates(
             report.replacements.append((claim_id, hints[index]))
     report.linked.extend((ids[-m - 1] if m < 0 else m, quote) for m, quote in plan.matches)
     session.flush()
+    _propose_replacements(session, lost, dict((old, new) for new, old in report.replacements))
+
+
+def _propose_replacements(session: Session, lost: list[_Lost], proposed: dict[int, int]) -> None:
+    """Store on each lost claim the candidate proposed in its place (the claim page offers it).
+
+    A proposal of an earlier revision stays while its candidate's quote is still
+    in the text; a new one replaces it.
+    """
+    for gone in lost:
+        claim = session.get(Claim, gone.claim_id)
+        if claim is None:
+            continue
+        new = proposed.get(gone.claim_id, claim.quote_replacement)
+        if new is not None and new != proposed.get(gone.claim_id):
+            other = session.get(Claim, new)
+            new = new if other is not None and other.quote_lost_in is None else None
+        if new != claim.quote_replacement:
+            # a hint written with the import's own quote_lost event, not an edit: no new version
+            session.execute(
+                update(Claim)
+                .where(col(Claim.id) == gone.claim_id)
+                .values(quote_replacement=new)
+                .execution_options(synchronize_session=False)
+            )
+            session.expire(claim)
 
 
 def _replacement_hints(fresh: list[Candidate], lost: list[_Lost]) -> dict[int, int]:

@@ -130,6 +130,23 @@ def stances(session: Session, claim_id: int) -> set[Stance]:
     return {Stance(s) for s in rows}
 
 
+def lost_hint(claim_id: int | None) -> str:
+    """How a lost claim is resolved, for the messages that refuse it."""
+    return (
+        f"move it to a sentence of the current text (tracker lost move {claim_id}) "
+        f"or dismiss it (tracker lost dismiss {claim_id})"
+    )
+
+
+def check_quote_found(claim: Claim, doing: str) -> None:
+    """Refuse ``doing`` (e.g. "confirming it") while the claim's quote is lost."""
+    if claim.quote_lost_in is not None:
+        raise RuleViolation(
+            f"claim {claim.id}'s quote is not in revision {claim.quote_lost_in} of its "
+            f"article; {lost_hint(claim.id)} before {doing}"
+        )
+
+
 def _state(session: Session, claim_id: int) -> ClaimPublic:
     return get_claim(session=session, claim_id=claim_id)  # as this change left it
 
@@ -387,6 +404,8 @@ def review_claim(
             note,
             has_note=lambda: _has_note_since_last_review(session, claim),
         )
+        if new_status in VERDICTS:
+            check_quote_found(claim, f"giving it a verdict ({new_status.value})")
         _check_evidence(session, claim_id, new_status, new_reason)
 
         article_id = claim.article_id
@@ -704,6 +723,7 @@ def update_claim(
         diff = {k: v for k, v in data.items() if getattr(claim, k) != v}
         if diff:
             if {"quote", "quote_start", "quote_end"} & diff.keys():
+                check_quote_found(claim, "editing its quote (a move names the new sentence)")
                 article = session.get(Article, claim.article_id)
                 assert article is not None
                 check_quote(
@@ -764,6 +784,7 @@ def confirm_verdict(
             raise InvalidTransition(
                 f"claim {claim_id} was already confirmed by {claim.confirmed_by}"
             )
+        check_quote_found(claim, "confirming its verdict")
         if claim.last_reviewed_by == actor:
             raise PermissionDenied(
                 f"{actor} gave this verdict; another editor must confirm it (second review)"

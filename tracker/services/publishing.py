@@ -19,7 +19,7 @@ from ..models import Claim, ClaimPublic, ClaimStatus, RatingUpdate, utcnow
 from ..permissions import Action, authorize
 from ..publishing import parse_rating
 from ..validation import clean_field
-from .claims import _compare_and_set, _load, _state
+from .claims import _compare_and_set, _load, _state, check_quote_found
 from .uow import clean_actor, unit_of_work
 
 
@@ -38,9 +38,10 @@ def rate_claim(
     (``TRACKER_RATING_SCALE``, or ``scale``) or Unverifiable, matched without
     regard to case or punctuation and stored as the scale writes it; the
     summary is plain text within the limit declared on the model, its white
-    space folded to single spaces; a dismissed claim is not rated (clearing is
-    allowed); version compare-and-set. Each changed field writes its own event
-    (``rated``, ``summary_edited``); changing nothing writes nothing.
+    space folded to single spaces; a dismissed claim, or one whose quote is
+    lost, is not rated (clearing is allowed); version compare-and-set. Each
+    changed field writes its own event (``rated``, ``summary_edited``);
+    changing nothing writes nothing.
     """
     with unit_of_work(session):
         actor = clean_actor(actor)
@@ -67,6 +68,8 @@ def rate_claim(
                 f"claim {claim_id} is dismissed (not a checkable claim); reopen it before "
                 "rating it or summarising its verdict"
             )
+        if diff and any(diff.values()):
+            check_quote_found(claim, "rating it or summarising its verdict")
         if diff:
             old = {k: getattr(claim, k) for k in diff}
             version = _compare_and_set(
