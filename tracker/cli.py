@@ -675,6 +675,21 @@ def _rows_bar(file: Path, *, header: bool) -> Iterator[Callable[[int], None]]:
         yield bar.update
 
 
+@contextmanager
+def _growing_bar(label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar whose total is learnt as it goes; silent when stderr is no terminal."""
+    if not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    with typer.progressbar(length=0, label=label, file=sys.stderr) as bar:
+
+        def progress(n: int) -> None:
+            bar.length = (bar.length or 0) + n
+            bar.update(n)
+
+        yield progress
+
+
 def _import_mapped(
     file: Path,
     by: str,
@@ -1403,12 +1418,7 @@ def import_factchecks(
     """
     sep = None if delimiter is None else parse_delimiter(delimiter)
     with _rejects_file(skip_invalid, file) as rejects, db.session_scope(_engine()) as session:
-        with typer.progressbar(length=0, label="importing", file=sys.stderr) as bar:
-
-            def progress(n: int) -> None:
-                bar.length = (bar.length or 0) + n  # total unknown until the file is read
-                bar.update(n)
-
+        with _growing_bar("importing") as progress:
             report = services.import_references(
                 session=session,
                 path=file,

@@ -95,7 +95,7 @@ class MappedImportReport:
             f"source(s), {would}skip {self.skipped} already imported; "
             f"{self.unreviewed_for_lack_of_source} verdict(s) left unreviewed for want of a "
             "source (label kept)"
-            + (f"; {would}skip {self.rejects.summary()}" if self.rejects is not None else "")
+            + (f"; {self.rejects.summary()}" if self.rejects is not None else "")
         ]
         for label, n in sorted(self.labels.items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"  {label or '(no label)'!s:<30} {n:>7}  -> {self.mapped[label]}")
