@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,10 @@ from typer.testing import CliRunner
 
 from tracker import db
 from tracker.cli import app
+from tracker.errors import ImportFailed
+from tracker.interchange import mapping
+from tracker.interchange.rejects import Rejects
+from tracker.matching import feeds
 
 from .conftest import make_accounts
 
@@ -267,8 +272,13 @@ def _run(url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=60,  # a command that waits on a FIFO or reads /dev/zero fails here
+        timeout=60,  # a command that waits on a FIFO fails here
+        preexec_fn=_bounded_memory,  # and one that reads /dev/zero fails fast, machine intact
     )
+
+
+def _bounded_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (4 * 1024**3, 4 * 1024**3))
 
 
 def _commands(bad: str, good: Path, tsv: Path) -> list[list[str]]:
@@ -315,3 +325,54 @@ def test_no_command_waits_on_a_fifo_or_reads_a_device(
         assert done.returncode == 1, (args, done.stderr)
         assert lines and lines[0].startswith("error:") and says in done.stderr, (args, lines)
         assert "Traceback" not in done.stderr
+
+
+# --- JSON fact-check files ----------------------------------------------------------------
+
+
+def test_a_feed_is_read_from_its_own_data_feed_element_only(tmp_path: Path) -> None:
+    """A member of the feed that holds a "dataFeedElement" of its own is not the feed's list."""
+    path = tmp_path / "feed.json"
+    path.write_text(
+        '{"@type": "DataFeed",\n'
+        ' "about": {"dataFeedElement": [{"claimReviewed": "Decoy.", "url": "https://d.example/"}]},\n'
+        ' "name": "with \\"dataFeedElement\\" in a string",\n'
+        ' "dataFeedElement": [\n'
+        '  {"item": {"claimReviewed": "The real one.", "url": "https://r.example/1"}},\n'
+        '  {"claimReviewed": "And this.", "url": "https://r.example/2"}\n'
+        " ]}\n"
+    )
+    records = feeds.read_references(path)
+    assert [(r.line, r.claim) for r in records] == [(5, "The real one."), (6, "And this.")]
+
+
+def test_json_lines_skip_a_broken_line_and_a_bad_item(tmp_path: Path) -> None:
+    path = tmp_path / "checks.jsonl"
+    good = '{"claimReviewed": "Fine.", "url": "https://a.example/1"}'
+    path.write_text(f'{good}\n{{"claimReviewed": \n{{"claimReviewed": "x", "url": "ftp://x"}}\n')
+    with pytest.raises(ImportFailed) as caught:
+        feeds.read_references(path)
+    assert "line 2: not valid JSON" in str(caught.value)
+    out = io.StringIO()
+    rejects = Rejects(out, "rejects.csv")
+    records = feeds.read_references(path, rejects=rejects)
+    assert [r.claim for r in records] == ["Fine."]
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert [row[0] for row in rows] == ["line", "2", "3"]
+    assert rows[1][2] == '{"claimReviewed": ' and "field 'url'" in rows[2][1]
+    assert rows[2][2] == '{"claimReviewed": "x", "url": "ftp://x"}'
+
+
+@pytest.mark.parametrize("value", ["1e999", "inf", "-Infinity", "nan", "NaN"])
+def test_both_label_files_refuse_a_rating_that_is_not_a_finite_number(
+    tmp_path: Path, value: str
+) -> None:
+    scale = tmp_path / "scale.csv"
+    scale.write_text(f"label,rating_value,rating_name\nFalse,{value},false\n")
+    with pytest.raises(ImportFailed, match=f"line 2, field 'rating_value', value '{value}'"):
+        feeds.read_labels(scale)
+    verdicts = f"label,status,flag_reason,rating\nTrue,verified,,{value}\n".encode()
+    with pytest.raises(ImportFailed, match=f"line 2, field 'rating', value '{value}'"):
+        mapping.read_labels(verdicts, "verdicts.csv")
+    words = b"label,status,flag_reason,rating\nTrue,verified,,mostly-true\n"
+    assert mapping.read_labels(words, "verdicts.csv")["true"].rating == "mostly-true"
