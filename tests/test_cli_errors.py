@@ -160,6 +160,122 @@ CASES = [
         ("check-sources", "--by", "ana", "--article", "no-such-article"),
         "article 'no-such-article' does not exist",
     ),
+    # foreign files: every parser error is one error line with the file, line, field and value
+    Case(
+        "fact-checks nested deeper than JSON can be read",
+        ("import", "factchecks", "{dir}/deep.json", "--by", "editor"),
+        "line 1: not read: nested too deeply",
+        backends=("sqlite",),
+        listed=True,
+    ),
+    Case(
+        "a fact-check with an empty @type",
+        ("import", "factchecks", "{dir}/empty_type.json", "--by", "editor"),
+        "line 2, field '@type', value '': empty; expected ClaimReview",
+        backends=("sqlite",),
+        listed=True,
+    ),
+    Case(
+        "a fact-check whose claim is over 128 KiB (JSON)",
+        ("import", "factchecks", "{dir}/huge_field.json", "--by", "editor"),
+        "line 1, field 'claimReviewed', value 'xxxx",
+        backends=("sqlite",),
+        listed=True,
+    ),
+    Case(
+        "a fact-check whose claim is over 128 KiB (CSV)",
+        ("import", "factchecks", "{dir}/huge_field.csv", "--by", "editor"),
+        "line 2, field 'claim', value 'xxxx",
+        backends=("sqlite",),
+        listed=True,
+    ),
+    Case(
+        "a mapped claim over 128 KiB (quoted CSV)",
+        (
+            "import",
+            "csv",
+            "{dir}/huge_field.csv",
+            "--map",
+            "claim=claim",
+            "--article",
+            "big",
+            "--by",
+            "editor",
+        ),
+        "line 2, field 'claim', value 'xxxx",
+        backends=("sqlite",),
+        listed=True,
+    ),
+    Case(
+        "a fact-check rating of 5,000 digits",
+        ("import", "factchecks", "{dir}/big_number.json", "--by", "editor"),
+        "line 1, field 'reviewRating.alternateName', value '1111",
+        backends=("sqlite",),
+        listed=True,
+    ),
+    Case(
+        "NaN in a fact-check file",
+        ("import", "factchecks", "{dir}/nan.json", "--by", "editor"),
+        "line 1: not valid JSON: NaN is not a JSON value",
+        backends=("sqlite",),
+        listed=True,
+    ),
+    Case(
+        "a DataFeed nested in a DataFeed",
+        ("import", "factchecks", "{dir}/nested_feed.json", "--by", "editor"),
+        "line 3, field '@type', value 'DataFeed': a DataFeed inside a feed is not read",
+        backends=("sqlite",),
+        listed=True,
+    ),
+    Case(
+        "a fact-check label file with an infinite rating",
+        (
+            "import",
+            "factchecks",
+            "{dir}/nan.json",
+            "--labels",
+            "{dir}/scale_inf.csv",
+            "--by",
+            "editor",
+        ),
+        "line 2, field 'rating_value', value '1e999': not a finite number",
+        backends=("sqlite",),
+        listed=True,
+    ),
+    Case(
+        "a fact-check label file with a NaN rating",
+        (
+            "import",
+            "factchecks",
+            "{dir}/nan.json",
+            "--labels",
+            "{dir}/scale_nan.csv",
+            "--by",
+            "editor",
+        ),
+        "line 3, field 'rating_value', value 'nan': not a finite number",
+        backends=("sqlite",),
+        listed=True,
+    ),
+    Case(
+        "a mapped label file with an infinite rating",
+        (
+            "import",
+            "csv",
+            "{dir}/huge_field.csv",
+            "--map",
+            "claim=claim",
+            "--article",
+            "big",
+            "--labels",
+            "{dir}/verdicts_inf.csv",
+            "--by",
+            "editor",
+        ),
+        "line 2, field 'rating', value 'inf': not a finite number",
+        backends=("sqlite",),
+        listed=True,
+    ),
     Case("not a URL", ("claims",), "is not a database URL", backends=("sqlite",), url="bogus"),
     Case(
         "another kind of database",
@@ -202,6 +318,27 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     new = f",{SLUG},{section},A new claim.,NVIDIA,other,unreviewed,,,"
     (folder / "long_section.csv").write_text(f"{HEADER}\n{new}\n")
     os.mkfifo(folder / "pipe.csv")
+    (folder / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    review = '"claimReviewed": "A claim.", "url": "https://checks.example/1"'
+    (folder / "empty_type.json").write_text(f'[\n{{"@type": [], {review}}}\n]')
+    (folder / "huge_field.json").write_text(f'{{"claimReviewed": "{"x" * 140_000}"}}')
+    (folder / "huge_field.csv").write_text(f'claim,url\n"{"x" * 140_000}",https://a.example/\n')
+    big = "1" * 5000
+    (folder / "big_number.json").write_text(
+        f'{{{review}, "reviewRating": {{"ratingValue": {big}}}}}'
+    )
+    (folder / "nan.json").write_text(f'{{{review}, "reviewRating": {{"ratingValue": NaN}}}}')
+    (folder / "nested_feed.json").write_text(
+        f'{{"@type": "DataFeed", "dataFeedElement": [\n{{{review}}},\n'
+        f'{{"@type": "DataFeed", "dataFeedElement": [{{{review}}}]}}\n]}}'
+    )
+    (folder / "scale_inf.csv").write_text("label,rating_value,rating_name\nfalse,1e999,false\n")
+    (folder / "scale_nan.csv").write_text(
+        "label,rating_value,rating_name\ntrue,1,true\nfalse,nan,f\n"
+    )
+    (folder / "verdicts_inf.csv").write_text(
+        "label,status,flag_reason,rating\nTrue,verified,,inf\n"
+    )
     return folder
 
 

@@ -58,8 +58,10 @@ if TYPE_CHECKING:
     from .interchange import claimreview
     from .interchange.csv_export import write_csv
     from .interchange.json_dump import count_rows, write_dump
-    from .interchange.mapping import parse_delimiter, parse_map, read_labels
+    from .interchange.mapping import parse_map, read_labels
     from .interchange.pdf import html_to_pdf
+    from .interchange.rejects import Rejects
+    from .interchange.tables import parse_delimiter
     from .linkcheck.netguard import LinkPolicy
     from .localfiles import count_lines, read_file
     from .models import RatingUpdate
@@ -76,7 +78,8 @@ else:
     claimreview = _Lazy("tracker.interchange.claimreview")
     count_rows = _Lazy("tracker.interchange.json_dump", "count_rows")
     write_dump = _Lazy("tracker.interchange.json_dump", "write_dump")
-    parse_delimiter = _Lazy("tracker.interchange.mapping", "parse_delimiter")
+    parse_delimiter = _Lazy("tracker.interchange.tables", "parse_delimiter")
+    Rejects = _Lazy("tracker.interchange.rejects", "Rejects")
     parse_map = _Lazy("tracker.interchange.mapping", "parse_map")
     read_labels = _Lazy("tracker.interchange.mapping", "read_labels")
     html_to_pdf = _Lazy("tracker.interchange.pdf", "html_to_pdf")
@@ -588,6 +591,47 @@ def _write_export(target: Path, **query: Any) -> int:
     return count
 
 
+QuoteOpt = Annotated[
+    str | None,
+    typer.Option(
+        help='The quote character of a CSV or TSV file, or none. Default: " for CSV; '
+        'none for TAB (TSV: a " is an ordinary character).'
+    ),
+]
+SkipInvalidOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--skip-invalid",
+        metavar="FILE",
+        help="Import the valid rows; write each refused row to FILE (CSV: line, reason, "
+        "the row's fields). Without it, one bad row stops the whole import.",
+    ),
+]
+
+
+@contextmanager
+def _rejects_file(target: Path | None, source: Path) -> Iterator[Any]:
+    """``Rejects`` writing to ``target`` (whole, after the import ran), or None without one."""
+    if target is None:
+        yield None
+        return
+    if target.exists() and not target.is_file():
+        fail(f"--skip-invalid {target}: not a regular file")
+    if target.exists() and source.exists() and target.samefile(source):
+        fail(f"--skip-invalid {target}: that is the file being imported")
+    tmp = target.with_name(f".{target.name}.partial")
+    try:
+        try:
+            fh = tmp.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            fail(f"cannot write {target}: {exc.strerror or exc}")
+        with fh:
+            yield Rejects(fh, str(target))
+        tmp.replace(target)  # readers never see half a list
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 @import_app.command("csv")
 @handles_errors
 def import_csv(
@@ -610,8 +654,10 @@ def import_csv(
         typer.Option(help="With --map: CSV label,status,flag_reason,rating[,stance]."),
     ] = None,
     delimiter: Annotated[
-        str | None, typer.Option(help="With --map: TAB, ',', ';' or '|' (default ',').")
+        str | None,
+        typer.Option(help="With --map: TAB, COMMA, SEMICOLON, PIPE or a character (default ,)."),
     ] = None,
+    quote: QuoteOpt = None,
     no_header: Annotated[
         bool, typer.Option("--no-header", help="With --map: the first line is a row.")
     ] = False,
@@ -622,6 +668,7 @@ def import_csv(
             "(no text, no quotes) if there is none."
         ),
     ] = None,
+    skip_invalid: SkipInvalidOpt = None,
 ) -> None:
     """Import claims from CSV: update existing ones, create new ones; all rows or none.
 
@@ -629,17 +676,26 @@ def import_csv(
 
     Example: tracker import csv other.tsv --delimiter TAB --map claim=statement
     --map label=rating --map source=url --labels labels.csv --article politifact --by ana
+
+    A tab-separated file is read as TSV: no quoting, a " is an ordinary
+    character (--quote '"' for a file whose cells are quoted).
+    --skip-invalid FILE imports the valid rows and lists the others in FILE.
     """
     if not mapping:
-        if labels or delimiter or no_header or article:
-            fail("--labels, --delimiter, --no-header and --article go with --map")
+        if labels or delimiter or quote or no_header or article or skip_invalid:
+            fail(
+                "--labels, --delimiter, --quote, --no-header, --article and --skip-invalid "
+                "go with --map"
+            )
         with db.session_scope(_engine()) as session, _rows_bar(file, header=True) as progress:
             report = services.import_claims_csv(
                 session=session, path=file, actor=by, dry_run=dry_run, progress=progress
             )
         typer.echo(str(report))
         return
-    _import_mapped(file, by, dry_run, mapping, labels, delimiter, no_header, article)
+    _import_mapped(
+        file, by, dry_run, mapping, labels, delimiter, quote, no_header, article, skip_invalid
+    )
 
 
 @contextmanager
@@ -653,6 +709,21 @@ def _rows_bar(file: Path, *, header: bool) -> Iterator[Callable[[int], None]]:
         yield bar.update
 
 
+@contextmanager
+def _growing_bar(label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar whose total is learnt as it goes; silent when stderr is no terminal."""
+    if not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    with typer.progressbar(length=0, label=label, file=sys.stderr) as bar:
+
+        def progress(n: int) -> None:
+            bar.length = (bar.length or 0) + n
+            bar.update(n)
+
+        yield progress
+
+
 def _import_mapped(
     file: Path,
     by: str,
@@ -660,8 +731,10 @@ def _import_mapped(
     mapping: list[str],
     labels: Path | None,
     delimiter: str | None,
+    quote: str | None,
     no_header: bool,
     article: str | None,
+    skip_invalid: Path | None,
 ) -> None:
     if not article:
         fail("--map needs --article SLUG: the article or collection the claims go into")
@@ -670,7 +743,9 @@ def _import_mapped(
     verdicts = None
     if labels is not None:
         verdicts = read_labels(read_file(str(labels)), str(labels))
+    sep = parse_delimiter(delimiter)
     with (
+        _rejects_file(skip_invalid, file) as rejects,
         db.session_scope(_engine()) as session,
         _rows_bar(file, header=not no_header) as progress,
     ):
@@ -682,9 +757,11 @@ def _import_mapped(
             path=file,
             source=str(file),
             labels=verdicts,
-            delimiter=parse_delimiter(delimiter),
+            delimiter=sep,
+            quote=quote,
             header=not no_header,
             dry_run=dry_run,
+            rejects=rejects,
             progress=progress,
         )
     typer.echo(str(report))
@@ -1280,9 +1357,6 @@ class MatchFormat(StrEnum):
     json = "json"
 
 
-_DELIMITERS = {"TAB": "\t", "\\t": "\t", "COMMA": ",", "SEMICOLON": ";", "PIPE": "|"}
-
-
 def _print_matches(matches: list[Any]) -> None:
     if not matches:
         typer.echo("  no earlier match")
@@ -1339,11 +1413,7 @@ def match_cmd(
         fail(f"--limit must be from 1 to 100, got {limit}", 2)
     with db.session_scope(_engine()) as session:
         if queries_file is not None:
-            try:
-                lines = queries_file.read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError) as exc:
-                fail(f"cannot read {queries_file}: {exc}")
-            for line in lines:
+            for line in _query_lines(queries_file):
                 found = store.search(session, line, limit=limit) if line.strip() else []
                 if fmt is MatchFormat.json:
                     row = {"query": line, "matches": [m.as_json() for m in found]}
@@ -1361,6 +1431,24 @@ def match_cmd(
         _echo_json([m.as_json() for m in found])
     else:
         _print_matches(found)
+
+
+MAX_QUERIES_BYTES = 64 * 1024**2  # a file of queries, one per line
+
+
+def _query_lines(path: Path) -> list[str]:
+    """The lines of a regular UTF-8 file of at most 64 MiB; bad UTF-8 names its line."""
+    data = read_file(str(path), MAX_QUERIES_BYTES)
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()  # the last line's break ends it, it does not start another
+    out = []
+    for number, raw in enumerate(lines, start=1):
+        try:
+            out.append(raw.decode("utf-8-sig" if number == 1 else "utf-8").removesuffix("\r"))
+        except UnicodeDecodeError:
+            fail(f"{path}: line {number} is not valid UTF-8; save the file as UTF-8")
+    return out
 
 
 def _refresh_matches(session: Any) -> str:
@@ -1402,8 +1490,13 @@ def import_factchecks(
         ),
     ] = None,
     delimiter: Annotated[
-        str | None, typer.Option(help="Column delimiter: TAB, COMMA, SEMICOLON or a character.")
+        str | None,
+        typer.Option(
+            help="Column delimiter: TAB, COMMA, SEMICOLON, PIPE or a character "
+            "(default: TAB for .tsv/.tab, else COMMA)."
+        ),
     ] = None,
+    quote: QuoteOpt = None,
     no_header: Annotated[
         bool, typer.Option("--no-header", help="The first row is data; map columns by position.")
     ] = False,
@@ -1411,31 +1504,29 @@ def import_factchecks(
         Path | None,
         typer.Option(help="CSV label,rating_value,rating_name: each label's place on our scale."),
     ] = None,
+    skip_invalid: SkipInvalidOpt = None,
 ) -> None:
     """Load published fact-checks into the reference library (not the review queue).
 
-    All of the file or nothing; importing it again changes nothing.
+    All of the file or nothing (--skip-invalid FILE: the valid records, the
+    others listed in FILE); importing it again changes nothing. A TSV file is
+    read unquoted: a " is an ordinary character unless --quote '"' is given.
 
     Example: tracker import factchecks checks.tsv --map claim=vclaim --by editor
     """
-    sep = None if delimiter is None else _DELIMITERS.get(delimiter.upper(), delimiter)
-    if sep is not None and len(sep) != 1:
-        fail(f"--delimiter {delimiter!r}: give one character, or TAB, COMMA, SEMICOLON", 2)
-    with db.session_scope(_engine()) as session:
-        with typer.progressbar(length=0, label="importing", file=sys.stderr) as bar:
-
-            def progress(n: int) -> None:
-                bar.length = (bar.length or 0) + n  # total unknown until the file is read
-                bar.update(n)
-
+    sep = None if delimiter is None else parse_delimiter(delimiter)
+    with _rejects_file(skip_invalid, file) as rejects, db.session_scope(_engine()) as session:
+        with _growing_bar("importing") as progress:
             report = services.import_references(
                 session=session,
                 path=file,
                 actor=by,
                 mapping=_mapping(mapping),
                 delimiter=sep,
+                quote=quote,
                 header=not no_header,
                 labels=labels,
+                rejects=rejects,
                 progress=progress,
             )
         if report.added or report.updated:

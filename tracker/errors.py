@@ -106,13 +106,22 @@ class RowProblem:
     reason: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}"
+        where = ", ".join([f"line {self.line}", *self._where()])
+        return f"{where}: {self.reason}"
+
+    def detail(self) -> str:
+        """Field, value and reason without the line: ``field 'x', value 'y': reason``."""
+        where = ", ".join(self._where())
+        return f"{where}: {self.reason}" if where else self.reason
+
+    def _where(self) -> list[str]:
+        parts = []
         if self.field:
-            where += f", field {self.field!r}"
+            parts.append(f"field {self.field!r}")
         if self.value is not None:
             shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
-            where += f", value {shown!r}"
-        return f"{where}: {self.reason}"
+            parts.append(f"value {shown!r}")
+        return parts
 
 
 class ImportFailed(TrackerError):

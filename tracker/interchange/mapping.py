@@ -27,15 +27,16 @@ Pure of the database; :func:`tracker.services.import_mapped_csv` applies rows.
 
 from __future__ import annotations
 
-import csv
 import io
+import itertools
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
 from ..errors import ImportFailed, RowProblem
 from ..models import ClaimStatus, FlagReason, Stance
-from .csv_import import _decode, _field_size_limit, decoded_lines
+from .labels import finite_number, label_key, read_label_rows
+from .tables import Dialect, iter_records
 
 FIELDS = (
     "claim",
@@ -49,7 +50,6 @@ FIELDS = (
     "claim_type",
 )
 SYNONYMS = {"status": "label", "speaker": "claimant", "url": "source"}
-DELIMITERS = {"tab": "\t", "\\t": "\t", "\t": "\t", ",": ",", ";": ";", "|": "|", "comma": ","}
 LABEL_COLUMNS = ("label", "status", "flag_reason", "rating")
 
 
@@ -69,22 +69,6 @@ class Verdict:
             self.status is ClaimStatus.flagged
             and self.flag_reason in (FlagReason.false, FlagReason.misleading)
         )
-
-
-def label_key(label: str) -> str:
-    return " ".join(label.split()).casefold()
-
-
-def parse_delimiter(value: str | None) -> str:
-    if value is None:
-        return ","
-    found = DELIMITERS.get(value.lower() if len(value) > 1 else value)
-    if found is None:
-        raise ImportFailed(
-            "--delimiter",
-            [RowProblem(0, None, value, "use one of: TAB, ',', ';', '|'")],
-        )
-    return found
 
 
 def parse_map(specs: Sequence[str]) -> dict[str, str]:
@@ -117,79 +101,63 @@ def read_mapped(
     source: str,
     mapping: dict[str, str],
     *,
-    delimiter: str = ",",
+    dialect: Dialect | None = None,
     header: bool = True,
 ) -> list[tuple[int, dict[str, str]]]:
     """(line, {field: cell}) per record of a whole file; all problems at once, with lines."""
     problems: list[RowProblem] = []
-    rows = list(
-        iter_mapped(
-            io.BytesIO(data),
-            source,
-            mapping,
-            problems,
-            size=len(data),
-            delimiter=delimiter,
-            header=header,
-        )
-    )
+    rows = []
+    for record in iter_mapped(
+        io.BytesIO(data), source, mapping, size=len(data), dialect=dialect, header=header
+    ):
+        if record.problem is not None:
+            problems.append(record.problem)
+        else:
+            rows.append((record.line, record.cells))
     if problems:
         raise ImportFailed(source, problems)
     return rows
+
+
+@dataclass(frozen=True)
+class MappedRecord:
+    """One record: its mapped cells, or the problem that made it unreadable; and its raw cells."""
+
+    line: int
+    cells: dict[str, str]
+    raw: list[str]
+    problem: RowProblem | None = None
 
 
 def iter_mapped(
     stream: IO[bytes],
     source: str,
     mapping: dict[str, str],
-    problems: list[RowProblem],
     *,
     size: int,
-    delimiter: str = ",",
+    dialect: Dialect | None = None,
     header: bool = True,
-) -> Generator[tuple[int, dict[str, str]], None, None]:
-    """Stream (line, {field: cell}) from ``stream`` of ``size`` bytes.
+) -> Generator[MappedRecord, None, None]:
+    """Stream the records of ``stream`` of ``size`` bytes through ``mapping``.
 
-    An empty file, bad UTF-8 or a mapping that names no column raise
-    :class:`ImportFailed` at once; a short or badly quoted record goes to
-    ``problems`` and the reading goes on (bad quoting ends it). Close the
-    generator when done: it holds the csv field size limit.
+    An empty file, bad UTF-8, bad quoting or a mapping that names no column
+    raise :class:`ImportFailed`; a record too short for the mapping comes
+    with its problem (the caller decides whether it ends the import).
     """
-    with _field_size_limit(size + 1):
-        reader = csv.reader(decoded_lines(stream, source), delimiter=delimiter, strict=True)
-        try:
-            first = next(reader)
-        except StopIteration:
-            raise ImportFailed(source, [RowProblem(1, None, None, "the file is empty")]) from None
-        except csv.Error as exc:
-            raise ImportFailed(source, [RowProblem(1, None, None, f"bad CSV: {exc}")]) from None
-        positions = _positions(first, mapping, source, header=header)
-        if not header:
-            yield 1, _pick(first, positions)
-        needed = max(positions.values()) + 1
-        line = reader.line_num + 1
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                problems.append(RowProblem(line, None, None, f"bad CSV: {exc}"))
-                break
-            if not cells or all(not c.strip() for c in cells):
-                pass  # blank line
-            elif len(cells) < needed:
-                problems.append(
-                    RowProblem(
-                        line,
-                        None,
-                        None,
-                        f"has {len(cells)} cells; the mapping reads column {needed}",
-                    )
-                )
-            else:
-                yield line, _pick(cells, positions)
-            line = reader.line_num + 1
+    records = iter_records(stream, source, dialect or Dialect(), size=size)
+    first = next(records, None)
+    if first is None:
+        raise ImportFailed(source, [RowProblem(1, None, None, "the file is empty")])
+    positions = _positions(first[1], mapping, source, header=header)
+    needed = max(positions.values()) + 1
+    for line, cells in itertools.chain([] if header else [first], records):
+        if len(cells) < needed:
+            problem = RowProblem(
+                line, None, None, f"has {len(cells)} cells; the mapping reads column {needed}"
+            )
+            yield MappedRecord(line, {}, cells, problem)
+        else:
+            yield MappedRecord(line, _pick(cells, positions), cells)
 
 
 def _pick(cells: list[str], positions: dict[str, int]) -> dict[str, str]:
@@ -225,47 +193,30 @@ def _positions(
 
 def read_labels(data: bytes, source: str) -> dict[str, Verdict]:
     """A label file as {label key: Verdict}; every problem with its line."""
-    text = _decode(data, source)
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in LABEL_COLUMNS if c not in header]
-    if missing:
-        raise ImportFailed(
-            source,
-            [
-                RowProblem(
-                    1,
-                    None,
-                    None,
-                    f"missing column(s): {', '.join(missing)}; a label file has "
-                    "label,status,flag_reason,rating (and optionally stance)",
-                )
-            ],
-        )
-    reader.fieldnames = header
     out: dict[str, Verdict] = {}
     problems: list[RowProblem] = []
-    line = 2
-    try:
-        for row in reader:
-            problems += _label_row(line, row, out)
-            line = reader.line_num + 1
-    except csv.Error as exc:
-        problems.append(RowProblem(line, None, None, f"bad CSV: {exc}"))
+    for line, row in read_label_rows(data, source, columns=LABEL_COLUMNS, optional=("stance",)):
+        problems += _label_row(line, row, out)
     if problems:
         raise ImportFailed(source, problems)
     return out
 
 
 def _label_row(line: int, row: dict[str, str], out: dict[str, Verdict]) -> list[RowProblem]:
-    label = (row.get("label") or "").strip()
-    status = (row.get("status") or "").strip()
-    reason = (row.get("flag_reason") or "").strip() or None
-    stance = (row.get("stance") or "").strip() or None
-    if not label:
-        return [RowProblem(line, "label", "", "a label is required")]
-    if label_key(label) in out:
-        return [RowProblem(line, "label", label, "label appears twice")]
+    label = row["label"]
+    status = row["status"]
+    reason = row["flag_reason"] or None
+    stance = row.get("stance") or None
+    rating = row["rating"] or None
+    if rating is not None:
+        try:
+            float(rating)
+        except ValueError:
+            pass  # a word such as "pants-fire"
+        else:
+            number = finite_number(line, "rating", rating)
+            if isinstance(number, RowProblem):
+                return [number]
     if status not in ClaimStatus.__members__:
         allowed = ", ".join(s.value for s in ClaimStatus)
         return [RowProblem(line, "status", status, f"unknown status; allowed: {allowed}")]
@@ -291,7 +242,7 @@ def _label_row(line: int, row: dict[str, str], out: dict[str, Verdict]) -> list[
         label=label,
         status=st,
         flag_reason=FlagReason(reason) if reason else None,
-        rating=(row.get("rating") or "").strip() or None,
+        rating=rating,
         stance=Stance(stance) if stance else default,
     )
     return []

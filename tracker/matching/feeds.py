@@ -18,9 +18,9 @@ value (:class:`tracker.errors.RowProblem`).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
+import itertools
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -29,6 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportFailed, RowProblem, ValidationFailed
+from ..interchange.csv_import import _decode
+from ..interchange.labels import finite_number, label_key, read_label_rows
+from ..interchange.rejects import Rejects
+from ..interchange.tables import TAB, Dialect, iter_records, make_dialect
+from ..localfiles import read_file
 from ..models import Reference
 from ..validation import clean_field, validate_url
 
@@ -76,46 +81,37 @@ class Scale:
     places: Mapping[str, tuple[float, str]] = field(default_factory=dict)
 
     def apply(self, record: ReferenceRecord) -> ReferenceRecord:
-        place = self.places.get((record.rating_label or "").strip().lower())
+        place = self.places.get(label_key(record.rating_label or ""))
         if place is None:
             return record
         return replace(record, rating_value=place[0], rating_name=place[1])
 
 
 def read_labels(path: Path) -> Scale:
-    """CSV ``label,rating_value,rating_name`` (a header row is optional)."""
+    """CSV ``label,rating_value,rating_name`` (the header row is optional)."""
+    source = str(path)
     problems: list[RowProblem] = []
     places: dict[str, tuple[float, str]] = {}
-    with _open(path) as fh:
-        reader = csv.reader(fh)
-        for row in reader:
-            line = reader.line_num
-            if not row or not "".join(row).strip():
-                continue
-            if line == 1 and [c.strip().lower() for c in row[:2]] == ["label", "rating_value"]:
-                continue
-            if len(row) != 3:
-                problems.append(
-                    RowProblem(line, None, ",".join(row), "expected label,rating_value,rating_name")
-                )
-                continue
-            label, value, name = (c.strip() for c in row)
-            try:
-                places[label.lower()] = (float(value), name)
-            except ValueError:
-                problems.append(RowProblem(line, "rating_value", value, "not a number"))
+    rows = read_label_rows(
+        read_file(source),
+        source,
+        columns=("label", "rating_value", "rating_name"),
+        header_optional=True,
+    )
+    for line, row in rows:
+        value = finite_number(line, "rating_value", row["rating_value"])
+        try:
+            name = clean_field(Reference, "rating_name", row["rating_name"], label="rating_name")
+        except ValidationFailed as exc:
+            problems.append(RowProblem(line, "rating_name", row["rating_name"], str(exc)))
+            continue
+        if isinstance(value, RowProblem):
+            problems.append(value)
+        else:
+            places[label_key(row["label"])] = (value, name or "")
     if problems:
-        raise ImportFailed(str(path), problems)
+        raise ImportFailed(source, problems)
     return Scale(places)
-
-
-def _open(path: Path) -> io.TextIOWrapper:
-    try:
-        return path.open(encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise ValidationFailed(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ValidationFailed(f"{path} is a folder, not a file") from None
 
 
 def read_references(
@@ -123,140 +119,243 @@ def read_references(
     *,
     mapping: Mapping[str, str] | None = None,
     delimiter: str | None = None,
+    quote: str | None = None,
     header: bool = True,
+    rejects: Rejects | None = None,
 ) -> list[ReferenceRecord]:
-    """Every record in ``path``, or :class:`ImportFailed` listing every bad one."""
+    """Every record in ``path``, or :class:`ImportFailed` listing every bad one.
+
+    With ``rejects``, a bad record (a row, a JSON item, a JSON line) is
+    written there and left out; a file that cannot be read as a whole (bad
+    UTF-8, broken JSON, bad quoting, an unknown column) still fails.
+    """
     for name in mapping or {}:
         if name not in FIELDS:
             raise ValidationFailed(
                 f"--map {name}=...: unknown field {name!r}; fields: {', '.join(FIELDS)}"
             )
-    with _open(path) as fh:
-        try:
-            content = fh.read()
-        except UnicodeDecodeError as exc:
-            raise ValidationFailed(f"{path} is not UTF-8 text ({exc.reason})") from None
+    source = str(path)
+    data = read_file(source)  # a regular file within the size limit
     problems: list[RowProblem] = []
-    stripped = content.lstrip()
-    is_json = stripped[:1] in ("{", "[") and not mapping and delimiter is None
-    if is_json:
-        raw = list(_json_items(content, problems))
-        records = [_from_claim_review(line, item, problems) for line, item in raw]
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:1] in (b"{", b"[") and not mapping and delimiter is None:
+        text = _decode(data, source)
+        items: Iterator[_Item] = _json_items(text, source)
     else:
-        records = list(_table_rows(path, content, mapping or {}, delimiter, header, problems))
-    kept = [r for r in records if r is not None]
-    if not problems and not kept:
+        if delimiter is None:
+            delimiter = TAB if path.suffix.lower() in (".tsv", ".tab") else ","
+        dialect = make_dialect(delimiter, quote)
+        items = _table_rows(data, source, mapping or {}, dialect, header)
+    kept = []
+    for item in items:
+        if not item.problems and item.record is not None:
+            kept.append(item.record)
+        elif rejects is not None and item.raw is not None:
+            rejects.add(item.line, item.problems, item.raw)
+        else:
+            problems += item.problems
+    if not problems and not kept and not (rejects and rejects.count):
         problems.append(RowProblem(1, None, None, "no fact-checks found in the file"))
     if problems:
-        raise ImportFailed(str(path), sorted(problems, key=lambda p: p.line))
+        raise ImportFailed(source, sorted(problems, key=lambda p: p.line))
     return kept
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One record read, or the problems that refused it; ``raw`` is what the file held.
+
+    An item without ``raw`` is a problem with the whole file: never skipped.
+    """
+
+    line: int
+    record: ReferenceRecord | None
+    problems: list[RowProblem]
+    raw: list[str] | None
 
 
 # --- JSON-LD -------------------------------------------------------------------
 
 
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+class _BadJSON(Exception):
+    pass
 
 
-def _json_items(text: str, problems: list[RowProblem]) -> Iterator[tuple[int, Any]]:
-    """(line, ClaimReview-ish object) for an object, an array, a DataFeed or JSON Lines."""
-    decoder = json.JSONDecoder()
-    start = len(text) - len(text.lstrip())
+def _refuse_constant(name: str) -> Any:
+    raise _BadJSON(f"{name} is not a JSON value")
+
+
+# Numbers are kept as the file writes them: no rounding, no 4,300-digit limit, no inf.
+_DECODER = json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=_refuse_constant)
+
+
+class _Lines:
+    """Line numbers of offsets into one text, asked in increasing order (linear overall)."""
+
+    def __init__(self, text: str, base: int = 1) -> None:
+        self.text, self.offset, self.line, self.base = text, 0, base, base
+
+    def at(self, offset: int) -> int:
+        if offset < self.offset:
+            self.offset, self.line = 0, self.base
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
+
+
+def _decode_at(text: str, pos: int, lines: _Lines) -> tuple[Any, int]:
+    """The JSON value at ``text[pos]`` and where it ends; a problem is :class:`_BadJSON`."""
     try:
-        value, end = decoder.raw_decode(text, start)
+        return _DECODER.raw_decode(text, pos)
     except json.JSONDecodeError as exc:
-        problems.append(RowProblem(exc.lineno, None, None, f"not valid JSON: {exc.msg}"))
-        return
-    if text[end:].strip():  # more after the first value: JSON Lines
-        yield from _json_lines(text, problems)
-        return
-    yield from _expand(text, start, value, problems)
+        line = lines.at(exc.pos)
+        raise _BadJSON(f"line {line}: not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise _BadJSON(f"line {lines.at(pos)}: not read: nested too deeply") from None
+    except _BadJSON as exc:
+        raise _BadJSON(f"line {lines.at(pos)}: not valid JSON: {exc}") from None
 
 
-def _json_lines(text: str, problems: list[RowProblem]) -> Iterator[tuple[int, Any]]:
-    for number, line in enumerate(text.splitlines(), 1):
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+def _array_spans(text: str, pos: int) -> Iterator[tuple[int, int, Any]]:
+    """(start, end, element) of the JSON array at ``text[pos] == '['`` (already known valid)."""
+    pos = _skip_space(text, pos + 1)
+    lines = _Lines(text)
+    while pos < len(text) and text[pos] != "]":
+        item, end = _decode_at(text, pos, lines)
+        yield pos, end, item
+        pos = _skip_space(text, end)
+        if text[pos : pos + 1] == ",":
+            pos = _skip_space(text, pos + 1)
+
+
+def _member_at(text: str, pos: int, key: str) -> int | None:
+    """Where the value of the object member ``key`` starts (the last one, as JSON reads it)."""
+    lines = _Lines(text)
+    found = None
+    pos = _skip_space(text, pos + 1)
+    while pos < len(text) and text[pos] != "}":
+        name, end = _decode_at(text, pos, lines)
+        pos = _skip_space(text, _skip_space(text, end) + 1)  # past the colon
+        _, end = _decode_at(text, pos, lines)
+        if name == key:
+            found = pos
+        pos = _skip_space(text, end)
+        if text[pos : pos + 1] == ",":
+            pos = _skip_space(text, pos + 1)
+    return found
+
+
+def _json_items(text: str, source: str) -> Iterator[_Item]:
+    """The ClaimReviews of an object, an array, a DataFeed or JSON Lines, one by one."""
+    start = _skip_space(text, 0)
+    lines = _Lines(text)
+    try:
+        value, end = _decode_at(text, start, lines)
+        if text[end:].strip():  # more after the first value: JSON Lines
+            yield from _json_lines(text)
+            return
+        yield from _expand(text, start, end, value, lines, top=True)
+    except _BadJSON as exc:
+        raise ImportFailed(source, [_file_problem(str(exc))]) from None
+
+
+def _file_problem(message: str) -> RowProblem:
+    where, _, reason = message.partition(": ")
+    return RowProblem(int(where.removeprefix("line ")), None, None, reason)
+
+
+def _json_lines(text: str) -> Iterator[_Item]:
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
+        lines = _Lines(line, number)
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(RowProblem(number, None, None, f"not valid JSON: {exc.msg}"))
+            value, _ = _decode_at(line, _skip_space(line, 0), lines)
+        except _BadJSON as exc:
+            yield _Item(number, None, [_file_problem(str(exc))], [line.rstrip("\r")])
             continue
-        for _, item in _expand(line, 0, value, problems, base_line=number):
-            yield number, item
+        yield from _expand(line, _skip_space(line, 0), len(line.rstrip()), value, lines, top=True)
 
 
 def _expand(
-    text: str, offset: int, value: Any, problems: list[RowProblem], base_line: int = 0
-) -> Iterator[tuple[int, Any]]:
-    """The ClaimReviews in one JSON value that starts at ``offset`` of ``text``."""
-    line = base_line or _line_of(text, offset)
-    if isinstance(value, list):
-        for item_offset, item in _array_offsets(text, offset):
-            yield from _expand(text, item_offset, item, problems, base_line)
+    text: str, start: int, end: int, value: Any, lines: _Lines, *, top: bool
+) -> Iterator[_Item]:
+    """The ClaimReviews in the JSON value ``text[start:end]``."""
+    line = lines.at(start)
+    raw = [text[start:end]]
+    if isinstance(value, list) and top:
+        for item_start, item_end, item in _array_spans(text, start):
+            yield from _expand(text, item_start, item_end, item, lines, top=False)
         return
-    if isinstance(value, dict) and _type(value) == "DataFeed":
+    if isinstance(value, dict) and _type(value) == "DataFeed" and top:
         elements = value.get("dataFeedElement")
-        if not isinstance(elements, list):
-            problems.append(
-                RowProblem(line, "dataFeedElement", None, "a DataFeed needs a list of elements")
+        at = _member_at(text, start, "dataFeedElement")
+        if not isinstance(elements, list) or at is None:
+            problem = RowProblem(
+                line, "dataFeedElement", None, "a DataFeed needs a list of elements"
             )
+            yield _Item(line, None, [problem], raw)
             return
-        key_at = text.find('"dataFeedElement"', offset)
-        array_at = text.find("[", key_at)
-        for item_offset, item in _array_offsets(text, array_at):
+        for item_start, item_end, item in _array_spans(text, at):
             inner = item.get("item") if isinstance(item, dict) and "item" in item else item
-            yield (base_line or _line_of(text, item_offset)), inner
+            yield _claim_review(lines.at(item_start), inner, [text[item_start:item_end]])
         return
     if isinstance(value, dict) and "item" in value and "claimReviewed" not in value:
         value = value["item"]  # a DataFeedItem on its own (e.g. one JSON line)
-    yield line, value
+    yield _claim_review(line, value, raw)
 
 
-def _array_offsets(text: str, offset: int) -> Iterator[tuple[int, Any]]:
-    """(offset, element) of the JSON array starting at ``text[offset] == '['``."""
-    decoder = json.JSONDecoder()
-    pos = offset + 1
-    while True:
-        while pos < len(text) and text[pos] in " \t\r\n,":
-            pos += 1
-        if pos >= len(text) or text[pos] == "]":
-            return
-        item, end = decoder.raw_decode(text, pos)
-        yield pos, item
-        pos = end
+def _claim_review(line: int, obj: Any, raw: list[str]) -> _Item:
+    problems: list[RowProblem] = []
+    record = _from_claim_review(line, obj, problems)
+    return _Item(line, record, problems, raw)
 
 
 def _type(obj: Mapping[str, Any]) -> str:
     kind = obj.get("@type", "")
     kinds = kind if isinstance(kind, list) else [kind]
-    return next((str(k) for k in kinds if k in ("ClaimReview", "DataFeed")), str(kinds[0]))
+    names = [k for k in kinds if isinstance(k, str)]
+    return next((k for k in names if k in ("ClaimReview", "DataFeed")), names[0] if names else "")
 
 
-def _name(value: Any) -> str | None:
+def _name(value: Any) -> Any:
     if isinstance(value, list):
         value = value[0] if value else None
     if isinstance(value, dict):
         value = value.get("name") or value.get("url")
-    return None if value is None else str(value)
+    return value
 
 
-def _appearance(item_reviewed: Mapping[str, Any]) -> str | None:
+def _appearance(item_reviewed: Mapping[str, Any]) -> Any:
     value = item_reviewed.get("appearance") or item_reviewed.get("firstAppearance")
     if isinstance(value, list):
         value = value[0] if value else None
     if isinstance(value, dict):
         value = value.get("url") or value.get("name")
-    return None if value is None else str(value)
+    return value
 
 
 def _from_claim_review(line: int, obj: Any, problems: list[RowProblem]) -> ReferenceRecord | None:
     if not isinstance(obj, dict):
-        problems.append(RowProblem(line, None, None, "expected a ClaimReview object"))
+        problems.append(
+            RowProblem(line, None, None, f"expected a ClaimReview object, not {_kind(obj)}")
+        )
         return None
     if "@type" in obj and _type(obj) != "ClaimReview":
-        problems.append(RowProblem(line, "@type", _type(obj), "not a ClaimReview"))
+        kind = _type(obj)
+        if kind == "DataFeed":
+            reason = "a DataFeed inside a feed is not read; list its ClaimReviews in the outer feed"
+        elif not kind:
+            reason = "empty; expected ClaimReview"
+        else:
+            reason = "not a ClaimReview"
+        problems.append(RowProblem(line, "@type", kind, reason))
         return None
     rating = obj.get("reviewRating") or {}
     rating = rating[0] if isinstance(rating, list) and rating else rating
@@ -269,13 +368,23 @@ def _from_claim_review(line: int, obj: Any, problems: list[RowProblem]) -> Refer
         "claim": obj.get("claimReviewed"),
         "title": obj.get("headline") or obj.get("name"),
         "url": obj.get("url"),
-        "rating": None if label is None else str(label),
+        "rating": label,
         "publisher": _name(obj.get("author")),
         "claimant": _name(reviewed.get("author")),
         "appearance": _appearance(reviewed),
         "date": obj.get("datePublished"),
     }
     return _record(line, values, problems, json_names=_JSON_NAMES)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool) or value is None:
+        return "true, false or null"
+    return "a number" if isinstance(value, int | float) else "a string"
 
 
 _JSON_NAMES = {
@@ -294,24 +403,21 @@ _JSON_NAMES = {
 
 
 def _table_rows(
-    path: Path,
-    content: str,
+    data: bytes,
+    source: str,
     mapping: Mapping[str, str],
-    delimiter: str | None,
+    dialect: Dialect,
     header: bool,
-    problems: list[RowProblem],
-) -> Iterator[ReferenceRecord | None]:
-    if delimiter is None:
-        delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-    reader = csv.reader(io.StringIO(content), delimiter=delimiter)
+) -> Iterator[_Item]:
+    records = iter_records(io.BytesIO(data), source, dialect, size=len(data))
     columns: list[str] = []
-    if header:
-        columns = [c.strip() for c in next(reader, [])]
+    first = next(records, None)
+    if header and first is not None:
+        columns = [c.strip() for c in first[1]]
     chosen = dict(mapping) or {f: f for f in FIELDS if f in columns}
     if "claim" not in chosen:
-        problems.append(
-            RowProblem(1, "claim", None, "no column for the claim; give --map claim=COLUMN")
-        )
+        problem = RowProblem(1, "claim", None, "no column for the claim; give --map claim=COLUMN")
+        yield _Item(1, None, [problem], None)
         return
     where: dict[str, int] = {}
     for name, column in chosen.items():
@@ -321,17 +427,18 @@ def _table_rows(
             where[name] = int(column) - 1
         else:
             known = ", ".join(repr(c) for c in columns) if columns else "none (--no-header)"
-            problems.append(RowProblem(1, name, column, f"no such column; columns: {known}"))
+            problem = RowProblem(1, name, column, f"no such column; columns: {known}")
+            yield _Item(1, None, [problem], None)
     if len(where) != len(chosen):
         return
-    for row in reader:
-        line = reader.line_num
-        if not row or not "".join(row).strip():
-            continue
+    rows = records if header or first is None else itertools.chain([first], records)
+    for line, row in rows:
         values: dict[str, Any] = {}
         for name, index in where.items():
             values[name] = row[index] if index < len(row) else None
-        yield _record(line, values, problems, json_names=chosen)
+        problems: list[RowProblem] = []
+        record = _record(line, values, problems, json_names=chosen)
+        yield _Item(line, record, problems, row)
 
 
 # --- one record -------------------------------------------------------------------
@@ -353,8 +460,8 @@ def _record(
 
     for name in FIELDS:
         raw = values.get(name)
-        if raw is not None and not isinstance(raw, str | int | float):
-            bad(name, json.dumps(raw)[:80], "expected text")
+        if raw is not None and not isinstance(raw, str):
+            bad(name, None, f"expected text, not {_kind(raw)}")
             continue
         value = None if raw is None else str(raw).strip() or None
         attr = _ATTR.get(name, name)

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, TypeVar, cast
 
 from sqlalchemy import Table, insert, text
 from sqlmodel import Session
@@ -29,6 +29,8 @@ from ..models import (
     Note,
     Source,
 )
+
+T = TypeVar("T")
 
 
 class Rollback(Exception):
@@ -53,9 +55,7 @@ def opened(path: Path | None, data: bytes | None) -> Iterator[tuple[IO[bytes], i
         yield cast(IO[bytes], text.buffer), os.fstat(text.fileno()).st_size
 
 
-def chunks(
-    rows: Iterable[tuple[int, dict[str, str]]], size: int
-) -> Iterator[list[tuple[int, dict[str, str]]]]:
+def chunks(rows: Iterable[T], size: int) -> Iterator[list[T]]:
     it = iter(rows)
     while chunk := list(itertools.islice(it, size)):
         yield chunk

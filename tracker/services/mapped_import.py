@@ -26,7 +26,9 @@ from .. import bulk
 from ..audit import EventAction, event_row, record_events
 from ..errors import ImportFailed, RowProblem, TrackerError, ValidationFailed
 from ..interchange.keyset import KeySet
-from ..interchange.mapping import Verdict, iter_mapped, label_key
+from ..interchange.mapping import MappedRecord, Verdict, iter_mapped, label_key
+from ..interchange.rejects import Rejects
+from ..interchange.tables import make_dialect
 from ..models import (
     Article,
     ArticleKind,
@@ -83,6 +85,7 @@ class MappedImportReport:
     mapped: dict[str, str] = field(default_factory=dict)  # foreign label -> what it became
     problems: list[RowProblem] = field(default_factory=list)
     dry_run: bool = False
+    rejects: Rejects | None = None
 
     def __str__(self) -> str:
         would = "would " if self.dry_run else ""
@@ -92,6 +95,7 @@ class MappedImportReport:
             f"source(s), {would}skip {self.skipped} already imported; "
             f"{self.unreviewed_for_lack_of_source} verdict(s) left unreviewed for want of a "
             "source (label kept)"
+            + (f"; {self.rejects.summary()}" if self.rejects is not None else "")
         ]
         for label, n in sorted(self.labels.items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"  {label or '(no label)'!s:<30} {n:>7}  -> {self.mapped[label]}")
@@ -132,9 +136,11 @@ def import_mapped_csv(
     data: bytes | None = None,
     labels: dict[str, Verdict] | None = None,
     delimiter: str = ",",
+    quote: str | None = None,
     header: bool = True,
     dry_run: bool = False,
     source: str | None = None,
+    rejects: Rejects | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> MappedImportReport:
     """Import claims from another tracker's CSV/TSV through ``mapping``; all rows or none.
@@ -149,13 +155,17 @@ def import_mapped_csv(
     The foreign label is kept on the claim either way. The file is streamed
     and written a chunk at a time; ``progress(n)`` is called after every
     ``n`` rows. A dry run returns the report with the bad rows instead of
-    raising.
+    raising. With ``rejects``, a bad row is written there instead and the
+    others are imported (a file that cannot be read as a whole still fails).
+    A tab-separated file is read unquoted unless ``quote`` is given
+    (:mod:`tracker.interchange.tables`).
     """
     source = source or (str(path) if path else "<csv>")
     actor = clean_actor(actor)
     authorize(session, actor, Action.import_claims)  # before reading the file
     session.rollback()
-    report = MappedImportReport(source=source, article=article, dry_run=dry_run)
+    report = MappedImportReport(source=source, article=article, dry_run=dry_run, rejects=rejects)
+    dialect = make_dialect(delimiter, quote)
     try:
         with opened(path, data) as (stream, size), unit_of_work(session):
             authorize(session, actor, Action.import_claims)
@@ -165,15 +175,7 @@ def import_mapped_csv(
             if target is None:
                 target = _new_collection(session, article, actor)
             importer = _MappedImport(session, actor, target, report, labels, collection=collection)
-            rows = iter_mapped(
-                stream,
-                source,
-                mapping,
-                report.problems,
-                size=size,
-                delimiter=delimiter,
-                header=header,
-            )
+            rows = iter_mapped(stream, source, mapping, size=size, dialect=dialect, header=header)
             with closing(rows):
                 for chunk in chunks(rows, batch.CHUNK_ROWS):
                     importer.take(chunk)
@@ -342,15 +344,25 @@ class _MappedImport:
         self.pending: list[_MappedClaim] = []
         self.now = utcnow()
 
-    def take(self, chunk: list[tuple[int, dict[str, str]]]) -> None:
-        for line, cells in chunk:
+    def take(self, chunk: list[MappedRecord]) -> None:
+        for record in chunk:
             self.report.rows += 1
-            row, bad = _check_mapped(
-                line, cells, self.labels, collection=self.collection, report=self.report
-            )
+            if record.problem is not None:
+                row, bad = None, [record.problem]
+            else:
+                row, bad = _check_mapped(
+                    record.line,
+                    record.cells,
+                    self.labels,
+                    collection=self.collection,
+                    report=self.report,
+                )
             if row is not None:
                 bad = self.apply(row)
-            self.report.problems += bad
+            if bad and self.report.rejects is not None:
+                self.report.rejects.add(record.line, bad, record.raw)
+            else:
+                self.report.problems += bad
         self.flush()
 
     def apply(self, row: _MappedRow) -> list[RowProblem]:

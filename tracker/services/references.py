@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from ..audit import EventAction, record_event
 from ..errors import NotFound, ValidationFailed
+from ..interchange.rejects import Rejects
 from ..matching import embed, store
 from ..matching.feeds import ReferenceRecord, Scale, read_labels, read_references
 from ..models import Claim, ClaimVector, Reference, Source, Stance, utcnow
@@ -49,12 +50,14 @@ class ReferenceImportReport:
     updated: int = 0
     unchanged: int = 0
     duplicates: int = 0  # the same URL + claim twice in the file
+    rejects: Rejects | None = None
 
     def line(self) -> str:
         return (
             f"{self.source}: {self.added} fact-checks added, {self.updated} updated, "
             f"{self.unchanged} unchanged"
             + (f", {self.duplicates} repeated in the file" if self.duplicates else "")
+            + (f"; {self.rejects.summary()}" if self.rejects is not None else "")
         )
 
 
@@ -65,8 +68,10 @@ def import_references(
     actor: str,
     mapping: Mapping[str, str] | None = None,
     delimiter: str | None = None,
+    quote: str | None = None,
     header: bool = True,
     labels: Path | None = None,
+    rejects: Rejects | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ReferenceImportReport:
     """Load published fact-checks into the reference library: all of the file or nothing.
@@ -74,6 +79,7 @@ def import_references(
     Idempotent by URL (else the publisher's id) + claim: a known one is updated
     when its other fields changed. Each new reference gets its sentence vector
     in the same transaction. ``progress(n)`` is told of every ``n`` rows written.
+    With ``rejects``, invalid records are written there and the others imported.
     """
     actor = clean_actor(actor)
     authorize(session, actor, Action.import_references)  # before reading the files
@@ -81,9 +87,16 @@ def import_references(
     scale = read_labels(labels) if labels is not None else Scale()
     records = [
         scale.apply(r)
-        for r in read_references(path, mapping=mapping, delimiter=delimiter, header=header)
+        for r in read_references(
+            path,
+            mapping=mapping,
+            delimiter=delimiter,
+            quote=quote,
+            header=header,
+            rejects=rejects,
+        )
     ]
-    report = ReferenceImportReport(path.name)
+    report = ReferenceImportReport(path.name, rejects=rejects)
     with unit_of_work(session):
         authorize(session, actor, Action.import_references)
         unique: dict[str, ReferenceRecord] = {}

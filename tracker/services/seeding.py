@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from ..errors import ValidationFailed
+from ..localfiles import read_file
 from ..models import Article, ArticleCreate, Claim, ClaimCreate, Origin
 from ..permissions import Action, authorize
 from ..validation import build
@@ -42,13 +43,16 @@ def default_seeds_dir() -> Path:
     raise ValidationFailed("no seeds/ folder found; pass --seeds DIR")
 
 
+MAX_SEED_BYTES = 16 * 1024**2  # a seed file, or the article text it names
+
+
 def load_seed_file(path: Path) -> tuple[dict[str, Any], str, list[dict[str, Any]]]:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(read_file(str(path), MAX_SEED_BYTES))
         meta = doc["article"]
-        text = (path.parent / meta["text_file"]).read_bytes().decode("utf-8")
+        text = read_file(str(path.parent / meta["text_file"]), MAX_SEED_BYTES).decode("utf-8")
         return meta, text, list(doc["claims"])
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, TypeError, RecursionError) as exc:
         raise ValidationFailed(f"{path}: not a valid seed file ({exc})") from exc
 
 
