@@ -75,9 +75,9 @@ CASES = [
         "cannot write /nonexistent/x.csv: No such file or directory",
     ),
     Case(
-        "export onto a full disk",
+        "export onto a device",
         ("export", "csv", "--out", "/dev/full"),
-        "cannot write /dev/full: No space left on device",
+        "cannot write /dev/full: a device, not a file",
     ),
     Case(
         "server not listening",
@@ -409,7 +409,7 @@ def test_a_failing_command_prints_one_error_line(
     assert all(line.startswith("  ") for line in details) if case.listed else not details, lines
     assert case.says in result.stderr, lines
     if "/dev/full" in case.args:
-        assert stat.S_ISCHR(Path("/dev/full").stat().st_mode)  # written to, never replaced
+        assert stat.S_ISCHR(Path("/dev/full").stat().st_mode)  # refused, never replaced
 
 
 def test_the_section_limit_is_the_models(files: Path, sqlite_db: str) -> None:

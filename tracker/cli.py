@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from .interchange.rejects import Rejects
     from .interchange.tables import parse_delimiter
     from .linkcheck.netguard import LinkPolicy
-    from .localfiles import count_lines, read_file
+    from .localfiles import count_lines, read_file, write_file
     from .models import RatingUpdate
     from .queries import ClaimFilter
     from .services import links as link_service
@@ -85,6 +85,7 @@ else:
     html_to_pdf = _Lazy("tracker.interchange.pdf", "html_to_pdf")
     count_lines = _Lazy("tracker.localfiles", "count_lines")
     read_file = _Lazy("tracker.localfiles", "read_file")
+    write_file = _Lazy("tracker.localfiles", "write_file")
     RatingUpdate = _Lazy("tracker.models", "RatingUpdate")
 
 
@@ -570,25 +571,10 @@ def export_csv(
             write_csv(sys.stdout, session=session, filters=filters)
             return
         target = Path(out)
-        try:
-            count = _write_export(target, session=session, filters=filters)
-        except OSError as exc:
-            fail(f"cannot write {target}: {exc.strerror or exc}")
+        count = write_file(
+            target, lambda fh: write_csv(fh, session=session, filters=filters), newline=""
+        )
     typer.echo(f"wrote {count} claims to {target}", err=True)
-
-
-def _write_export(target: Path, **query: Any) -> int:
-    if target.exists() and not target.is_file():  # a device or a pipe: never replace it
-        with target.open("w", encoding="utf-8", newline="") as fh:
-            return write_csv(fh, **query)
-    tmp = target.with_name(f".{target.name}.partial")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            count = write_csv(fh, **query)
-        tmp.replace(target)  # readers never see half a file
-    finally:
-        tmp.unlink(missing_ok=True)
-    return count
 
 
 QuoteOpt = Annotated[
@@ -791,15 +777,9 @@ def export_json(
                 write_dump(conn, sys.stdout, schema_revision=revision)
                 return
             target = Path(out)
-            tmp = target.with_name(f".{target.name}.partial")
-            try:
-                with tmp.open("w", encoding="utf-8", newline="\n") as fh:
-                    counts = write_dump(conn, fh, schema_revision=revision)
-                tmp.replace(target)
-            except OSError as exc:
-                fail(f"cannot write {target}: {exc.strerror or exc}")
-            finally:
-                tmp.unlink(missing_ok=True)
+            counts = write_file(
+                target, lambda fh: write_dump(conn, fh, schema_revision=revision), newline="\n"
+            )
     typer.echo(f"wrote {sum(counts.values())} rows of {len(counts)} tables to {target}", err=True)
 
 
@@ -815,9 +795,9 @@ def import_json(
 
     Example: tracker --db postgresql://me@db/newsroom import json tracker-dump.jsonl --by admin
     """
-    engine = _engine(need_schema=False)
-    db.upgrade(engine)
+    engine = _engine(need_schema=False)  # the restore creates the schema in its transaction
     with (
+        db.as_it_was_on_failure(engine),
         db.session_scope(engine) as session,
         typer.progressbar(
             length=max(1, _line_count(file)), label="restoring", file=sys.stderr
@@ -1672,19 +1652,6 @@ def rate(
     typer.echo(f"claim {c.id} rated {c.rating or '-'} (version {c.version}); {state}")
 
 
-def _write_file(target: Path, content: bytes) -> None:
-    """Write ``content`` whole (readers never see half a file); never replace a device."""
-    if target.exists() and not target.is_file():
-        target.write_bytes(content)
-        return
-    tmp = target.with_name(f".{target.name}.partial")
-    try:
-        tmp.write_bytes(content)
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 @app.command()
 @handles_errors
 def report(
@@ -1727,10 +1694,7 @@ def report(
         sys.stdout.write(page)
         return
     target = Path(out or f"{slug}.{fmt.value}")
-    try:
-        _write_file(target, content)
-    except OSError as exc:
-        fail(f"cannot write {target}: {exc.strerror or exc}")
+    write_file(target, lambda fh: fh.write(content))
     typer.echo(f"wrote the report of {slug} ({published} published claims) to {target}", err=True)
 
 
@@ -1754,10 +1718,7 @@ def export_claimreview(
         sys.stdout.write(text)
         return
     target = Path(out)
-    try:
-        _write_file(target, text.encode("utf-8"))
-    except OSError as exc:
-        fail(f"cannot write {target}: {exc.strerror or exc}")
+    write_file(target, lambda fh: fh.write(text.encode("utf-8")))
     typer.echo(f"wrote {len(items)} ClaimReview objects to {target}", err=True)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine, ExceptionContext, make_url
+from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
@@ -194,12 +194,44 @@ def alembic_config(url: str) -> Any:
 
 def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration."""
+    with engine.begin() as conn:
+        migrate(conn)
+
+
+def migrate(conn: Connection) -> None:
+    """Upgrade the schema on ``conn`` inside its open transaction (both backends' DDL is
+    transactional), so a use case that creates a schema and fills it commits both or neither."""
     from alembic import command
 
-    with engine.begin() as conn:
-        cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    cfg = alembic_config(conn.engine.url.render_as_string(hide_password=False))
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+@contextmanager
+def as_it_was_on_failure(engine: Engine) -> Iterator[None]:
+    """A SQLite file that connecting to ``engine`` creates is removed again if the block
+    fails (with its WAL and shared-memory files): a failed restore or copy into a new
+    file leaves no file behind. The block's own transaction undoes everything else."""
+    path = _new_sqlite_file(engine)
+    try:
+        yield
+    except BaseException:
+        if path is not None:
+            engine.dispose()  # close the pool's connections before removing the file
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        raise
+
+
+def _new_sqlite_file(engine: Engine) -> Path | None:
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    name = engine.url.database
+    if name.startswith("file:") or engine.url.query.get("uri") in ("true", "1"):
+        return None  # a URI names options, not just a path: leave it alone
+    path = Path(name)
+    return None if path.exists() else path
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -74,6 +74,11 @@ class Origin(StrEnum):
     imported = "imported"
 
 
+def one_of(values: type[StrEnum], **column: Any) -> dict[str, Any]:
+    """Column keywords declaring the enumeration a text column holds (read by dump restores)."""
+    return {**column, "info": {"one_of": values}}
+
+
 def _ts(*, nullable: bool) -> Any:
     return Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=nullable)
@@ -108,7 +113,7 @@ class Article(ArticleBase, table=True):
     kind: str = Field(
         default=ArticleKind.article.value,
         max_length=20,
-        sa_column_kwargs={"server_default": ArticleKind.article.value},
+        sa_column_kwargs=one_of(ArticleKind, server_default=ArticleKind.article.value),
     )
 
 
@@ -146,7 +151,9 @@ class ClaimBase(SQLModel):
     quote_start: int
     quote_end: int
     section: str | None = Field(default=None, max_length=300)
-    claim_type: str = Field(default=ClaimType.other.value, max_length=20)
+    claim_type: str = Field(
+        default=ClaimType.other.value, max_length=20, sa_column_kwargs=one_of(ClaimType)
+    )
     score: float | None = None
 
 
@@ -175,10 +182,16 @@ class Claim(ClaimBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     article_id: int = Field(foreign_key="article.id", index=True)
-    status: str = Field(default=ClaimStatus.unreviewed.value, max_length=20)
-    flag_reason: str | None = Field(default=None, max_length=20)
+    status: str = Field(
+        default=ClaimStatus.unreviewed.value, max_length=20, sa_column_kwargs=one_of(ClaimStatus)
+    )
+    flag_reason: str | None = Field(
+        default=None, max_length=20, sa_column_kwargs=one_of(FlagReason)
+    )
     assignee: str | None = Field(default=None, max_length=100, index=True)
-    origin: str = Field(default=Origin.curated.value, max_length=20)
+    origin: str = Field(
+        default=Origin.curated.value, max_length=20, sa_column_kwargs=one_of(Origin)
+    )
     # Extraction: why the candidate scored as it did (JSON list of strings), and
     # whether it scored under the threshold (kept for reviewers to promote).
     reasons: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -330,7 +343,7 @@ class SourceBase(SQLModel):
     url: str = Field(max_length=2000)
     title: str | None = Field(default=None, max_length=500)
     publisher: str | None = Field(default=None, max_length=200)
-    stance: str = Field(max_length=20)
+    stance: str = Field(max_length=20, sa_column_kwargs=one_of(Stance))
 
 
 class Source(SourceBase, table=True):
@@ -463,7 +476,7 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
     email: str | None = Field(default=None, max_length=320, index=True)
-    role: str = Field(max_length=20)
+    role: str = Field(max_length=20, sa_column_kwargs=one_of(Role))
     password_hash: str | None = Field(default=None, max_length=200)
     active: bool = Field(default=True)
     # Bumped by a password change, a disable or a role change: dashboard
@@ -603,7 +616,7 @@ class VerdictDay(SQLModel, table=True):
 
     article_id: int = Field(primary_key=True)  # 0: every article
     day: str = Field(primary_key=True, max_length=10)
-    status: str = Field(primary_key=True, max_length=20)
+    status: str = Field(primary_key=True, max_length=20, sa_column_kwargs=one_of(ClaimStatus))
     n: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 

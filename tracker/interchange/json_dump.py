@@ -12,19 +12,20 @@ is read from the database in batches in primary-key order, never whole)::
     {"end": "dump", "tables": 7}
 
 Tables come in foreign-key order (parents first), so a restore inserts them as
-they come. Values: JSON null, numbers, booleans and strings; timestamps are
-ISO 8601 in UTC with ``+00:00``; dates are ``YYYY-MM-DD``. The same encoding of
-a row is the *canonical serialisation* the database copy checksums
-(:func:`table_checksums`), so a dump's row lines and a copy's sha256 agree on
-every backend.
+they come. Each value is encoded by its column's type
+(:mod:`tracker.interchange.column_codec`): timestamps ISO 8601 in UTC with
+``+00:00``, dates ``YYYY-MM-DD``, binary columns (claim and reference vectors)
+``{"base64": "..."}``. The same encoding of a row is the *canonical
+serialisation* the database copy checksums (:func:`table_checksums`), so a
+dump's row lines and a copy's sha256 agree on every backend.
 
-Left out on purpose: ``account.password_hash`` (a dump is not a credential
-store: restored accounts have no password until an admin resets it), and
-``signin_attempt`` (transient sign-in throttle counts) and ``web_session``
-(signed-in dashboard sessions: a dump is not a way in). Article revisions are
-not kept by the tracker (a new revision replaces the text and bumps
-``revision``), so a dump holds each article's current text and revision
-number. There are no stored settings (configuration is the environment).
+Left out on purpose, and refused by the reader, so a restore never trusts a
+secret from a file: ``account.password_hash`` (a dump is not a credential
+store: restored accounts have no password until an admin resets it),
+``web_session`` (signed-in dashboard sessions: a dump is not a way in) and
+``signin_attempt`` (transient sign-in throttle counts). ``change_marker`` is
+each database's own cache keys. There are no stored settings (configuration is
+the environment).
 
 Pure of the use cases: :func:`tracker.services.restore_json` applies a dump.
 """
@@ -33,27 +34,34 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import IO, Any
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Float, Integer, Table, func, select
+from sqlalchemy import Column, Table, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from .. import models  # noqa: F401 (registers every table on SQLModel.metadata)
 from ..errors import ImportFailed, RowProblem
+from .column_codec import codec_for, decode, encode
 
 FORMAT = "tracker-dump"
 FORMAT_VERSION = 1
 BATCH = 1000
-# Never leave the database in a dump.
-EXCLUDED_TABLES = frozenset({"signin_attempt", "change_marker", "web_session"})
+# Secrets and sign-in state never leave the database in a dump, and a dump that
+# carries them is refused: a restore must not let a file decide who can sign in.
+SECRET_TABLES = {
+    "web_session": "signed-in dashboard sessions",
+    "signin_attempt": "sign-in throttle counts",
+}
+SECRET_COLUMNS = {("account", "password_hash"): "password hashes"}
 # Per-database state a migration creates and the database keeps itself (cache
 # keys): neither dumped nor copied, and present in an "empty" database.
 LOCAL_TABLES = frozenset({"change_marker"})
-EXCLUDED_COLUMNS = frozenset({("account", "password_hash")})
+EXCLUDED_TABLES = frozenset(SECRET_TABLES) | LOCAL_TABLES
+EXCLUDED_COLUMNS = frozenset(SECRET_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,11 @@ class TableSpec:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @cached_property
+    def encoders(self) -> tuple[Callable[[Any], Any], ...]:
+        """Each column's encoder, chosen once from its type (not per value)."""
+        return tuple(codec_for(c).encode for c in self.columns)
 
 
 def all_tables() -> list[Table]:
@@ -88,59 +101,10 @@ def dumped_tables() -> list[TableSpec]:
 # --- values ---------------------------------------------------------------------------
 
 
-def encode(column: Column[Any], value: Any) -> Any:
-    """A database value as JSON; timestamps in UTC, whatever the backend handed back."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return aware.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(column.type, Boolean):
-        return bool(value)
-    return value
-
-
-def decode(column: Column[Any], value: Any) -> Any:
-    """A JSON value back to what ``column`` stores; ValueError says why not."""
-    if value is None:
-        if not column.nullable:
-            raise ValueError("must not be null")
-        return None
-    kind = column.type
-    if isinstance(kind, DateTime):
-        if not isinstance(value, str):
-            raise ValueError("must be an ISO 8601 timestamp")
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            raise ValueError("timestamp needs a time zone (+00:00)")
-        return parsed.astimezone(UTC)
-    if isinstance(kind, Date):
-        if not isinstance(value, str):
-            raise ValueError("must be a date YYYY-MM-DD")
-        return date.fromisoformat(value)
-    if isinstance(kind, Boolean):
-        if not isinstance(value, bool):
-            raise ValueError("must be true or false")
-        return value
-    if isinstance(kind, Integer):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError("must be a whole number")
-        return value
-    if isinstance(kind, Float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError("must be a number")
-        return float(value)
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
-    return value
-
-
-def row_line(columns: Sequence[Column[Any]], row: Sequence[Any]) -> str:
+def row_line(ts: TableSpec, row: Sequence[Any]) -> str:
     """The canonical serialisation of one row: one JSON array, one line."""
-    values = [encode(c, v) for c, v in zip(columns, row, strict=True)]
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    values = [None if v is None else enc(v) for enc, v in zip(ts.encoders, row, strict=True)]
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def _line(obj: dict[str, Any]) -> str:
@@ -180,7 +144,7 @@ def table_checksums(
         digest = hashlib.sha256()
         count = 0
         for row in iter_rows(conn, ts, batch):
-            digest.update(row_line(ts.columns, row).encode("utf-8") + b"\n")
+            digest.update(row_line(ts, row).encode("utf-8") + b"\n")
             count += 1
         out[ts.name] = (count, digest.hexdigest())
     return out
@@ -209,7 +173,7 @@ def write_dump(conn: Connection, fh: IO[str], *, schema_revision: str | None) ->
         fh.write(_line({"table": ts.name, "columns": ts.column_names}) + "\n")
         n = 0
         for row in iter_rows(conn, ts):
-            fh.write(row_line(ts.columns, row) + "\n")
+            fh.write(row_line(ts, row) + "\n")
             n += 1
         fh.write(_line({"end": ts.name, "rows": n}) + "\n")
         counts[ts.name] = n
@@ -246,7 +210,7 @@ class TableEnd:
 
 
 def _fail(source: str, line: int, field: str | None, value: Any, reason: str) -> ImportFailed:
-    shown = None if value is None else str(value)
+    shown = None if value is None else value if isinstance(value, str) else json.dumps(value)
     return ImportFailed(source, [RowProblem(line, field, shown, reason)])
 
 
@@ -291,7 +255,7 @@ def read_dump(lines: Iterable[str], source: str) -> Iterator[Header | TableStart
             for column, value in zip(current.columns, item, strict=True):
                 try:
                     values[column.name] = decode(column, value)
-                except ValueError as exc:
+                except ValueError as exc:  # every codec's refusal, with the reason
                     raise _fail(
                         source, number, f"{current.name}.{column.name}", value, str(exc)
                     ) from None
@@ -301,6 +265,17 @@ def read_dump(lines: Iterable[str], source: str) -> Iterator[Header | TableStart
             if current is not None:
                 raise _fail(source, number, None, None, f"table {current.name} has no end line")
             name = item["table"]
+            if not isinstance(name, str):
+                raise _fail(source, number, "table", name, "a table name must be a string")
+            if name in SECRET_TABLES:
+                raise _fail(
+                    source,
+                    number,
+                    "table",
+                    name,
+                    f"a dump carries no {SECRET_TABLES[name]}: this file was not written by "
+                    "`tracker export json`; nothing was restored",
+                )
             if name not in tables or name in EXCLUDED_TABLES:
                 raise _fail(source, number, "table", name, "no such table in this tracker")
             if name in seen:
@@ -309,6 +284,20 @@ def read_dump(lines: Iterable[str], source: str) -> Iterator[Header | TableStart
             names = item.get("columns")
             if not isinstance(names, list) or not names:
                 raise _fail(source, number, "columns", None, "a table line needs its columns")
+            if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+                raise _fail(
+                    source, number, "columns", None, "columns must be distinct column names"
+                )
+            secret = [n for n in names if (name, n) in SECRET_COLUMNS]
+            if secret:
+                raise _fail(
+                    source,
+                    number,
+                    f"{name}.{secret[0]}",
+                    None,
+                    f"a dump carries no {SECRET_COLUMNS[(name, secret[0])]}: restored accounts "
+                    "get passwords from `tracker users reset-password`; nothing was restored",
+                )
             unknown = [n for n in names if n not in table.columns]
             if unknown:
                 raise _fail(
@@ -323,6 +312,8 @@ def read_dump(lines: Iterable[str], source: str) -> Iterator[Header | TableStart
             count = 0
             yield TableStart(number, current)
         elif isinstance(item, dict) and "end" in item:
+            if not isinstance(item["end"], str):
+                raise _fail(source, number, "end", item["end"], "an end line names a table")
             if item["end"] == "dump":
                 if current is not None:
                     raise _fail(source, number, None, None, f"table {current.name} has no end line")
@@ -344,15 +335,56 @@ def read_dump(lines: Iterable[str], source: str) -> Iterator[Header | TableStart
     raise _fail(source, 0, None, None, "the file ends early (no end line): truncated?")
 
 
+MAX_DEPTH = 32  # a dump's lines are flat: a row array of values, a few objects at most
+
+
 def _json(text: str, source: str, line: int) -> Any:
+    """One line as JSON; nesting deeper than a dump ever writes is refused before parsing."""
+    depth = _depth(text)
+    if depth > MAX_DEPTH:
+        raise _fail(
+            source,
+            line,
+            None,
+            text[:60],
+            f"nested {depth} deep; a dump line is at most {MAX_DEPTH} deep",
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise _fail(source, line, None, text[:60], f"not JSON: {exc.msg}") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise _fail(source, line, None, text[:60], f"not a value a dump holds: {exc}") from None
+
+
+def _depth(text: str) -> int:
+    """The deepest bracket nesting of a JSON line, outside strings (a quick scan)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0  # cannot be deeper than the brackets it has
+    deepest = depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
 
 
 __all__ = [
     "BATCH",
+    "EXCLUDED_COLUMNS",
+    "EXCLUDED_TABLES",
     "FORMAT",
     "FORMAT_VERSION",
     "Header",

@@ -12,6 +12,11 @@ The target must be empty (a restore refuses any row; a copy refuses any row
 unless ``force``, which empties every table first, and still refuses a target
 with audit events, which the database never deletes). On PostgreSQL the id
 sequences are moved past the copied ids so new rows work afterwards.
+
+The target's schema is created (or upgraded) by Alembic inside that same unit
+of work, so a restore or copy that fails leaves no empty schema behind: the
+target is exactly as it was (a new SQLite file is removed again by
+:func:`tracker.db.as_it_was_on_failure`).
 """
 
 from __future__ import annotations
@@ -146,6 +151,7 @@ def restore_json(
             fh = open_text(str(path))  # a regular file, or one clear error
             lines = fh
         with unit_of_work(session):
+            db.migrate(session.connection())  # in the restore's transaction: all or nothing
             busy = _tables_with_rows(session.connection())
             if busy:
                 shown = ", ".join(f"{t} ({n})" for t, n in busy.items())
@@ -223,29 +229,30 @@ def copy_database(
     """Copy every table of ``source`` into ``target`` (schema created by Alembic), verified.
 
     The source is read in one transaction (a consistent snapshot), in key
-    order, ``batch_size`` rows at a time; the target is written in one unit of
-    work. Before anything is committed the target's row counts and per-table
-    sha256 (:func:`~tracker.interchange.json_dump.table_checksums`) must equal
-    the source's, or nothing is written. Everything is copied, password
-    hashes and sign-in throttle counts included: it is the same database.
+    order, ``batch_size`` rows at a time; the target's schema is created and
+    its rows written in one unit of work. Before anything is committed the
+    target's row counts and per-table sha256
+    (:func:`~tracker.interchange.json_dump.table_checksums`) must equal the
+    source's, or nothing is written. Everything is copied, password hashes and
+    sign-in throttle counts included: it is the same database.
     """
     actor = clean_actor(actor)
     src_revision = db.current_revision(source)
     if src_revision is None:
         raise TrackerError(f"the source {db.public_url(source.url)} has no tracker schema")
+    head = db.head_revision()
+    if src_revision != head:
+        raise TrackerError(
+            f"the source is at schema {src_revision} and this tracker writes {head}; "
+            "upgrade the source first (`tracker --db SOURCE init`)"
+        )
     report = CopyReport(db.public_url(source.url), db.public_url(target.url))
     with Session(source) as src:
         authorize(src, actor, Action.copy_database)  # an admin of the data being copied
         src.rollback()
-    db.upgrade(target)
-    dst_revision = db.current_revision(target)
-    if dst_revision != src_revision:
-        raise TrackerError(
-            f"the source is at schema {src_revision} and the target at {dst_revision}; "
-            "upgrade the source first (`tracker --db SOURCE init`)"
-        )
     specs = [json_dump.spec(t, full=True) for t in json_dump.all_tables()]
-    with Session(target) as dst, unit_of_work(dst):
+    with db.as_it_was_on_failure(target), Session(target) as dst, unit_of_work(dst):
+        db.migrate(dst.connection())  # in the copy's transaction: no empty schema on failure
         busy = _tables_with_rows(dst.connection())
         if busy:
             shown = ", ".join(f"{t} ({n})" for t, n in busy.items())
@@ -273,7 +280,9 @@ def copy_database(
         got = json_dump.table_checksums(dst.connection(), specs, batch_size)
         if got != expected:
             bad = [t for t in expected if expected[t] != got.get(t)]
-            raise TrackerError(f"the copy does not match the source in: {', '.join(bad)}")
+            raise TrackerError(
+                f"the copy does not match the source in: {', '.join(bad)}; {UNCHANGED}"
+            )
         _advance_sequences(dst.connection(), specs)
         report.tables = got
         authorize(dst, actor, Action.copy_database)
@@ -287,6 +296,9 @@ def copy_database(
     return report
 
 
+UNCHANGED = "nothing was written: the target is as it was"
+
+
 def _copy_table(
     conn: Connection, dst: Session, ts: TableSpec, batch_size: int, progress: Progress | None
 ) -> None:
@@ -295,11 +307,25 @@ def _copy_table(
     for row in json_dump.iter_rows(conn, ts, batch_size):
         rows.append(dict(zip(names, row, strict=True)))
         if len(rows) >= batch_size:
-            bulk.insert_rows(session=dst, table=ts.table, rows=rows)
+            _write_batch(dst, ts, rows)
             if progress:
                 progress(len(rows))
             rows = []
     if rows:
-        bulk.insert_rows(session=dst, table=ts.table, rows=rows)
+        _write_batch(dst, ts, rows)
         if progress:
             progress(len(rows))
+
+
+def _write_batch(dst: Session, ts: TableSpec, rows: list[dict[str, Any]]) -> None:
+    """Insert a batch; a refusal (a value the source's backend allowed) names the table."""
+    try:
+        bulk.insert_rows(session=dst, table=ts.table, rows=rows)
+    except DBAPIError as exc:
+        reason = " ".join(str(getattr(exc, "orig", exc)).split())[:300]
+        key = next(iter(ts.table.primary_key.columns)).name
+        first, last = rows[0].get(key), rows[-1].get(key)
+        raise TrackerError(
+            f"the target refused a row of {ts.name} ({key} {first} to {last}): {reason}; "
+            f"{UNCHANGED}"
+        ) from None
