@@ -139,7 +139,11 @@ def main() -> None:
         f"{'size':>6} {'bytes':>10} {'candidates':>10} {'seconds':>8} {'s/MB':>7} "
         f"{'cpu s':>7} {'peak MB':>8} {'lock s':>7} {'lock s/MB':>9}"
     )
-    rows = [header]
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC)
+    label = f"-{args.label}" if args.label else ""
+    target = RESULTS / f"article_import-{stamp:%Y-%m-%d}{label}.txt"
+    rows = [f"# benchmarks.article_import, {stamp:%Y-%m-%d %H:%M} UTC, SQLite", header]
     print(header, flush=True)
     for name in names:
         text = article(args.data, SIZES[name])
@@ -156,16 +160,8 @@ def main() -> None:
             )
         rows.append(row)
         print(row, flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC)
-    label = f"-{args.label}" if args.label else ""
-    target = RESULTS / f"article_import-{stamp:%Y-%m-%d}{label}.txt"
-    target.write_text(
-        f"# benchmarks.article_import, {stamp:%Y-%m-%d %H:%M} UTC, SQLite\n"
-        + "\n".join(rows)
-        + "\n",
-        encoding="utf-8",
-    )
+        # written after each size: a long run stopped half-way keeps what it measured
+        target.write_text("\n".join(rows) + "\n", encoding="utf-8")
     print(f"wrote {target.relative_to(ROOT)}")
 
 

@@ -4,6 +4,7 @@ linearly with the article's length (generated text; the benchmark uses real news
 from __future__ import annotations
 
 import random
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from tracker.intake import text as text_module
 from tracker.intake.loading import LoadedArticle
+from tracker.intake.text import nearest_occurrence
 from tracker.services import articles, claims, import_article
 from tracker.services.claims import duplicate_of
 
@@ -200,3 +203,52 @@ def test_the_work_of_an_import_grows_linearly(
     assert large["pairs"] <= large["candidates"], (small, large)
     # the article's text is read a fixed number of times, not once a candidate
     assert large["text_reads"] == small["text_reads"] <= 3, (small, large)
+
+
+def _nearest_by_scanning(text: str, quote: str, near: int) -> int | None:
+    positions = [m.start() for m in re.finditer(re.escape(quote), text)]
+    return min(positions, key=lambda p: abs(p - near)) if positions else None
+
+
+def test_a_quote_is_found_where_scanning_the_whole_text_would_find_it() -> None:
+    rng = random.Random(3)
+    for _ in range(3000):
+        text = "".join(rng.choices("ab. ", k=rng.randint(0, 40)))
+        shifts = [rng.randint(-8, 8) for _ in range(rng.randint(0, 5))]
+        quote = "".join(rng.choices("ab. ", k=rng.randint(1, 4)))
+        near = rng.randint(0, 45)
+        expected = _nearest_by_scanning(text, quote, near)
+        assert nearest_occurrence(text, quote, near, list(shifts)) == expected, (
+            text,
+            quote,
+            near,
+            shifts,
+        )
+
+
+def test_revising_a_long_article_searches_the_whole_text_for_few_quotes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = generated_article(800)
+    candidates = articles._scored(text)
+    claims_before = [(i, c.quote, c.start, c.end) for i, c in enumerate(candidates)]
+    revised = "A new first paragraph, 12% longer.\n\n" + text.replace(
+        claims_before[400][1], "A sentence rewritten.", 1
+    )
+    scans: list[str] = []
+    real = re.finditer
+
+    def counting(pattern: Any, string: str, *args: Any) -> Any:
+        scans.append(pattern)
+        return real(pattern, string, *args)
+
+    monkeypatch.setattr(text_module.re, "finditer", counting)
+    anchored = articles._anchored(claims_before, revised)
+    monkeypatch.undo()
+    expected = [
+        (i, q, s, s + len(q))
+        for i, q, s0, _e in claims_before
+        if (s := _nearest_by_scanning(revised, q, s0)) is not None
+    ]
+    assert anchored == expected
+    assert len(scans) < len(claims_before) / 10

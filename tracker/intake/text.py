@@ -126,3 +126,41 @@ def paragraph_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     p_start = text.rfind("\n", 0, start) + 1
     p_end = text.find("\n", end)
     return p_start, len(text) if p_end < 0 else p_end
+
+
+def nearest_occurrence(text: str, quote: str, near: int, shifts: list[int]) -> int | None:
+    """Where ``quote`` occurs in ``text`` nearest to ``near`` (the earlier of two as near),
+    or None if nowhere; occurrences as ``re.finditer`` finds them (not overlapping).
+
+    ``shifts``: moves that earlier quotes of the same revision made (this call
+    adds its own). Most quotes of a revised text moved as their neighbours did,
+    so those moves are tried first, each confirmed by a search no wider than the
+    move: the whole text is searched only for the other quotes, so re-anchoring
+    every claim of a long article costs about its length, not claims x length.
+    """
+    if quote and not _overlaps_itself(quote):
+        for shift in reversed(shifts[-4:]):
+            at = near + shift
+            if at < 0 or not text.startswith(quote, at):
+                continue
+            if shift == 0:
+                return at
+            # an occurrence nearer, or as near and earlier, would be the one
+            lo = max(0, near - shift if shift > 0 else near + shift + 1)
+            hi = near + abs(shift) - 1  # the last start that could win
+            if text.find(quote, lo, hi + len(quote)) < 0:
+                return at
+            break
+    positions = [m.start() for m in re.finditer(re.escape(quote), text)]
+    if not positions:
+        return None
+    best = min(positions, key=lambda p: abs(p - near))
+    if best - near not in shifts[-4:]:
+        shifts.append(best - near)
+    return best
+
+
+def _overlaps_itself(quote: str) -> bool:
+    """Whether two occurrences of ``quote`` can overlap ("a-a" in "a-a-a")."""
+    first = quote[0]
+    return any(quote.startswith(quote[i:]) for i in range(1, len(quote)) if quote[i] == first)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import difflib
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,7 +20,7 @@ from ..errors import ValidationFailed
 from ..intake.extract import DEFAULT_THRESHOLD, Candidate, extract_candidates
 from ..intake.loading import LoadedArticle, first_title_line, load_article, slugify
 from ..intake.repeats import RepeatIndex
-from ..intake.text import heading_text
+from ..intake.text import heading_text, nearest_occurrence
 from ..linkcheck.netguard import LinkPolicy
 from ..models import (
     Article,
@@ -292,10 +291,10 @@ def _anchored(
     """Where :func:`_revise` will find each claim's quote in ``text`` (nearest its old
     start); the claims it will not find are left out."""
     out = []
+    shifts: list[int] = []
     for claim_id, quote, old_start, _end in claims:
-        positions = [m.start() for m in re.finditer(re.escape(quote), text)]
-        if positions:
-            start = min(positions, key=lambda p: abs(p - old_start))
+        start = nearest_occurrence(text, quote, old_start, shifts)
+        if start is not None:
             out.append((claim_id, quote, start, start + len(quote)))
     return out
 
@@ -402,9 +401,10 @@ def _revise(
     _keep_revision(session, article, actor, old_sha=old_sha)
     lost: list[_Lost] = []
     claims = list(session.exec(select(Claim).where(Claim.article_id == article.id)))
+    shifts: list[int] = []
     for claim in claims:
-        positions = [m.start() for m in re.finditer(re.escape(claim.quote), text)]
-        if not positions:
+        start = nearest_occurrence(text, claim.quote, claim.quote_start, shifts)
+        if start is None:
             report.lost.append(claim.id or 0)
             if claim.quote_lost_in is not None:  # lost in an earlier revision: said then
                 lost.append(_Lost(claim.id or 0, claim.quote, None))
@@ -412,7 +412,6 @@ def _revise(
             lost.append(_Lost(claim.id or 0, claim.quote, regions(claim.quote_start)))
             _mark_lost(session, claim, actor, report.revision)
             continue
-        start = min(positions, key=lambda p: abs(p - claim.quote_start))
         if claim.quote_lost_in is not None:  # back in this revision (a figure reverted)
             _mark_found(session, claim, actor, start, report.revision)
             report.relocated += 1
