@@ -97,3 +97,14 @@ def test_confirm_page_and_article_view_show_the_lost_claim(
     body = texts(at)
     assert [h.value for h in at.subheader] == ["Claims whose quote is not in the current text (1)"]
     assert f"[**\\#{old}**](<claim?id={old}>)" in body and "lost in revision 2" in body
+
+
+def test_the_edit_form_offers_no_span_of_the_new_text_for_a_lost_quote(
+    lost_db: tuple[Engine, int, int],
+) -> None:
+    _engine, old, _new = lost_db
+    at = app("views/claim.py", user="editor", id=str(old))
+    at.toggle(key="c_edit_open").set_value(True).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not [s for s in at.select_slider if s.key in ("c_edit_from", "c_edit_to")]
+    assert any("The quote is lost" in x.value for x in at.caption)

@@ -121,11 +121,6 @@ def test_pdf_report_renders_for_every_article(lived_in: LivedDb) -> None:
         assert html_to_pdf(page).startswith(b"%PDF")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lost quotes are not yet a state (h3): a claim whose quote the current "
-    "revision lost can still be confirmed, and is then published with the old quote",
-)
 def test_a_lost_quote_is_neither_confirmed_nor_published(lived_in: LivedDb) -> None:
     lost = lived_in.facts.lost_quote_claim
     with Session(lived_in.engine) as s:

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
@@ -21,7 +22,7 @@ from tracker.interchange.csv_export import export_csv_bytes
 from tracker.models import ClaimUpdate, Event, RatingUpdate
 from tracker.queries import ClaimFilter
 
-from .conftest import make_accounts_via_cli
+from .conftest import make_accounts_via_cli, migrate
 
 V1 = (
     "# Results\n\nRevenue dipped 1.4% in the third quarter, the company said.\n\n"
@@ -297,3 +298,24 @@ def test_the_cli_refuses_to_confirm_a_lost_claim_and_shows_it_everywhere(
     assert code == 0, err
     listed = ok("claims", "--article", "results", "--status", "dismissed")
     assert "[quote dismissed in r3]" in listed
+
+
+def test_migration_0020_marks_the_claims_an_earlier_revision_lost(
+    engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    """A database revised before the state existed: its stale claims come out lost."""
+    _import(session, tmp_path, V1)
+    old, kept = _claim_quoting(session, OLD), _claim_quoting(session, V1.split("\n")[4])
+    session.close()
+    migrate(engine, "0019")
+    with engine.begin() as conn:  # what an import of the time left: the text changed only
+        conn.execute(text("UPDATE article SET text = :t, revision = 2"), {"t": V2})
+    migrate(engine, "head")
+    with Session(engine) as s:
+        lost, found = (queries.get_claim(session=s, claim_id=i) for i in (old, kept))
+        assert (lost.quote_lost_in, lost.quote_state) == (2, "lost")
+        assert (found.quote_lost_in, found.quote_state) == (None, "found")
+    migrate(engine, "0019")
+    migrate(engine, "head")
+    with Session(engine) as s:
+        assert queries.get_claim(session=s, claim_id=old).quote_lost_in == 2

@@ -450,7 +450,8 @@ def edit(d: ClaimDetail, user: str | None, seen: int, text: str) -> None:
         st.session_state["_c_edit_for"] = c.id
     p_start, p_end = paragraph_bounds(text, c.quote_start, c.quote_end)
     words = words_of(text, p_start, p_end)
-    located_ok = 0 <= c.quote_start < c.quote_end <= len(text) and bool(words)
+    # a lost quote's offsets are an earlier revision's: no span of this text to offer
+    located_ok = not c.quote_lost and 0 <= c.quote_start < c.quote_end <= len(text) and bool(words)
     span: tuple[int, int] | None = None
     with st.container(border=True):
         st.markdown("**Edit the claim** (an edit of text or quote needs a new confirmation)")
@@ -470,6 +471,8 @@ def edit(d: ClaimDetail, user: str | None, seen: int, text: str) -> None:
             if (first, last) == unmoved:  # keep the exact quote (it may end inside a word)
                 span = (c.quote_start, c.quote_end)
             st.markdown(paragraph_with_quote(text, *span))
+        elif c.quote_lost:
+            st.caption("The quote is lost: move the claim to a sentence of the text above.")
         else:
             st.caption("The quote is not at its place in the article; fix it with the CLI import.")
     with st.form("c_edit_form", border=True):

@@ -51,6 +51,8 @@ READ_ONLY_HINTS = {
     "confirmed_at": "confirm a verdict with `tracker confirm`",
     "created_at": "set by the tracker",
     "updated_at": "set by the tracker",
+    "quote_state": "set by the article import; resolve a lost quote with `tracker lost`",
+    "quote_lost_in": "set by the article import; resolve a lost quote with `tracker lost`",
 }
 
 _field_limit_lock = threading.Lock()
