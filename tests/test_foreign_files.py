@@ -376,3 +376,14 @@ def test_both_label_files_refuse_a_rating_that_is_not_a_finite_number(
         mapping.read_labels(verdicts, "verdicts.csv")
     words = b"label,status,flag_reason,rating\nTrue,verified,,mostly-true\n"
     assert mapping.read_labels(words, "verdicts.csv")["true"].rating == "mostly-true"
+
+
+def test_an_array_of_feeds_is_read_but_a_feed_in_a_feed_is_refused(tmp_path: Path) -> None:
+    review = '{"claimReviewed": "One.", "url": "https://a.example/1"}'
+    feed = f'{{"@type": "DataFeed", "dataFeedElement": [{review}]}}'
+    path = tmp_path / "feeds.json"
+    path.write_text(f"[{feed},\n{feed.replace('One', 'Two').replace('/1', '/2')}]")
+    assert [r.claim for r in feeds.read_references(path)] == ["One.", "Two."]
+    path.write_text(f'{{"@type": "DataFeed", "dataFeedElement": [\n{feed}]}}')
+    with pytest.raises(ImportFailed, match="line 2, field '@type', value 'DataFeed': a DataFeed"):
+        feeds.read_references(path)

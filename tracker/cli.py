@@ -695,6 +695,12 @@ def _rows_bar(file: Path, *, header: bool) -> Iterator[Callable[[int], None]]:
         yield bar.update
 
 
+def _reference_fields() -> tuple[str, ...]:
+    from .matching.feeds import FIELDS
+
+    return FIELDS
+
+
 @contextmanager
 def _growing_bar(label: str) -> Iterator[Callable[[int], None]]:
     """A progress bar whose total is learnt as it goes; silent when stderr is no terminal."""
@@ -1446,16 +1452,6 @@ def _refresh_matches(session: Any) -> str:
     )
 
 
-def _mapping(items: list[str] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items or []:
-        name, sep, column = item.partition("=")
-        if not sep or not name.strip() or not column.strip():
-            fail(f"--map {item!r}: expected FIELD=COLUMN, e.g. --map claim=vclaim", 2)
-        out[name.strip()] = column.strip()
-    return out
-
-
 @import_app.command("factchecks")
 @handles_errors
 def import_factchecks(
@@ -1501,7 +1497,9 @@ def import_factchecks(
                 session=session,
                 path=file,
                 actor=by,
-                mapping=_mapping(mapping),
+                mapping=parse_map(
+                    mapping or [], fields=_reference_fields(), synonyms={}, need_claim=False
+                ),
                 delimiter=sep,
                 quote=quote,
                 header=not no_header,

@@ -106,6 +106,8 @@ class RowProblem:
     reason: str
 
     def __str__(self) -> str:
+        if not self.line:  # a command-line option, not a line of a file
+            return self.detail()
         where = ", ".join([f"line {self.line}", *self._where()])
         return f"{where}: {self.reason}"
 

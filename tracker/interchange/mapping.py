@@ -71,25 +71,35 @@ class Verdict:
         )
 
 
-def parse_map(specs: Sequence[str]) -> dict[str, str]:
-    """``["claim=statement", ...]`` as {field: column}; problems name the option."""
+def parse_map(
+    specs: Sequence[str],
+    *,
+    fields: Sequence[str] = FIELDS,
+    synonyms: dict[str, str] | None = None,
+    need_claim: bool = True,
+) -> dict[str, str]:
+    """``["claim=statement", ...]`` as {field: column}; problems name the option.
+
+    The one ``--map`` parser: ``tracker import factchecks`` passes its own fields.
+    """
+    synonyms = SYNONYMS if synonyms is None else synonyms
     out: dict[str, str] = {}
     problems = []
     for spec in specs:
         name, sep, column = spec.partition("=")
-        name = SYNONYMS.get(name.strip(), name.strip())
+        name = synonyms.get(name.strip(), name.strip())
         column = column.strip()
         if not sep or not column:
             problems.append(RowProblem(0, None, spec, "write --map FIELD=COLUMN"))
-        elif name not in FIELDS:
+        elif name not in fields:
             problems.append(
-                RowProblem(0, None, spec, f"unknown field {name!r}; known: {', '.join(FIELDS)}")
+                RowProblem(0, None, spec, f"unknown field {name!r}; known: {', '.join(fields)}")
             )
         elif name in out:
             problems.append(RowProblem(0, None, spec, f"field {name!r} mapped twice"))
         else:
             out[name] = column
-    if "claim" not in out and not problems:
+    if need_claim and "claim" not in out and not problems:
         problems.append(RowProblem(0, None, None, "map the claim's text: --map claim=COLUMN"))
     if problems:
         raise ImportFailed("--map", problems)

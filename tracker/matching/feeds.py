@@ -260,7 +260,7 @@ def _json_items(text: str, source: str) -> Iterator[_Item]:
         if text[end:].strip():  # more after the first value: JSON Lines
             yield from _json_lines(text)
             return
-        yield from _expand(text, start, end, value, lines, top=True)
+        yield from _expand(text, start, end, value, lines, in_array=False)
     except _BadJSON as exc:
         raise ImportFailed(source, [_file_problem(str(exc))]) from None
 
@@ -280,20 +280,26 @@ def _json_lines(text: str) -> Iterator[_Item]:
         except _BadJSON as exc:
             yield _Item(number, None, [_file_problem(str(exc))], [line.rstrip("\r")])
             continue
-        yield from _expand(line, _skip_space(line, 0), len(line.rstrip()), value, lines, top=True)
+        yield from _expand(
+            line, _skip_space(line, 0), len(line.rstrip()), value, lines, in_array=False
+        )
 
 
 def _expand(
-    text: str, start: int, end: int, value: Any, lines: _Lines, *, top: bool
+    text: str, start: int, end: int, value: Any, lines: _Lines, *, in_array: bool
 ) -> Iterator[_Item]:
-    """The ClaimReviews in the JSON value ``text[start:end]``."""
+    """The ClaimReviews in the JSON value ``text[start:end]``.
+
+    A document may be an array of ClaimReviews or DataFeeds; a feed's elements
+    are ClaimReviews (or wrap one in ``item``): deeper nesting is refused.
+    """
     line = lines.at(start)
     raw = [text[start:end]]
-    if isinstance(value, list) and top:
+    if isinstance(value, list) and not in_array:
         for item_start, item_end, item in _array_spans(text, start):
-            yield from _expand(text, item_start, item_end, item, lines, top=False)
+            yield from _expand(text, item_start, item_end, item, lines, in_array=True)
         return
-    if isinstance(value, dict) and _type(value) == "DataFeed" and top:
+    if isinstance(value, dict) and _type(value) == "DataFeed":
         elements = value.get("dataFeedElement")
         at = _member_at(text, start, "dataFeedElement")
         if not isinstance(elements, list) or at is None:
