@@ -3,9 +3,8 @@
 Every column type goes through the dump's codec and back on both backends; a
 restore never takes a secret from the file (a planted password hash cannot
 sign in); a copy or restore that fails leaves the target exactly as it was;
-and on a database that has been through seeding, accounts, sign-ins, matching
-and an article revision, dump -> restore -> dump and copy -> copy back are
-identical, table by table, binary columns included.
+and on the lived-in database (tests/livedin.py), dump -> restore -> dump and
+copy -> copy back are identical, table by table, binary columns included.
 """
 
 from __future__ import annotations
@@ -43,7 +42,6 @@ from sqlmodel import Session
 
 from tracker import db, services
 from tracker.errors import ImportFailed, PermissionDenied, TrackerError
-from tracker.intake.loading import LoadedArticle
 from tracker.interchange.column_codec import codec_for, decode
 from tracker.interchange.json_dump import (
     all_tables,
@@ -54,9 +52,8 @@ from tracker.interchange.json_dump import (
     write_dump,
 )
 from tracker.models import Role
-from tracker.services.seeding import seed
 
-from .conftest import SEEDS, make_accounts, private_schema
+from .conftest import LivedDb, Templates, private_schema
 
 SLUG = "trainium3-silicon-sovereignty"
 FULL = [spec(t, full=True) for t in all_tables()]  # what a copy carries
@@ -169,41 +166,6 @@ def test_every_tracker_column_has_a_codec() -> None:
 # --- a database that has been used -----------------------------------------------------
 
 
-PASSWORD = "correct horse battery"
-REVISED = "Revenue dipped 2.4% in the quarter. Margins held at 61%. Shipments doubled."
-
-
-def used_database(engine: Engine) -> None:
-    """Seed, accounts with passwords, sign-ins (sessions, failures), a revision, vectors."""
-    make_accounts(engine)
-    with Session(engine) as s:
-        seed(session=s, seeds_dir=SEEDS)
-        services.set_password(session=s, name="ana", password=PASSWORD, actor="admin")
-        user = services.authenticate(session=s, name="ana", password=PASSWORD)
-        services.start_session(session=s, name=user.name, epoch=user.session_epoch)
-        with pytest.raises(PermissionDenied):
-            services.authenticate(session=s, name="bob", password="wrong password")
-        services.disable_user(session=s, name="carol", actor="admin")
-        for text in (REVISED.replace("2.4%", "1.4%"), REVISED):
-            services.import_article(
-                session=s,
-                source=LoadedArticle(text=text, title="Quarter", url=None, source="test"),
-                actor="editor",
-                slug="quarter",
-            )
-        services.add_note(session=s, claim_id=1, body="Ünïcödé 🚀 \u2028", actor="ana")
-        services.refresh_matches(session=s, limit=None)
-
-
-@pytest.fixture
-def used(db_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(db_url)
-    db.upgrade(engine)
-    used_database(engine)
-    yield engine
-    engine.dispose()
-
-
 @pytest.fixture
 def other_pg_url() -> Iterator[str]:
     with private_schema() as url:
@@ -233,10 +195,10 @@ def without_restore_event(lines: list[str]) -> list[str]:
     ]
 
 
-def test_dump_restore_dump_of_a_used_database_is_identical(
-    used: Engine, empty_url: str, tmp_path: Path
+def test_dump_restore_dump_of_the_lived_in_database_is_identical(
+    lived_in: LivedDb, empty_url: str, tmp_path: Path
 ) -> None:
-    first = dump(used, tmp_path / "first.jsonl")
+    first = dump(lived_in.engine, tmp_path / "first.jsonl")
     assert any('{"base64":' in line for line in first)  # claim vectors are in it
     target = db.make_engine(empty_url)
     with Session(target) as s:
@@ -244,16 +206,31 @@ def test_dump_restore_dump_of_a_used_database_is_identical(
     second = dump(target, tmp_path / "second.jsonl")
     assert without_restore_event(second) == without_restore_event(first)
     assert len(second) == len(first) + 1
+    assert derived(target) == derived(lived_in.engine)  # rebuilt as the rows went in
     target.dispose()
+
+
+def derived(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Rows of the tables the database keeps itself (tallies), not in a dump; a count
+    of zero (a tally that went up and down again) is the same as no row."""
+    kept = {t.name for t in all_tables()} | {"alembic_version", "change_marker"}
+    with engine.connect() as conn:
+        names = [n for n in inspect(conn).get_table_names() if n not in kept and "_fts" not in n]
+        return {
+            n: sorted(
+                (tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {n}") if r[-1] != 0),
+                key=repr,
+            )
+            for n in names
+        }
 
 
 @pytest.mark.postgres
 def test_a_sqlite_dump_restores_on_postgres_and_dumps_identically(
-    templates: Any, sqlite_url: str, other_pg_url: str, tmp_path: Path
+    templates: Templates, sqlite_url: str, other_pg_url: str, tmp_path: Path
 ) -> None:
+    templates.fill(sqlite_url, "lived_in")
     source = db.make_engine(sqlite_url)
-    db.upgrade(source)
-    used_database(source)
     first = dump(source, tmp_path / "sqlite.jsonl")
     pg = db.make_engine(other_pg_url)
     with Session(pg) as s:
@@ -272,19 +249,18 @@ def _sums(engine: Engine) -> dict[str, tuple[int, str]]:
 
 
 @pytest.mark.postgres
-def test_copy_of_a_used_database_sqlite_postgres_sqlite_is_identical(
-    sqlite_url: str, other_pg_url: str, tmp_path: Path
+def test_copy_of_the_lived_in_database_sqlite_postgres_sqlite_is_identical(
+    templates: Templates, sqlite_url: str, other_pg_url: str, tmp_path: Path
 ) -> None:
+    templates.fill(sqlite_url, "lived_in")
     source = db.make_engine(sqlite_url)
-    db.upgrade(source)
-    used_database(source)
     pg = db.make_engine(other_pg_url)
     services.copy_database(source=source, target=pg, actor="admin", batch_size=7)
     back = db.make_engine(f"sqlite:///{tmp_path / 'back.db'}")
     services.copy_database(source=pg, target=back, actor="admin")
     before, there, here = _sums(source), _sums(pg), _sums(back)
     assert there == before and here == before
-    assert before["claim_vector"][0] > 0 and before["web_session"][0] == 1
+    assert before["claim_vector"][0] > 0 and before["web_session"][0] > 0
     for engine in (source, pg, back):
         engine.dispose()
 
