@@ -163,7 +163,10 @@ def quality(folder: Path, small: bool, tune: bool) -> None:
                     print(f"  fused alpha={alpha:.1f}             {scores(ranked(alpha), qs, rel)}")
                 continue
             tracker_ranked = [
-                [external[m.id] or "" for m in store.search(session, q, limit=5, details=False)]
+                [
+                    external[m.id] or ""
+                    for m in store.search(session, q, limit=5, details=False, threshold=-1.0)
+                ]
                 for _, q in qs
             ]
             print(f"  tracker (fused, alpha={index.ALPHA})  {scores(tracker_ranked, qs, rel)}")
