@@ -166,6 +166,22 @@ def test_a_related_fact_check_is_a_match(session: Session) -> None:
     assert found[0].score >= MATCH_THRESHOLD
 
 
+def test_has_a_match_filter_names_the_threshold_when_nothing_reaches_it(
+    seeded_db: Engine,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    feed = tmp_path / "conflict.json"
+    feed.write_text(json.dumps([CONFLICT]), encoding="utf-8")
+    with Session(seeded_db) as s:
+        services.import_references(session=s, path=feed, actor="editor")
+        services.refresh_matches(session=s, limit=None)
+    at = app("views/queue.py", user="ana")
+    at.toggle(key="f_match").set_value(True).run()
+    shown = texts(at)
+    assert "No claim has an earlier match" in shown
+    assert f"above the match threshold {MATCH_THRESHOLD:.2f}" in shown
+
+
 def test_no_library_is_named_as_the_reason(session: Session) -> None:
     assert "nothing to match against" in store.match_status(session).explain()
 
