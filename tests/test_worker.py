@@ -18,22 +18,25 @@ from sqlmodel import Session, func, select
 from tracker import services
 from tracker.matching import store
 from tracker.matching.index import MATCH_THRESHOLD
-from tracker.models import ClaimVector
+from tracker.models import ClaimVector, Source
 from tracker.services.worker import worker_status
 
+from .linkserver import serve
 from .test_dashboard_apptest import app, empty_db, seeded_db, texts  # noqa: F401 (fixtures)
 
 FEED = Path(__file__).parent / "data" / "claimreview_feed.json"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def worker(url: str, *args: str) -> subprocess.Popen[str]:
+def worker(url: str, *args: str, links: bool = False) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "tracker.cli", "--db", url, "worker", *args]
     return subprocess.Popen(
-        [sys.executable, "-m", "tracker.cli", "--db", url, "worker", "--no-links", *args],
+        command if links else [*command, "--no-links"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
+        env={**os.environ, "TRACKER_LINKCHECK_ALLOW": "127.0.0.1", "TRACKER_HTTP_TIMEOUT": "2"},
     )
 
 
@@ -92,6 +95,22 @@ def test_a_second_worker_waits_and_sigterm_stops_the_first_cleanly(
     assert not running(engine)  # type: ignore[arg-type]
     with Session(engine) as s:  # type: ignore[arg-type]
         assert worker_status(session=s).runs >= 1
+
+
+def test_the_worker_rechecks_stale_links(seeded_db: Engine) -> None:  # noqa: F811
+    with serve() as server, Session(seeded_db) as s:
+        for path in ("/ok", "/404"):
+            services.add_source(
+                session=s, claim_id=1, url=f"{server.base}{path}", stance="context", actor="ana"
+            )
+        url = seeded_db.url.render_as_string(hide_password=False)
+        done = worker(url, "--once", "--stale-after", "0", links=True)
+        _, err = done.communicate(timeout=120)
+    assert done.returncode == 0, err
+    assert "2 links checked" in err
+    with Session(seeded_db) as s:
+        checked = s.exec(select(Source.url, Source.http_status)).all()
+    assert sorted(code for _, code in checked) == [200, 404]
 
 
 def _break_a_stored_vector(engine: Engine) -> None:
