@@ -1187,7 +1187,9 @@ _DELIMITERS = {"TAB": "\t", "\\t": "\t", "COMMA": ",", "SEMICOLON": ";", "PIPE":
 
 def _print_matches(matches: list[Any]) -> None:
     if not matches:
-        typer.echo("  no earlier match")
+        from .matching.index import MATCH_THRESHOLD
+
+        typer.echo(f"  no match (nothing scores {MATCH_THRESHOLD:.2f} or more)")
     for m in matches:
         verdict = m.verdict or "-"
         if m.rating:
