@@ -46,15 +46,14 @@ style or class change alone would be stamped too early: every key element here
 is attached or has its text changed. The report prints how much later
 Playwright noticed.
 
-Each claim's best earlier match is stored (#12) and refreshed in the
-dashboard's background (#11) after changes, at a cost proportional to what
-changed. A freshly generated archive has none: before the first flow both
-databases are put in the state a finished refresh leaves
-(``matches_current``: vectors stored, every match declared current), so the
-flows do not time hours of first refresh. Between flows the benchmark waits,
-untimed, until each dashboard has used no CPU for a second (``settle``), so
-what one flow left to the background does not run into the next flow's clock;
-what a flow's own verdicts start in the background during the flow does.
+Each claim's best earlier match is stored (#12) and refreshed by ``tracker
+worker``, not by the dashboard (no worker runs here: the flows time pages, and
+the queue says when its matches are behind). A freshly generated archive has
+none: before the first flow both databases are put in the state a finished
+refresh leaves (``matches_current``: vectors stored, every match declared
+current). Between flows the benchmark waits, untimed, until each dashboard has
+used no CPU for a second (``settle``), so what one flow left running does not
+run into the next flow's clock.
 
 Every selector is in ``SELECTORS`` (visible text, ARIA roles and Streamlit's
 ``data-testid``), and the actions are rows of ``ACTIONS``: when the dashboard's
@@ -672,8 +671,7 @@ def cpu_seconds(group: int) -> float:
 
 def settle(server: Server, quiet: float = 1.0, limit: float = 300.0) -> float:
     """Wait (untimed) until the dashboard has used no CPU for ``quiet`` seconds: what a
-    flow left it to do in the background (the refresh of stored matches, #11) is
-    done before the next flow's clock starts. Returns the seconds waited."""
+    flow left running is done before the next flow's clock starts. Returns the seconds waited."""
     started = time.monotonic()
     last = cpu_seconds(server.group)
     while time.monotonic() - started < limit:

@@ -18,7 +18,6 @@ import csv
 import io
 import os
 import statistics
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -49,19 +48,6 @@ def median_ms(
         func()
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
-
-
-def background_idle() -> float:
-    """Wait for the dashboard's background refresh of stored matches (#11), which the
-    queue page starts and never waits for; seconds waited. Untimed: a page's figure
-    is its own rerun, not what the previous rerun left to the worker thread."""
-    from dashboard.background import THREAD_NAME
-
-    started = time.perf_counter()
-    for thread in threading.enumerate():
-        if thread.name == THREAD_NAME:
-            thread.join()
-    return time.perf_counter() - started
 
 
 def queue_cases(session: Session) -> dict[str, tuple[ClaimFilter, str, bool]]:
@@ -234,7 +220,6 @@ def bench_dashboard(url: str, runs: int) -> list[tuple[str, float]]:
         assert not at.exception, [e.message for e in at.exception]
 
         def write(url: str = url) -> None:
-            background_idle()
             after_a_write(url)
 
         out.append((name, median_ms(at.run, runs, prepare=write) / 1000))

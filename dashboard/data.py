@@ -19,7 +19,6 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dashboard.background import MatchRefresher
 from tracker import db, queries
 from tracker.config import get_settings
 from tracker.intake import consistency
@@ -203,21 +202,21 @@ def export_csv(filters: queries.ClaimFilter) -> bytes:
 # reviewed in another process shows in this replica's panel and queue at the next rerun.
 
 
-@st.cache_resource(show_spinner=False)
-def _match_refresher(url: str) -> MatchRefresher:
-    """This process's refresher of stored best matches for ``url`` (one worker thread)."""
-    return MatchRefresher(_engine(url))
+def match_status(url: str) -> Any:
+    """Whether there is a library and the stored matches are up to date (uncached part:
+    the worker's check is on its lease row, which bumps no marker)."""
+    from tracker.matching import store
+
+    with session() as s:
+        return store.match_status(s)
 
 
-def refresh_matches_soon(url: str, claim_ids: tuple[int, ...] = ()) -> bool:
-    """Ask for stored claim vectors and best matches to be brought up to date, off the
-    page's run (:mod:`dashboard.background`); True when they already are.
+def worker_status(url: str) -> Any:
+    """The background worker's last run and error, whether one runs (one row, uncached)."""
+    from tracker.services.worker import worker_status as read
 
-    Costs the page one marker read: the refresh (what changed since the last one,
-    ``claim_ids`` first, in transactions of :data:`dashboard.background.BATCH` matches)
-    runs in this process's worker thread, and a rerun after it reads the new badges.
-    """
-    return _match_refresher(url).request(marker(CLAIMS), claim_ids)
+    with session() as s:
+        return read(session=s)
 
 
 @_cached

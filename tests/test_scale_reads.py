@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +20,6 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from benchmarks.generate import generate
-from dashboard.background import THREAD_NAME as REFRESH_THREAD
 from tracker.cli import app as cli_app
 
 from .conftest import ROOT
@@ -32,14 +30,12 @@ PAGES = ["views/queue.py", "views/claim.py", "views/article.py", "views/overview
 
 @contextmanager
 def statements() -> Iterator[list[str]]:
-    """Every SQL statement any engine of this process runs inside the block, except
-    the dashboard's background refresh of stored matches (its own thread, #11): what
-    it costs follows what changed, and no page waits for it."""
+    """Every SQL statement any engine of this process runs inside the block (the
+    stored matches are refreshed by `tracker worker`, not by a page)."""
     seen: list[str] = []
 
     def count(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        if threading.current_thread().name != REFRESH_THREAD:
-            seen.append(sql)
+        seen.append(sql)
 
     event.listen(Engine, "before_cursor_execute", count)
     try:

@@ -1345,7 +1345,9 @@ class MatchFormat(StrEnum):
 
 def _print_matches(matches: list[Any]) -> None:
     if not matches:
-        typer.echo("  no earlier match")
+        from .matching.index import MATCH_THRESHOLD
+
+        typer.echo(f"  no match (nothing scores {MATCH_THRESHOLD:.2f} or more)")
     for m in matches:
         verdict = m.verdict or "-"
         if m.rating:
@@ -1594,6 +1596,45 @@ def dashboard(
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)
+
+
+@app.command("worker")
+@handles_errors
+def worker_cmd(
+    interval: Annotated[
+        float, typer.Option(help="Seconds between cycles (at least 1).", min=1.0)
+    ] = 30.0,
+    stale_after: Annotated[
+        str, typer.Option(help="Re-check links not checked for this long (e.g. 7d, 12h).")
+    ] = "7d",
+    no_links: Annotated[
+        bool, typer.Option("--no-links", help="Refresh matches only; check no link.")
+    ] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="One cycle, then stop (exit 1 if it failed).")
+    ] = False,
+) -> None:
+    """Run the background work: refresh stored matches, re-check stale links.
+
+    One worker is active per database (a lease); a second one waits. Each cycle
+    prints a progress line; failures are recorded for the overview page. SIGTERM
+    or Ctrl+C finish the current step, release the lease and exit 0.
+
+    Example: tracker worker --interval 60 --stale-after 7d
+    """
+    from . import worker
+    from .services.links import parse_duration
+
+    options = worker.WorkerOptions(
+        interval=interval,
+        stale_after=parse_duration(stale_after),
+        links=not no_links,
+        once=once,
+    )
+    runner = worker.Worker(_engine(), options, say=lambda line: typer.echo(line, err=True))
+    runner.handle_signals()
+    typer.echo(f"worker {runner.holder}: every {interval:g} s (SIGTERM stops it)", err=True)
+    raise typer.Exit(runner.run())
 
 
 # --- publishing: rate, report, export claimreview (#13) ------------------------------

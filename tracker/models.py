@@ -628,6 +628,39 @@ class ChangeTopic(StrEnum):
     accounts = "accounts"
 
 
+def _when() -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+WORKER_JOB = "worker"  # the name of the background worker's lease row
+
+
+class WorkerLease(SQLModel, table=True):
+    """The background worker's lease and its record, one row per job (``worker``).
+
+    A worker holds the lease while ``expires_at`` is ahead and renews it as it
+    goes; another worker on the same database takes it only once it has expired
+    (or was released). The rest is what the overview shows an admin: the last
+    run, the last error, whether one is running. Not the record: no audit
+    event, no change marker (the worker's heartbeats invalidate no cached read).
+    """
+
+    __tablename__ = "worker_lease"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str | None = Field(default=None, max_length=200)  # host, pid and a nonce
+    expires_at: datetime | None = _when()
+    started_at: datetime | None = _when()  # when the holder took the lease
+    last_run_at: datetime | None = _when()  # when the last cycle finished
+    last_run: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_error_at: datetime | None = _when()
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    runs: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    # the claims change marker as of which every stored match was checked, when the
+    # last refresh had nothing to write (its stamps name an older marker)
+    matches_checked: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
 class ChangeMarker(SQLModel, table=True):
     """A counter per topic, bumped by every unit of work that changed the topic.
 

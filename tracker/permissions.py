@@ -105,6 +105,7 @@ SYSTEM_ACTORS: MappingProxyType[str, frozenset[Action]] = MappingProxyType(
         "linkcheck": frozenset(),
         "archive": frozenset(),
         "matching": frozenset({Action.refresh_matches}),
+        "worker": frozenset({Action.refresh_matches, Action.check_links}),
     }
 )
 

@@ -29,7 +29,7 @@ from sqlalchemy.sql.sqltypes import NullType
 from sqlmodel import Session, col, select
 
 from .errors import NotFound, ValidationFailed
-from .matching.store import CLOSE_MATCH
+from .matching.index import MATCH_THRESHOLD
 from .models import (
     Article,
     ArticlePublic,
@@ -208,8 +208,8 @@ def _conditions(filters: ClaimFilter) -> list[ColumnElement[bool]]:
     elif not filters.include_below_threshold:
         conds.append(col(Claim.below_threshold).is_(False))
     if filters.has_match:
-        # from the close matches (ix_claim_vector_best_score), not a probe per claim
-        close = select(ClaimVector.claim_id).where(col(ClaimVector.best_score) >= CLOSE_MATCH)
+        # from the stored matches (ix_claim_vector_best_score), not a probe per claim
+        close = select(ClaimVector.claim_id).where(col(ClaimVector.best_score) >= MATCH_THRESHOLD)
         conds.append(_IdIn(col(Claim.id), close))
     if filters.pending_confirmation:
         conds.append(col(Claim.status).in_([s.value for s in PENDING_STATUSES]))
@@ -820,7 +820,8 @@ def best_matches(*, session: Session, claim_ids: Sequence[int]) -> dict[int, Bes
     if not claim_ids:
         return {}
     stmt = select(ClaimVector).where(
-        col(ClaimVector.claim_id).in_(list(claim_ids)), col(ClaimVector.best_score) >= CLOSE_MATCH
+        col(ClaimVector.claim_id).in_(list(claim_ids)),
+        col(ClaimVector.best_score) >= MATCH_THRESHOLD,
     )
     return {
         v.claim_id: BestMatch(v.best_kind or "", v.best_id or 0, float(v.best_score or 0))

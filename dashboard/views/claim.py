@@ -655,10 +655,7 @@ def checked_before(d: ClaimDetail, user: str | None) -> None:
         st.caption(md_escape(str(exc)))
         return
     if not matches:
-        st.caption(
-            "No reviewed claim of another article and no published fact-check in the "
-            "reference library is like this one (`tracker import factchecks` loads some)."
-        )
+        st.caption(data.match_status(data.database_url()).explain(live=True))
         return
     st.caption("Most similar first. Reusing adds sources only; the verdict stays yours.")
     for m in matches:

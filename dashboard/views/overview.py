@@ -44,6 +44,7 @@ def duration(value: timedelta) -> str:
 def render() -> None:
     url = data.database_url()
     st.title("Overview")
+    worker(url)
     article = article_picker("Article", key="o_article", everything="All")
     ov = data.overview(url, None if article in (None, "All") else article)
     if ov.total == 0:
@@ -131,6 +132,30 @@ def render() -> None:
         width="stretch",
         key="o_nosource",
     )
+
+
+def _when(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M:%S} UTC" if value else "never"
+
+
+def worker(url: str) -> None:
+    """The background worker (`tracker worker`): running or not, its last run, its last error."""
+    w = data.worker_status(url)
+    if w.running:
+        state = (
+            f"**Background worker:** running since {_when(w.started_at)} ({md_escape(w.holder)})"
+        )
+    else:
+        state = (
+            "**Background worker:** not running; stored matches and link checks are not "
+            "kept up to date (start `tracker worker`)"
+        )
+    last = f"last run {_when(w.last_run_at)}"
+    if w.last_run:
+        last += f": {md_escape(w.last_run)}"
+    st.markdown(f"{state}  \n{last} · {w.runs} run(s)")
+    if w.last_error:
+        st.error(f"Worker's last error ({_when(w.last_error_at)}): {md_escape(w.last_error)}")
 
 
 def verdicts_chart(progress: pd.DataFrame) -> alt.Chart:

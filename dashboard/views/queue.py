@@ -365,17 +365,22 @@ def render() -> None:
             open_claim(int(wanted))
 
     if total == 0:
-        st.info("No claims match. Clear the filters, or load claims with `tracker seed`.")
+        if filters.has_match:  # say why no claim has a match
+            st.info("No claim has an earlier match. " + data.match_status(url).explain())
+        else:
+            st.info("No claims match. Clear the filters, or load claims with `tracker seed`.")
         bulk_result()
         return
 
     pages = max(1, -(-total // PAGE_SIZE))
     several = filters.article is None and len(slugs) > 1
     bulk_bar(user, bulk_selection(_table_key()))
-    # stored best matches for the badge and the filter (#12), refreshed in the
-    # background, these rows first: the page never waits for it (#11)
-    data.refresh_matches_soon(url, tuple(r.id for r in rows))
+    # stored best matches for the badge and the filter, kept up to date by `tracker
+    # worker`: the page never computes them, and says when they are behind
     matched = data.best_matches(url, tuple(r.id for r in rows))
+    status = data.match_status(url)
+    if status.pending:
+        st.caption(status.explain())  # our own sentence: commands in backticks
     st.dataframe(
         table(rows, matched, several),
         key=_table_key(),

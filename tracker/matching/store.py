@@ -47,13 +47,12 @@ from ..models import (
 )
 from . import embed
 from . import text as textmod
-from .index import Hit, Part, fuse
+from .index import MATCH_THRESHOLD, Hit, Part, fuse
 
 if TYPE_CHECKING:
     import numpy as np
 
 REVIEWED = (ClaimStatus.verified.value, ClaimStatus.flagged.value)
-CLOSE_MATCH = 0.75  # a fused score from here on is a "close earlier match" (queue badge)
 # rows edited this long before the last look are read again: a transaction that
 # stamped its rows earlier but committed later is still seen
 MARGIN = timedelta(minutes=2)
@@ -472,6 +471,7 @@ class Checkpoint:
         return cls(marker, refs, claims, datetime.fromtimestamp(micros / 1_000_000, UTC))
 
 
+PENDING = "pending"  # ClaimVector.generation of a claim whose best match is to recompute
 STAMP = "v2"  # ClaimVector.generation "v2:<marker>:<max ref id>:<max claim id>:<µs since epoch>"
 
 
@@ -547,6 +547,66 @@ def is_empty(session: Session) -> bool:
     return refs is None and claims is None
 
 
+@dataclass(frozen=True)
+class MatchStatus:
+    """Why the stored matches show what they show (the queue's "has a match" filter)."""
+
+    library: bool  # something to match against: a reference or a reviewed claim
+    computed_at: datetime | None  # when the stored matches were last brought up to date
+    pending: bool  # written since (or never computed): a refresh is due
+
+    def explain(self, *, live: bool = False) -> str:
+        """Why a claim shows no match; ``live``: of a search just made (the claim page),
+        not of the stored matches (the queue), so never "pending"."""
+        if not self.library:
+            return (
+                "No reference library is loaded and no claim is reviewed yet: there is "
+                "nothing to match against (`tracker import factchecks` loads a library)."
+            )
+        when = f"{self.computed_at:%Y-%m-%d %H:%M} UTC" if self.computed_at else "never"
+        if live:
+            return (
+                "No reviewed claim of another article and no published fact-check scores "
+                f"above the match threshold {MATCH_THRESHOLD:.2f}: nothing here is a match."
+            )
+        if self.pending:
+            return (
+                f"Matches last computed {when}, refresh pending (`tracker worker` keeps them "
+                "up to date; `tracker match --refresh` does it once)."
+            )
+        return (
+            f"No fact-check or reviewed claim scores above the match threshold "
+            f"{MATCH_THRESHOLD:.2f} (matches last computed {when})."
+        )
+
+
+def match_status(session: Session) -> MatchStatus:
+    """Whether there is a library, when stored matches were computed, whether they are stale.
+
+    Stale: a unit of work committed since the last refresh's stamp (its marker is
+    no longer the counter's) and since the worker's last check, a claim is on the
+    to-do list, or a claim has no vector yet. Read only; a few index lookups.
+    """
+    stamp = session.exec(
+        select(func.max(ClaimVector.generation)).where(
+            col(ClaimVector.generation).like(f"{STAMP}:%")
+        )
+    ).one()
+    since = Checkpoint.parse(stamp)
+    claims = session.exec(select(func.count()).select_from(Claim)).one()
+    vectors = session.exec(select(func.count()).select_from(ClaimVector)).one()
+    waiting = session.exec(
+        select(ClaimVector.claim_id).where(ClaimVector.generation == PENDING).limit(1)
+    ).first()
+    pending = bool(claims) and (
+        since is None
+        or since.marker != _marker(session)
+        or waiting is not None
+        or claims != vectors
+    )
+    return MatchStatus(not is_empty(session), since.at if since else None, pending)
+
+
 def search(
     session: Session,
     query: str,
@@ -556,8 +616,13 @@ def search(
     exclude_article: int | None = None,
     vector: np.ndarray | None = None,
     details: bool = True,
+    threshold: float = MATCH_THRESHOLD,
 ) -> list[Match]:
-    """The ``limit`` best earlier claims and references for ``query``, best first."""
+    """The ``limit`` best earlier claims and references for ``query``, best first.
+
+    Only results scoring at least ``threshold`` (:data:`~tracker.matching.index.
+    MATCH_THRESHOLD`: below it a result is not a match); ``-inf`` for a ranking.
+    """
     query = textmod.clean(query)
     if not query:
         return []
@@ -572,7 +637,9 @@ def search(
         _banned(claims.dead, claims.ids, claims.articles, exclude_claim, exclude_article),
         _banned(None, claims.delta_ids, claims.delta_articles, exclude_claim, exclude_article),
     ]
-    hits = fuse(parts, query, qvec, limit=limit, exclude=exclude)
+    hits = [
+        h for h in fuse(parts, query, qvec, limit=limit, exclude=exclude) if h.score >= threshold
+    ]
     ids = [refs.ids, refs.delta_ids, claims.ids, claims.delta_ids]
     found = [
         (h, "reference" if h.part < 2 else "claim", int(ids[h.part][h.position])) for h in hits

@@ -168,8 +168,12 @@ def check_sources(
     make_client: Callable[[int], httpx.AsyncClient] | None = None,
     progress: Callable[[CheckResult], None] | None = None,
     now: datetime | None = None,
+    limit: int | None = None,
 ) -> LinkSummary:
     """Check every source in scope not checked within ``stale_after``; record each result.
+
+    ``limit``: at most this many sources, the longest unchecked first (the worker's
+    short steps).
 
     ``timeout`` (default ``TRACKER_HTTP_TIMEOUT``) is the total deadline of
     each request: connecting, headers, body and redirects together.
@@ -189,6 +193,9 @@ def check_sources(
         for s in sources
         if s.last_checked_at is None or now - (as_utc(s.last_checked_at) or now) >= stale_after
     ]
+    if limit is not None:
+        oldest = datetime.min.replace(tzinfo=UTC)
+        due = sorted(due, key=lambda s: as_utc(s.last_checked_at) or oldest)[:limit]
     session.rollback()  # end the read transaction before the long network part
     summary = LinkSummary(skipped=len(sources) - len(due))
     by_url: dict[str, list[int]] = {}

@@ -174,7 +174,7 @@ def _doc(r: ReferenceRecord) -> str:
 PER_CALL = 500  # best matches recomputed by one refresh_matches call (limit=None: all)
 CHANGES_READ = 50_000  # changed rows read at most (past it: every match is recomputed)
 CHANGES_LIMIT = 2_000  # rows entering the index past this: every match is recomputed
-PENDING = "pending"  # ClaimVector.generation of a claim whose best match is to recompute
+PENDING = store.PENDING
 
 
 @dataclass

@@ -77,6 +77,7 @@ _TOPIC_OF_TABLE = {
     "article_revision": ChangeTopic.articles,
     "event": None,  # the trail follows the change it records
     "change_marker": None,
+    "worker_lease": None,  # the worker's heartbeats change no cached read
 }
 
 
