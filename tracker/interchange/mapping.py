@@ -22,7 +22,9 @@ flag_reason,rating`` and optionally ``stance`` (the stance of a mapped
 source; default ``supports`` for verified, ``refutes`` for flagged,
 ``context`` otherwise); labels match case-insensitively, spaces trimmed.
 
-Pure of the database; :func:`tracker.services.import_mapped_csv` applies rows.
+The file is read by :func:`tracker.interchange.tables.iter_records` (a TSV is
+unquoted). Pure of the database; :func:`tracker.services.import_mapped_csv`
+applies rows.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Streamed and written in chunks like :mod:`tracker.services.imports`: each
 row is checked by the rules of :func:`create_claim`, :func:`add_source` and
 :func:`review_claim` (their shared rule functions), then a chunk's claims,
 sources, notes, events and verdict counters are written with one statement
-per table. All rows or none.
+per table. All rows or none, unless the caller collects bad rows in a
+:class:`~tracker.interchange.rejects.Rejects` (``--skip-invalid FILE``).
 """
 
 from __future__ import annotations
