@@ -6,7 +6,9 @@ Pure of the database:
   to Markdown with trafilatura);
 - :mod:`.text`: headings, sections and paragraphs of an article;
 - :mod:`.extract`: sentences -> check-worthiness scores, reasons and claim types;
-- :mod:`.consistency`: places where an article disagrees with itself.
+- :mod:`.consistency`: places where an article disagrees with itself;
+- :mod:`.repeats`: which earlier sentences a new one may repeat, without comparing
+  it with all of them.
 
 The use case that stores an import and its candidates is
 :func:`tracker.services.import_article`.

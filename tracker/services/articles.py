@@ -156,12 +156,15 @@ def import_article(
     published: date | None = None,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> ArticleImportReport:
-    """Create or revise an article and extract its candidate claims, in one transaction.
+    """Create or revise an article and extract its candidate claims.
 
     ``source`` is a file path or an http(s) URL (read with the link checker's
     safety rules and ``timeout`` as its total deadline, default
     ``TRACKER_HTTP_TIMEOUT``), or text already loaded. The permission is
-    checked before anything is read or fetched.
+    checked before anything is read or fetched. The candidates are worked
+    out before the write transaction (a 5 MB article takes over a minute of
+    splitting and comparing, during which other writers must not be
+    refused); the transaction then only writes, all of it or nothing.
     """
     actor = clean_actor(actor)
     if not 0 <= threshold <= 1:
