@@ -21,7 +21,8 @@ Not part of the test suite (a 100,000-claim run takes minutes)::
 
     nice -n 10 .venv/bin/python -m benchmarks.backup --claims 100000
 
-The printed table is also written to ``benchmarks/results/backup-<UTC time>.txt``.
+The printed table is also written, line by line, to
+``benchmarks/results/backup-<claims>-<UTC time>.txt``.
 """
 
 from __future__ import annotations
@@ -232,11 +233,13 @@ def main(argv: list[str] | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench_backup_"))
     path = args.archive or Path(tempfile.gettempdir()) / f"bench_backup_{args.claims}.db"
     source = archive(path, args.claims)
-    out: list[str] = []
+    RESULTS.mkdir(exist_ok=True)
+    result = RESULTS / f"backup-{args.claims}-{datetime.now(UTC):%Y-%m-%dT%H%MZ}.txt"
 
-    def say(line: str) -> None:
+    def say(line: str) -> None:  # to the results file as it goes: a stopped run keeps its rows
         print(line, flush=True)
-        out.append(line)
+        with result.open("a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
 
     load = os.getloadavg()
     say(
@@ -289,10 +292,6 @@ def main(argv: list[str] | None = None) -> None:
         )
     load = os.getloadavg()
     say(f"# load average at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%MZ")
-    result = RESULTS / f"backup-{args.claims}-{stamp}.txt"
-    result.write_text("\n".join(out) + "\n", encoding="utf-8")
     print(f"# written to {result}")
 
 
