@@ -187,8 +187,9 @@ def test_dismissing_a_lost_claim_takes_it_out_of_the_record_and_keeps_its_histor
     assert (done.status, done.quote_state, done.rating) == ("dismissed", "dismissed", "True")
     assert queries.list_claims(session=s, filters=ClaimFilter(quote_lost=True)) == []
     events = _events(s, old)
-    assert EventAction.confirm in events and events[-2:] == [
+    assert EventAction.confirm in events and events[-3:] == [
         EventAction.quote_dismissed,
+        EventAction.review,
         EventAction.note_added,
     ]
     with pytest.raises(InvalidTransition, match="is dismissed; reopen it"):
