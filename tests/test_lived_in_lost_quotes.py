@@ -18,6 +18,7 @@ from tracker.queries import ClaimFilter
 
 from .conftest import LivedDb
 from .livedin import LOST_QUOTE, REVISED
+from .test_lived_in import check_derived
 
 
 def test_the_lived_in_lost_quotes_are_a_state_and_are_resolved(lived_in: LivedDb) -> None:
@@ -77,3 +78,4 @@ def test_the_lived_in_lost_quotes_are_a_state_and_are_resolved(lived_in: LivedDb
             assert done.quote_state == "dismissed"
         still = ClaimFilter(article=REVISED, quote_lost=True)
         assert queries.list_claims(session=s, filters=still) == []
+        check_derived(s)  # counters and tallies still equal a recount

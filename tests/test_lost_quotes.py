@@ -18,8 +18,9 @@ from tracker import publishing, queries, services
 from tracker.audit import EventAction
 from tracker.cli import app
 from tracker.errors import InvalidTransition, PermissionDenied, RuleViolation, ValidationFailed
+from tracker.interchange import json_dump
 from tracker.interchange.csv_export import export_csv_bytes
-from tracker.models import ClaimUpdate, Event, RatingUpdate
+from tracker.models import Claim, ClaimUpdate, Event, RatingUpdate
 from tracker.queries import ClaimFilter
 
 from .conftest import make_accounts_via_cli, migrate
@@ -141,6 +142,17 @@ def test_a_lost_quote_is_a_state_that_blocks_confirming_rating_and_publishing(
     assert (rows[str(new)]["quote_state"], rows[str(new)]["quote_lost_in"]) == ("found", "")
     assert rows[str(new)]["quote_start"] == "11"
 
+    # the JSON dump's claim rows carry the state (and the proposal) as columns
+    claims = json_dump.spec(Claim.__table__)  # type: ignore[attr-defined]
+    lines = [
+        json.loads(json_dump.row_line(claims.columns, row))
+        for row in json_dump.iter_rows(s.connection(), claims)
+    ]
+    by_name = [dict(zip(claims.column_names, line, strict=True)) for line in lines]
+    dumped = {d["id"]: d for d in by_name}
+    assert (dumped[old]["quote_lost_in"], dumped[old]["quote_replacement"]) == (2, new)
+    assert dumped[new]["quote_lost_in"] is None
+
 
 def test_moving_a_lost_claim_gives_it_the_new_sentence_and_a_new_review(
     session: Session, tmp_path: Path
@@ -187,8 +199,9 @@ def test_dismissing_a_lost_claim_takes_it_out_of_the_record_and_keeps_its_histor
     assert (done.status, done.quote_state, done.rating) == ("dismissed", "dismissed", "True")
     assert queries.list_claims(session=s, filters=ClaimFilter(quote_lost=True)) == []
     events = _events(s, old)
-    assert EventAction.confirm in events and events[-2:] == [
+    assert EventAction.confirm in events and events[-3:] == [
         EventAction.quote_dismissed,
+        EventAction.review,
         EventAction.note_added,
     ]
     with pytest.raises(InvalidTransition, match="is dismissed; reopen it"):

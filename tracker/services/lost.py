@@ -195,7 +195,7 @@ def dismiss_lost_claim(
     dismissed; any status may be dismissed this way (a verdict too: the words
     it judged are gone); the confirmation is cleared, the rating and summary
     kept as history; ``note`` (optional) says why; version compare-and-set.
-    Event: ``quote_dismissed``.
+    Events: ``quote_dismissed``, then ``review`` (the status change).
     """
     with unit_of_work(session):
         actor = clean_actor(actor)
@@ -203,6 +203,7 @@ def dismiss_lost_claim(
         claim = _load_lost(session, claim_id)
         body = clean_field(Note, "body", note, label="note", required=False)
         old_status, lost_in, article_id = claim.status, claim.quote_lost_in, claim.article_id
+        old_quote = f"{claim.quote_start}:{claim.quote_end} {claim.quote}"
         version = _compare_and_set(
             session,
             claim,
@@ -221,10 +222,22 @@ def dismiss_lost_claim(
             EventAction.quote_dismissed,
             actor=actor,
             claim_id=claim_id,
+            field="quote",
+            old=old_quote,
+            detail=f"not in revision {lost_in} of the article",
+            version=version,
+        )
+        # a status change like any other: counted, and a review event (the overview's
+        # verdicts and the verdict days are read from those)
+        record_event(
+            session,
+            EventAction.review,
+            actor=actor,
+            claim_id=claim_id,
             field="status",
             old=old_status,
             new=ClaimStatus.dismissed.value,
-            detail=f"its quote is not in revision {lost_in} of the article",
+            detail="its quote is not in the article",
             version=version,
         )
         _count_status_change(session, article_id, ClaimStatus.dismissed)
