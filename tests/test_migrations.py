@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -9,10 +10,17 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, SQLModel
 
-from tracker import queries, services
+from tracker import db, queries, services
 from tracker.queries import ClaimFilter
 
-from .conftest import migrate
+from .conftest import make_accounts, migrate
+from .test_claim_tally import kept, kept_sources, recount, recount_sources
+
+
+def assert_counters_agree(s: Session) -> None:
+    assert kept(s) == recount(s) != {}
+    assert kept_sources(s) == recount_sources(s) != {}
+
 
 INDEXES = ("ix_claim_claim_type_id", "ix_claim_assignee_id", "ix_claim_origin_id")  # 0019's
 
@@ -81,3 +89,187 @@ def test_the_unreviewed_count_under_an_assignee_reads_only_its_index(sqlite_engi
     with sqlite_engine.connect() as conn:
         plan = " ".join(str(row[-1]) for row in conn.execute(text(sql)))
     assert "COVERING INDEX ix_claim_assignee_id" in plan, plan
+
+
+# --- down to the first revision and up again, on a database that has been used ---------
+
+FIRST = "0001"
+KEPT_TABLES = ("article", "claim", "source", "note", "event")  # the first revision's tables
+REPORT = "# Tool report\n\nTool sales rose 12% in 2024, the company said.\n\n"
+
+
+def _revisions() -> list[str]:
+    """Every revision, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(db.alembic_config("sqlite://"))
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+def _use(s: Session, tmp_path: Path) -> None:
+    """A desk's database: reviews, sources, notes, revised articles, vectors, sessions."""
+    services.add_source(
+        session=s, claim_id=1, url="https://example.org/a", stance="supports", actor="ana"
+    )
+    services.review_claim(
+        session=s, claim_id=1, status="verified", actor="ana", expected_version=None
+    )
+    services.confirm_verdict(session=s, claim_id=1, actor="editor", expected_version=None)
+    services.add_source(
+        session=s, claim_id=2, url="https://example.org/b", stance="refutes", actor="bob"
+    )
+    services.review_claim(
+        session=s,
+        claim_id=2,
+        status="flagged",
+        reason="misleading",
+        note="the figure is from 2023",
+        actor="bob",
+        expected_version=None,
+    )
+    services.add_note(session=s, claim_id=3, body="ask the desk", actor="carol")
+    services.assign_claim(
+        session=s, claim_id=4, assignee="carol", actor="editor", expected_version=None
+    )
+    path = tmp_path / "report.md"
+    for figure in ("12%", "14%"):  # imported, then revised
+        path.write_text(REPORT.replace("12%", figure))
+        services.import_article(
+            session=s, source=str(path), actor="editor", slug="tool-report", threshold=0.0
+        )
+    services.refresh_matches(session=s)
+    services.start_session(session=s, name="ana", epoch=0)
+
+
+def _rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """The first revision's tables, its columns only, in id order."""
+    with engine.connect() as conn:
+        rows = {}
+        for table in KEPT_TABLES:
+            columns = ", ".join(_FIRST_COLUMNS[table])
+            rows[table] = [
+                tuple(r) for r in conn.exec_driver_sql(f"SELECT {columns} FROM {table} ORDER BY id")
+            ]
+    return rows
+
+
+_FIRST_COLUMNS = {
+    "article": [
+        "id",
+        "slug",
+        "title",
+        "publisher",
+        "url",
+        "published",
+        "text",
+        "sha256",
+        "created_at",
+    ],
+    "claim": [
+        "id",
+        "claim",
+        "quote",
+        "quote_start",
+        "quote_end",
+        "section",
+        "claim_type",
+        "score",
+        "article_id",
+        "status",
+        "flag_reason",
+        "assignee",
+        "origin",
+        "last_reviewed_by",
+        "last_reviewed_at",
+        "created_at",
+        "updated_at",
+        "version",
+    ],
+    "source": [
+        "id",
+        "url",
+        "title",
+        "publisher",
+        "stance",
+        "claim_id",
+        "added_by",
+        "added_at",
+        "last_checked_at",
+        "http_status",
+        "final_url",
+        "link_state",
+    ],
+    "note": ["id", "claim_id", "author", "body", "created_at"],
+    "event": [
+        "id",
+        "claim_id",
+        "actor",
+        "action",
+        "field",
+        "old_value",
+        "new_value",
+        "detail",
+        "claim_version",
+        "at",
+    ],
+}
+
+
+def _triggers(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        else:
+            sql = (
+                "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE NOT tgisinternal AND c.relnamespace = current_schema()::regnamespace"
+            )
+        return {name for (name,) in conn.exec_driver_sql(sql)}
+
+
+def _counters_agree(engine: Engine) -> None:
+    with Session(engine) as s:
+        assert_counters_agree(s)
+
+
+def test_down_to_the_first_revision_and_up_keeps_every_row(
+    engine: Engine, seeded: Session, tmp_path: Path
+) -> None:
+    _use(seeded, tmp_path)
+    seeded.close()
+    before, triggers = _rows(engine), _triggers(engine)
+    assert all(before.values()) and len(before["event"]) > 10
+    db.downgrade(engine, FIRST)
+    assert db.current_revision(engine) == FIRST
+    assert _rows(engine) == before
+    db.upgrade(engine)
+    assert _rows(engine) == before
+    assert _triggers(engine) == triggers
+    _counters_agree(engine)
+    make_accounts(engine)  # the first revision had no accounts table
+    with Session(engine) as s:  # and the database takes writes that keep the counters
+        services.add_source(
+            session=s, claim_id=5, url="https://example.org/c", stance="context", actor="ana"
+        )
+        services.review_claim(
+            session=s, claim_id=3, status="dismissed", actor="ana", expected_version=None
+        )
+    _counters_agree(engine)
+
+
+def test_every_migration_steps_down_and_up_on_a_used_database(
+    engine: Engine, seeded: Session, tmp_path: Path
+) -> None:
+    _use(seeded, tmp_path)
+    seeded.close()
+    before = _rows(engine)
+    revisions = _revisions()
+    for target in reversed(revisions[:-1]):
+        db.downgrade(engine, target)
+        assert db.current_revision(engine) == target
+    assert _rows(engine) == before
+    for target in revisions[1:]:
+        db.upgrade(engine, target)
+        assert db.current_revision(engine) == target
+    assert _rows(engine) == before
+    _counters_agree(engine)
