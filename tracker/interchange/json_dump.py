@@ -42,7 +42,7 @@ from sqlalchemy import Boolean, Column, Date, DateTime, Float, Integer, Table, f
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from .. import models  # noqa: F401 (registers every table on SQLModel.metadata)
+from .. import counters, models  # noqa: F401 (models registers every table on the metadata)
 from ..errors import ImportFailed, RowProblem
 
 FORMAT = "tracker-dump"
@@ -51,8 +51,9 @@ BATCH = 1000
 # Never leave the database in a dump.
 EXCLUDED_TABLES = frozenset({"signin_attempt", "change_marker", "web_session"})
 # Per-database state a migration creates and the database keeps itself (cache
-# keys): neither dumped nor copied, and present in an "empty" database.
-LOCAL_TABLES = frozenset({"change_marker"})
+# keys, and the counters its triggers keep: tracker.counters): neither dumped nor
+# copied, and present in an "empty" database. A restore or copy recounts them.
+LOCAL_TABLES = frozenset({"change_marker", *counters.TABLES})
 EXCLUDED_COLUMNS = frozenset({("account", "password_hash")})
 
 

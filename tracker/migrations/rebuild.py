@@ -9,6 +9,9 @@ cannot lose a counter's or the audit trail's trigger by changing a column.
 
 A migration that drops a column a trigger reads drops that trigger first (and
 makes the new version after); the triggers it dropped are not brought back.
+Triggers of *other* tables that read the rebuilt one stay as they are: the
+rename runs with ``legacy_alter_table`` on, so SQLite does not check them
+while the table is briefly missing.
 Foreign keys are off while the migrations run (see :func:`tracker.db.upgrade`):
 with them on, dropping a table other rows refer to fails.
 """
@@ -38,8 +41,17 @@ def batch_alter_table(table: str, **kwargs: Any) -> Iterator[BatchOperations]:
     context = op.get_context()
     keep = context.dialect.name == "sqlite" and not context.as_sql
     before = _triggers(table) if keep else {}
-    with op.batch_alter_table(table, **kwargs) as batch_op:
-        yield batch_op
+    if keep:
+        # The copy takes the old name back: triggers of other tables that read this
+        # one (the source tally reads claim) are right as they are. Without this,
+        # the rename checks them while the table is missing and fails.
+        op.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        with op.batch_alter_table(table, **kwargs) as batch_op:
+            yield batch_op
+    finally:
+        if keep:
+            op.execute("PRAGMA legacy_alter_table = OFF")
     if before:
         after = _triggers(table)
         for name, sql in before.items():
