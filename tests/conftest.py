@@ -19,18 +19,22 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from tracker import db
 from tracker.services.seeding import seed
+
+from .livedin import LivedIn, build_lived_in
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -93,24 +97,62 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue(name)
 
 
-LEVELS = ("migrated", "accounts", "seeded")
+LEVELS = ("migrated", "accounts", "seeded", "lived_in")
 LEVEL = pytest.StashKey[str]()
-# Tables in foreign-key order, for copying a PostgreSQL template's rows.
-TABLES = ("account", "article", "claim", "source", "link_check", "note", "event")
 
 
 def _sqlite(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+# A PostgreSQL template's sequences: (sequence, table, column), for advancing a copy's.
+_OWNED_SEQUENCES = """
+SELECT s.relname, t.relname, a.attname
+FROM pg_class s
+JOIN pg_namespace n ON n.oid = s.relnamespace
+JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass
+JOIN pg_class t ON t.oid = d.refobjid
+JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+WHERE s.relkind = 'S' AND n.nspname = %(schema)s
+ORDER BY s.relname
+"""
+
+
 class Templates:
-    """One database per level, built once per test process, copied per test."""
+    """One database per level, built once per test process, copied per test.
+
+    Every level is built through the real migrations and services on each
+    backend, and a copy takes every table of the schema (in foreign-key order,
+    triggers off so derived rows are copied, not recomputed) and advances every
+    sequence, so a copy holds exactly the template's rows.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._sqlite: dict[str, Path] = {}
         self._pg_ddl: str | None = None
-        self._pg_schema: str | None = None
+        self._pg_schemas: dict[str, str] = {}
+        self._lived_in: LivedIn | None = None
+        self.build_seconds: dict[tuple[str, str], float] = {}
+
+    @property
+    def lived_in(self) -> LivedIn:
+        """What the lived-in level holds where (the same on both backends)."""
+        assert self._lived_in is not None, "build a lived_in template first"
+        return self._lived_in
+
+    def _fill_level(self, engine: Engine, level: str, backend: str) -> None:
+        started = time.perf_counter()
+        if level == "accounts":
+            make_accounts(engine)
+        elif level == "seeded":
+            with Session(engine) as s:
+                seed(session=s, seeds_dir=SEEDS)
+        elif level == "lived_in":
+            built = build_lived_in(engine)
+            assert self._lived_in in (None, built), "the lived-in build is not deterministic"
+            self._lived_in = built
+        self.build_seconds[(level, backend)] = time.perf_counter() - started
 
     def _build_sqlite(self, level: str) -> Path:
         if level in self._sqlite:
@@ -120,15 +162,20 @@ class Templates:
             engine = db.make_engine(_sqlite(path))
             db.upgrade(engine)
         else:
-            previous = LEVELS[LEVELS.index(level) - 1]
+            # the lived-in database starts from an empty schema: it makes its own accounts
+            previous = "migrated" if level == "lived_in" else LEVELS[LEVELS.index(level) - 1]
             shutil.copyfile(self._build_sqlite(previous), path)
             engine = db.make_engine(_sqlite(path))
-            _fill_level(engine, level)
+            self._fill_level(engine, level, "sqlite")
         with engine.begin() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         engine.dispose()
         self._sqlite[level] = path
         return path
+
+    def sqlite_template(self, level: str) -> str:
+        """The URL of the SQLite template ``level`` (read it, never write it)."""
+        return _sqlite(self._build_sqlite(level))
 
     def _ddl(self) -> str:
         if self._pg_ddl is None:
@@ -140,19 +187,51 @@ class Templates:
             self._pg_ddl = cfg.output_buffer.getvalue()
         return self._pg_ddl
 
-    def _pg_template(self, admin: Engine) -> str:
-        if self._pg_schema is None:
+    def pg_template(self, level: str) -> str:
+        """The schema of the PostgreSQL template ``level`` (read it, never write it)."""
+        if level not in self._pg_schemas:
             schema = f"tmpl_{uuid.uuid4().hex[:12]}"
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-                conn.exec_driver_sql(f'SET search_path TO "{schema}"')
-                conn.exec_driver_sql(self._ddl())
+            admin = _pg_admin()
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+                    self._pg_schemas[level] = schema  # dropped by close() even if filling fails
+                    conn.exec_driver_sql(f'SET search_path TO "{schema}"')
+                    conn.exec_driver_sql(self._ddl())
+                    if level == "seeded":  # the accounts level's rows, then the seed
+                        self._copy_pg(conn, self.pg_template("accounts"), schema)
+            finally:
+                admin.dispose()
             engine = db.make_engine(_schema_url(schema))
-            _fill_level(engine, "accounts")
-            _fill_level(engine, "seeded")
+            self._fill_level(engine, level, "postgres")
             engine.dispose()
-            self._pg_schema = schema
-        return self._pg_schema
+        return self._pg_schemas[level]
+
+    @staticmethod
+    def _copy_pg(conn: Connection, source: str, target: str) -> None:
+        """Every row of every table of schema ``source`` into the empty schema ``target``."""
+        tables = [
+            name
+            for name, _ in inspect(conn).get_sorted_table_and_fkc_names(schema=source)
+            if name is not None and name != "alembic_version"
+        ]
+        # triggers off: the counters and tallies are rows of their own, copied as they are
+        conn.exec_driver_sql("SET session_replication_role = replica")
+        try:
+            for table in reversed(tables):  # rows the migrations wrote (markers) included
+                conn.exec_driver_sql(f'DELETE FROM "{target}"."{table}"')
+            for table in tables:
+                conn.exec_driver_sql(
+                    f'INSERT INTO "{target}"."{table}" SELECT * FROM "{source}"."{table}"'
+                )
+        finally:
+            conn.exec_driver_sql("SET session_replication_role = DEFAULT")
+        owned = conn.exec_driver_sql(_OWNED_SEQUENCES, {"schema": source}).all()
+        for sequence, table, column in owned:
+            conn.exec_driver_sql(
+                f"""SELECT setval('"{target}"."{sequence}"', """
+                f'coalesce((SELECT max("{column}") FROM "{target}"."{table}"), 0) + 1, false)'
+            )
 
     def fill(self, url: str, level: str) -> None:
         """Make the empty database at ``url`` a copy of the template ``level``."""
@@ -160,45 +239,29 @@ class Templates:
             target = Path(url.removeprefix("sqlite:///"))
             shutil.copyfile(self._build_sqlite(level), target)
             return
+        schema = url.split("search_path%3D", 1)[1]
+        template = self.pg_template(level) if level != "migrated" else None
         admin = _pg_admin()
         try:
-            schema = url.split("search_path%3D", 1)[1]
-            template = self._pg_template(admin) if level != "migrated" else None
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'SET search_path TO "{schema}"')
                 conn.exec_driver_sql(self._ddl())
-                if template is None:
-                    return
-                tables = ("account",) if level == "accounts" else TABLES
-                for table in tables:
-                    conn.exec_driver_sql(
-                        f'INSERT INTO "{schema}".{table} SELECT * FROM "{template}".{table}'
-                    )
-                    conn.exec_driver_sql(
-                        f"SELECT setval(pg_get_serial_sequence('\"{schema}\".{table}', 'id'), "
-                        f'coalesce((SELECT max(id) FROM "{schema}".{table}), 0) + 1, false)'
-                    )
+                if template is not None:
+                    self._copy_pg(conn, template, schema)
         finally:
             admin.dispose()
 
     def close(self) -> None:
-        if self._pg_schema is not None:
+        if self._pg_schemas:
             admin = _pg_admin()
             with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{self._pg_schema}" CASCADE'))
+                for schema in self._pg_schemas.values():
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
 
 
 def _schema_url(schema: str) -> str:
     return f"{PG_URL}?options=-csearch_path%3D{schema}"
-
-
-def _fill_level(engine: Engine, level: str) -> None:
-    if level == "accounts":
-        make_accounts(engine)
-    elif level == "seeded":
-        with Session(engine) as s:
-            seed(session=s, seeds_dir=SEEDS)
 
 
 @pytest.fixture(scope="session")
@@ -289,6 +352,29 @@ def seeded(session: Session, request: pytest.FixtureRequest) -> Session:
     if request.node.stash[LEVEL] != "seeded":
         seed(session=session, seeds_dir=SEEDS)
     return session
+
+
+@dataclass
+class LivedDb:
+    """A private copy of the lived-in database, and what it holds where."""
+
+    url: str
+    engine: Engine
+    facts: LivedIn
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+
+@pytest.fixture
+def lived_in(db_url: str, templates: Templates) -> Iterator[LivedDb]:
+    """The lived-in database (tests/livedin.py) on SQLite and on PostgreSQL, built once
+    per test process and per backend, copied for each test."""
+    templates.fill(db_url, "lived_in")
+    eng = db.make_engine(db_url)
+    yield LivedDb(db_url, eng, templates.lived_in)
+    eng.dispose()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
