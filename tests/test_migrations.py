@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -13,7 +12,7 @@ from sqlmodel import Session, SQLModel
 from tracker import counters, db, queries, services
 from tracker.queries import ClaimFilter
 
-from .conftest import make_accounts, migrate
+from .conftest import LivedDb, make_accounts, migrate
 
 
 def assert_counters_agree(s: Session) -> None:
@@ -93,7 +92,6 @@ def test_the_unreviewed_count_under_an_assignee_reads_only_its_index(sqlite_engi
 
 FIRST = "0001"
 KEPT_TABLES = ("article", "claim", "source", "note", "event")  # the first revision's tables
-REPORT = "# Tool report\n\nTool sales rose 12% in 2024, the company said.\n\n"
 
 
 def _revisions() -> list[str]:
@@ -102,41 +100,6 @@ def _revisions() -> list[str]:
 
     script = ScriptDirectory.from_config(db.alembic_config("sqlite://"))
     return [r.revision for r in reversed(list(script.walk_revisions()))]
-
-
-def _use(s: Session, tmp_path: Path) -> None:
-    """A desk's database: reviews, sources, notes, revised articles, vectors, sessions."""
-    services.add_source(
-        session=s, claim_id=1, url="https://example.org/a", stance="supports", actor="ana"
-    )
-    services.review_claim(
-        session=s, claim_id=1, status="verified", actor="ana", expected_version=None
-    )
-    services.confirm_verdict(session=s, claim_id=1, actor="editor", expected_version=None)
-    services.add_source(
-        session=s, claim_id=2, url="https://example.org/b", stance="refutes", actor="bob"
-    )
-    services.review_claim(
-        session=s,
-        claim_id=2,
-        status="flagged",
-        reason="misleading",
-        note="the figure is from 2023",
-        actor="bob",
-        expected_version=None,
-    )
-    services.add_note(session=s, claim_id=3, body="ask the desk", actor="carol")
-    services.assign_claim(
-        session=s, claim_id=4, assignee="carol", actor="editor", expected_version=None
-    )
-    path = tmp_path / "report.md"
-    for figure in ("12%", "14%"):  # imported, then revised
-        path.write_text(REPORT.replace("12%", figure))
-        services.import_article(
-            session=s, source=str(path), actor="editor", slug="tool-report", threshold=0.0
-        )
-    services.refresh_matches(session=s)
-    services.start_session(session=s, name="ana", epoch=0)
 
 
 def _rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -230,11 +193,9 @@ def _counters_agree(engine: Engine) -> None:
         assert_counters_agree(s)
 
 
-def test_down_to_the_first_revision_and_up_keeps_every_row(
-    engine: Engine, seeded: Session, tmp_path: Path
-) -> None:
-    _use(seeded, tmp_path)
-    seeded.close()
+def test_down_to_the_first_revision_and_up_keeps_every_row(lived_in: LivedDb) -> None:
+    """On the lived-in database (revisions, vectors, references, sessions, link checks)."""
+    engine, facts = lived_in.engine, lived_in.facts
     before, triggers = _rows(engine), _triggers(engine)
     assert all(before.values()) and len(before["event"]) > 10
     db.downgrade(engine, FIRST)
@@ -247,19 +208,24 @@ def test_down_to_the_first_revision_and_up_keeps_every_row(
     make_accounts(engine)  # the first revision had no accounts table
     with Session(engine) as s:  # and the database takes writes that keep the counters
         services.add_source(
-            session=s, claim_id=5, url="https://example.org/c", stance="context", actor="ana"
+            session=s,
+            claim_id=facts.in_review_claim,
+            url="https://example.org/c",
+            stance="context",
+            actor="ana",
         )
         services.review_claim(
-            session=s, claim_id=3, status="dismissed", actor="ana", expected_version=None
+            session=s,
+            claim_id=facts.in_review_claim,
+            status="dismissed",
+            actor="ana",
+            expected_version=None,
         )
     _counters_agree(engine)
 
 
-def test_every_migration_steps_down_and_up_on_a_used_database(
-    engine: Engine, seeded: Session, tmp_path: Path
-) -> None:
-    _use(seeded, tmp_path)
-    seeded.close()
+def test_every_migration_steps_down_and_up_on_a_used_database(lived_in: LivedDb) -> None:
+    engine = lived_in.engine
     before = _rows(engine)
     revisions = _revisions()
     for target in reversed(revisions[:-1]):
