@@ -9,7 +9,7 @@ from alembic import op
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy import Engine, text
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from tracker import counters, db, queries, services
 from tracker.interchange.mapping import read_labels
@@ -169,4 +169,29 @@ def test_a_sqlite_table_rebuild_keeps_the_counters_triggers(
     _rebuild(engine, ("event",), keep=False)
     lost = before - _trigger_names(engine)
     assert lost == {"verdict_day_ai", "event_no_update", "event_no_delete"}
+    engine.dispose()
+
+
+def test_the_models_metadata_installs_the_same_triggers(db_url: str) -> None:
+    """``create_all`` (no migrations) makes the counter tables and their triggers."""
+    engine = db.make_engine(db_url)
+    SQLModel.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO article (id, slug, title, text, sha256, revision, created_at, kind) "
+            "VALUES (1, 'a', 'A', '', '', 1, CURRENT_TIMESTAMP, 'collection')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO claim (id, article_id, claim, quote, quote_start, quote_end, "
+            "claim_type, status, origin, below_threshold, created_at, updated_at, version, "
+            "source_count) VALUES (1, 1, 'c', '', 0, 0, 'other', 'unreviewed', 'curated', "
+            "false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, 0)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO source (claim_id, url, stance, added_by, added_at, fail_count) "
+            "VALUES (1, 'https://example.org/', 'supports', 'ana', CURRENT_TIMESTAMP, 0)"
+        )
+        assert conn.exec_driver_sql("SELECT source_count FROM claim").scalar() == 1
+        assert counters.drift(conn) == {}
+        assert conn.exec_driver_sql("SELECT count(*) FROM claim_tally WHERE n > 0").scalar()
     engine.dispose()
