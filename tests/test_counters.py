@@ -3,6 +3,8 @@ recount after any mix of writes, on both databases, and after SQLite rebuilds a 
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 
 from alembic import op
@@ -12,6 +14,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
 from tracker import counters, db, queries, services
+from tracker.interchange.json_dump import write_dump
 from tracker.interchange.mapping import read_labels
 from tracker.migrations.rebuild import batch_alter_table
 from tracker.queries import ClaimFilter
@@ -195,3 +198,36 @@ def test_the_models_metadata_installs_the_same_triggers(db_url: str) -> None:
         assert counters.drift(conn) == {}
         assert conn.exec_driver_sql("SELECT count(*) FROM claim_tally WHERE n > 0").scalar()
     engine.dispose()
+
+
+def test_a_restore_recounts_and_reads_an_older_dump_with_counter_tables(
+    seeded: Session, tmp_path: Path, db_url: str
+) -> None:
+    """Counters are not dumped (the restored rows' triggers and a recount rebuild them);
+    a dump written before that, with a ``verdict_day`` table, still restores."""
+    services.add_source(
+        session=seeded, claim_id=1, url="https://example.org/a", stance="supports", actor="ana"
+    )
+    services.review_claim(
+        session=seeded, claim_id=1, status="verified", actor="ana", expected_version=None
+    )
+    seeded.close()
+    buffer = io.StringIO()
+    with seeded.get_bind().connect() as conn, conn.begin():
+        write_dump(conn, buffer, schema_revision=db.current_revision(conn.engine))
+    lines = buffer.getvalue().splitlines(keepends=True)
+    assert not any('"table": "verdict_day"' in line for line in lines)
+    old = [
+        json.dumps({"table": "verdict_day", "columns": ["article_id", "day", "status", "n"]}),
+        json.dumps([0, "2026-01-01", "verified", 7]),
+        json.dumps({"end": "verdict_day", "rows": 1}),
+    ]
+    lines[1:1] = [line + "\n" for line in old]
+    target = db.make_engine(f"sqlite:///{tmp_path / 'restored.db'}")
+    db.upgrade(target)
+    with Session(target) as s:
+        services.restore_json(session=s, actor="admin", lines=lines, source="old.jsonl")
+        assert counters.drift(s) == {}
+        assert s.execute(text("SELECT source_count FROM claim WHERE id = 1")).scalar() == 1
+        assert s.execute(text("SELECT sum(n) FROM verdict_day WHERE article_id = 0")).scalar() == 1
+    target.dispose()
