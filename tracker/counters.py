@@ -1,27 +1,23 @@
 """Derived data, and the one mechanism that keeps each kind.
 
-=====================  ==========================================  ==============================
-derived data           counted from                                kept by
-=====================  ==========================================  ==============================
-``claim_tally``        queued claims (not below-threshold            triggers on ``claim``
-                       candidates) per article and status, flag
-                       reason, reviewer, assignee
-``source_tally``       the sources of queued claims per article      triggers on ``source`` and
-                       and stance                                    ``claim``
-``claim.source_count`` a claim's sources                             triggers on ``source``
-``verdict_day``        status changes (``event`` rows of field        a trigger on ``event``
-                       ``status``) per article, UTC day and status
-``change_marker``      which topics a transaction wrote (the          the unit of work
-                       dashboard's cache keys), not rows             (:mod:`tracker.services.uow`)
-=====================  ==========================================  ==============================
+- ``claim_tally``: queued claims (not below-threshold candidates) per article
+  and status, flag reason, reviewer, assignee. Kept by triggers on ``claim``.
+- ``source_tally``: the queued claims' sources per article and stance. Kept by
+  triggers on ``source`` and ``claim`` (a claim moving carries its sources).
+- ``claim.source_count``: a claim's sources (the queue sorts by it). Kept by
+  triggers on ``source``.
+- ``verdict_day``: status changes (``event`` rows of field ``status``) per
+  article, UTC day and new status. Kept by a trigger on ``event``.
+- ``change_marker``: which topics a transaction wrote (the dashboard's cache
+  keys). Kept by the unit of work (:mod:`tracker.services.uow`).
 
 **Counters are the database's triggers**, defined here once per backend and
 installed by the migrations (``0022_counters``) and by ``metadata.create_all``
 (:func:`attach`). A trigger runs in the transaction of the write it counts,
 whoever writes: a use case, a multi-row batch import, a restore or a copy, raw
-SQL in a benchmark. Python upkeep beside a write path is forgotten by the next
-write path (a batch import once counted sources twice, a restore counted
-verdicts again). Article 0 holds the sums over every article. On SQLite they
+SQL in a benchmark. Python upkeep lives beside one write path and is missed
+by the next (a statement that moves or deletes sources changed no
+``source_count``). Article 0 holds the sums over every article. On SQLite they
 are row triggers; on PostgreSQL statement triggers over the transition tables,
 summed per key and upserted in key order (one lock order for every writer, and
 one row version per statement instead of one per row: see 0018).
