@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib
 import random
 import sys
 import time
@@ -29,7 +28,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from tracker import db, services
+from tracker import counters, db, services
 
 CLAIMS_PER_ARTICLE = 100
 SENTENCES_PER_ARTICLE = 120
@@ -196,7 +195,6 @@ class Archive:
         self.words, self.cum = vocabulary(self.rng)
         self.claims = claims
         self.ids = Counter[str]()
-        self.verdict_days: Counter[tuple[int, str, str]] = Counter()
 
     def next_id(self, table: str) -> int:
         self.ids[table] += 1
@@ -305,8 +303,6 @@ class Archive:
                 rows, claim_id, reviewer, "review", "status", "unreviewed", status, detail,
                 version, stamp(reviewed_at),
             )  # fmt: skip
-            for article in (article_id, 0):  # 0: the sums over every article
-                self.verdict_days[(article, reviewed_at.date().isoformat(), status)] += 1
         assignee = rng.choice((None, None, *REVIEWERS))
         rows.claim.append(
             (
@@ -369,16 +365,7 @@ def _write_postgres(conn: Any, rows: Rows) -> None:
 
 def _finish(engine: Engine, archive: Archive) -> None:
     """Counters and sequences, as the services would have left them."""
-    days = [
-        {"a": a, "d": d, "s": s, "n": n} for (a, d, s), n in sorted(archive.verdict_days.items())
-    ]
-    with engine.begin() as conn:
-        if days:
-            conn.exec_driver_sql(
-                "INSERT INTO verdict_day (article_id, day, status, n) VALUES "
-                + ("(?, ?, ?, ?)" if engine.dialect.name == "sqlite" else "(%s, %s, %s, %s)"),
-                [(d["a"], d["d"], d["s"], d["n"]) for d in days],
-            )
+    with engine.begin() as conn:  # the counters were recounted after the bulk rows
         conn.exec_driver_sql("UPDATE change_marker SET n = n + 1")
         if engine.dialect.name == "postgresql":
             for table in TABLES:
@@ -394,35 +381,26 @@ def _finish(engine: Engine, archive: Archive) -> None:
 
 
 # Built once after the bulk rows instead of row by row: secondary indexes of the
-# bulk tables, the text index and the claim and source tallies (the backfills of
-# migrations 0016 and 0017).
-_TALLY = importlib.import_module("tracker.migrations.versions.0016_claim_tally")
-_SOURCE_TALLY = importlib.import_module("tracker.migrations.versions.0017_source_tally")
-# PostgreSQL's tally triggers (0018), off while the bulk rows go in
-_STATEMENT_TALLIES = importlib.import_module("tracker.migrations.versions.0018_statement_tallies")
-_TALLIES = (
-    "DELETE FROM claim_tally",
-    *_TALLY.backfill(),
-    "DELETE FROM source_tally",
-    *_SOURCE_TALLY.backfill(),
-)
+# bulk tables, the text index and every counter (tracker.counters: its triggers are
+# off while the bulk rows go in, then each counter is set to its recount).
 
 
 def _defer_sqlite(dbapi: Any) -> list[str]:
     """Drop what the bulk rows would maintain row by row; the statements that restore it."""
     names = ", ".join(f"'{t}'" for t in TABLES)
+    kept_by_triggers = ("claim_fts_ai", "note_fts_ai", *counters.triggers("sqlite"))
+    deferred = ", ".join(f"'{t}'" for t in kept_by_triggers)
     saved = dbapi.execute(
         f"SELECT name, type, sql FROM sqlite_master WHERE tbl_name IN ({names}) AND ("
         "(type = 'index' AND sql IS NOT NULL) OR "  # not the primary keys' autoindexes
-        "(type = 'trigger' AND name IN "
-        "('claim_fts_ai', 'note_fts_ai', 'claim_tally_ai', 'source_tally_ai')))"
+        f"(type = 'trigger' AND name IN ({deferred})))"
     ).fetchall()
     for name, kind, _ in saved:
         dbapi.execute(f"DROP {kind.upper()} {name}")
     return [
         "INSERT INTO claim_fts(claim_fts) VALUES ('rebuild')",
         "INSERT INTO note_fts(note_fts) VALUES ('rebuild')",
-        *_TALLIES,
+        *counters.recount_statements("sqlite"),
         *(sql for _, _, sql in saved),
     ]
 
@@ -438,15 +416,15 @@ def _defer_postgres(dbapi: Any) -> list[str]:
         saved = cur.fetchall()
         for name, _ in saved:
             cur.execute(f'DROP INDEX "{name}"')
-        for (table, _), trigger in _STATEMENT_TALLIES.TRIGGERS.items():
+        for trigger, table in counters.triggers("postgresql").items():
             cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
     dbapi.commit()
     return [
         "SET maintenance_work_mem = '256MB'",
-        *_TALLIES,
+        *counters.recount_statements("postgresql"),
         *(
             f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"
-            for (table, _), trigger in _STATEMENT_TALLIES.TRIGGERS.items()
+            for trigger, table in counters.triggers("postgresql").items()
         ),
         *(sql for _, sql in saved),
     ]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import auth, state
+from dashboard import auth, data, state
 
 PAGES = Path(__file__).parent / "views"
 PAGE_FILES = {
@@ -23,6 +23,10 @@ PAGE_FILES = {
 
 def run() -> None:
     st.set_page_config(page_title="tracker · fact-check desk", page_icon="🔎", layout="wide")
+    problem = data.schema_problem()
+    if problem is not None:
+        st.error(problem)
+        return
     state.keep_widget_state(*state.FILTER_KEYS, "q_sort", "q_desc", "q_page")
     cookie_slot = st.empty()  # first, whatever the checks below draw (see auth.sync_cookie)
     auth.resolve_oidc()

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from tracker import db, queries
 from tracker.config import get_settings
+from tracker.errors import SchemaMismatch
 from tracker.intake import consistency
 from tracker.interchange import csv_export as exporters
 from tracker.models import ArticlePublic, ChangeTopic, ClaimPublic
@@ -36,9 +37,30 @@ def database_url() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _engine(url: str) -> Engine:
-    engine = db.make_engine(url)
-    db.upgrade(engine)  # a fresh database works with no set-up step
-    return engine
+    return db.make_engine(url)  # never migrated here: `tracker init` does (see schema_problem)
+
+
+@st.cache_resource(show_spinner=False)
+def _current_schemas() -> set[str]:
+    return set()  # the URLs whose schema was found current (a schema does not go back)
+
+
+def schema_problem() -> str | None:
+    """Why this database cannot be served (its schema is not this tracker's), or None.
+
+    The dashboard never migrates: several replicas may start at once, and a
+    page request is no place for a schema change. Checked until it passes, so
+    the page works at the next reload after ``tracker init``.
+    """
+    url = database_url()
+    if url in _current_schemas():
+        return None
+    try:
+        db.check_schema(engine())
+    except SchemaMismatch as exc:
+        return str(exc)
+    _current_schemas().add(url)
+    return None
 
 
 def engine() -> Engine:

@@ -385,12 +385,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def migrate(engine: Engine, target: str) -> None:
     """Upgrade ``engine``'s database to ``target`` ("head" included) or downgrade it."""
-    from alembic import command
-
-    with engine.begin() as conn:
-        cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
-        cfg.attributes["connection"] = conn
-        if target == "head":
-            command.upgrade(cfg, target)
-        else:
-            command.downgrade(cfg, target)
+    if target == "head":
+        db.upgrade(engine)
+    else:
+        db.downgrade(engine, target)

@@ -593,19 +593,16 @@ def test_cli_account_commands(tmp_path: Path) -> None:
 
 
 def test_migration_0006_keeps_accounts_both_ways(engine: Engine) -> None:
-    from alembic import command
     from sqlalchemy import inspect as sa_inspect
 
     head = db.current_revision(engine)  # later migrations go down and up again too
     with Session(engine) as s:
         accounts.create_user(session=s, name="root", role="admin", actor=None, password=RIGHT)
-    with engine.begin() as conn:
-        cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0005")
+    db.downgrade(engine, "0005")
+    with engine.connect() as conn:
         columns = {c["name"] for c in sa_inspect(conn).get_columns("account")}
         assert {"failed_logins", "locked_until"} <= columns and "session_epoch" not in columns
         assert "signin_attempt" not in sa_inspect(conn).get_table_names()
-        command.upgrade(cfg, "head")
+    db.upgrade(engine)
     assert db.current_revision(engine) == head
     assert sign_in(engine, "root", RIGHT) == "admin" and epoch(engine, "root") == 0

@@ -154,7 +154,7 @@ def test_the_text_index_follows_writes_in_their_transaction(seeded: Session) -> 
     assert searched(seeded, "numbatword") == []
 
 
-def test_source_count_is_kept_by_add_source_and_sorts_the_queue(seeded: Session) -> None:
+def test_source_count_is_kept_with_each_source_and_sorts_the_queue(seeded: Session) -> None:
     for url in ("https://a.example/1", "https://a.example/2"):
         services.add_source(session=seeded, claim_id=7, url=url, stance="supports", actor="ana")
     services.add_source(

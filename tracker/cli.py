@@ -1588,6 +1588,7 @@ def dashboard(
     Example: tracker dashboard --port 8501
     """
     engine = _engine()
+    db.check_schema(engine)  # the dashboard never migrates; `tracker init` does
     env = {**os.environ, "TRACKER_DATABASE_URL": _state.get("url") or str(engine.url)}
     cmd = streamlit_command(port=port, address=address)
     typer.echo(f"dashboard on http://{address}:{port}/  (Ctrl+C to stop)")

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
 
 from .config import get_settings
-from .errors import DatabaseBusy, DatabaseUnavailable, ValidationFailed
+from .errors import DatabaseBusy, DatabaseUnavailable, SchemaMismatch, ValidationFailed
 
 WRITE_OPTION = "tracker_write"
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -192,10 +192,55 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest migration."""
-    with engine.begin() as conn:
-        migrate(conn)
+def upgrade(engine: Engine, target: str = "head") -> None:
+    """Create or upgrade the schema to ``target`` (default: the newest migration)."""
+    _migrate(engine, "upgrade", target)
+
+
+def downgrade(engine: Engine, target: str) -> None:
+    """Take the schema back to the migration ``target``, keeping the rows."""
+    _migrate(engine, "downgrade", target)
+
+
+def _migrate(engine: Engine, direction: str, target: str) -> None:
+    """Run the migrations in one write transaction.
+
+    SQLite rebuilds a table to change it (copy, drop, rename). With foreign
+    keys on, dropping a table that other rows refer to fails, and ``PRAGMA
+    foreign_keys`` is ignored inside a transaction, so it is switched off on
+    the connection before the transaction begins, the references are checked
+    before the commit (a migration that broke one is rolled back) and it is
+    switched on again before the connection goes back to the pool.
+    """
+    from alembic import command
+
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_pragma(conn, "foreign_keys=OFF")
+        try:
+            with conn.execution_options(**{WRITE_OPTION: True}).begin():
+                cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+                cfg.attributes["connection"] = conn
+                getattr(command, direction)(cfg, target)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(
+                            f"the {direction} to {target} left rows referring to missing "
+                            f"ones (table, rowid, parent): {[tuple(r[:3]) for r in broken[:5]]}"
+                        )
+        finally:
+            if sqlite and not conn.invalidated:
+                _sqlite_pragma(conn, "foreign_keys=ON")
+
+
+def _sqlite_pragma(conn: Connection, pragma: str) -> None:
+    """Run ``pragma`` on the driver's connection: outside any transaction, which
+    is where ``foreign_keys`` takes effect (SQLAlchemy would begin one first)."""
+    if conn.in_transaction():
+        raise RuntimeError(f"PRAGMA {pragma} needs a connection outside a transaction")
+    conn.connection.driver_connection.execute(f"PRAGMA {pragma}")  # type: ignore[union-attr]
 
 
 def migrate(conn: Connection) -> None:
@@ -246,3 +291,32 @@ def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse a database whose schema is not this tracker's newest migration.
+
+    Only ``tracker init`` migrates: a server (the dashboard, of which several
+    replicas may start at once) must not change the schema under the others.
+    """
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return
+    where = public_url(engine.url)
+    if current is None:
+        raise SchemaMismatch(f"the database {where} has no tracker schema; run `tracker init`")
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    try:
+        script.get_revision(current)
+    except CommandError:
+        raise SchemaMismatch(
+            f"the database {where} is at schema revision {current}, newer than this tracker "
+            f"knows (newest: {head}); upgrade tracker"
+        ) from None
+    raise SchemaMismatch(
+        f"the database {where} is at schema revision {current}, this tracker needs {head}; "
+        "upgrade it with `tracker init` (with the same --db or TRACKER_DATABASE_URL)"
+    )

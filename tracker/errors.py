@@ -17,7 +17,9 @@ traceback for ``TRACKER_DEBUG=1``).
     ├── PdfFailed           no PDF engine, or it produced no PDF; nothing written
     └── DatabaseUnavailable the database cannot take the request: unreachable,
         │                   missing, read-only or full (names the URL, never a password)
-        └── DatabaseBusy    another change held the write lock longer than the busy timeout
+        ├── DatabaseBusy    another change held the write lock longer than the busy timeout
+        └── SchemaMismatch  the schema is older (or newer) than this tracker's; names the
+                            command that upgrades it
 """
 
 from __future__ import annotations
@@ -86,6 +88,10 @@ class EditConflict(TrackerError):
 
 class DatabaseUnavailable(TrackerError):
     """The database could not be reached or cannot store the change; nothing was written."""
+
+
+class SchemaMismatch(DatabaseUnavailable):
+    """The database's schema is not the one this version of tracker was written for."""
 
 
 class DatabaseBusy(DatabaseUnavailable):

@@ -16,6 +16,8 @@ from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, Text, U
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
+from . import counters
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -226,7 +228,7 @@ class Claim(ClaimBase, table=True):
         default=None, sa_column=Column(Text, nullable=True), max_length=10_000
     )
     foreign_label: str | None = Field(default=None, max_length=100)
-    # How many sources the claim has; kept by add_source in the same transaction.
+    # How many sources the claim has; kept by triggers on source (tracker.counters).
     source_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # A lost quote (migration 0020): the article revision whose text no longer has
     # the quote, None while it is in the current text. The offsets then belong to
@@ -602,11 +604,36 @@ class ClaimVector(SQLModel, table=True):
     updated_at: datetime = _ts(nullable=False)
 
 
-# --- Counters kept with the writes (#10) ------------------------------------------
+# --- Counters kept with the writes, by the database's triggers (tracker.counters) ---
+
+
+class ClaimTally(SQLModel, table=True):
+    """Queued claims per article and status, flag reason, reviewer and assignee.
+
+    ``dim`` names the column counted, ``key`` its value ('' for none); article 0
+    holds the sums over every article. Kept by triggers (:mod:`tracker.counters`).
+    """
+
+    __tablename__ = "claim_tally"
+
+    article_id: int = Field(primary_key=True)  # 0: every article
+    dim: str = Field(primary_key=True, max_length=20)
+    key: str = Field(primary_key=True)
+    n: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class SourceTally(SQLModel, table=True):
+    """The queued claims' sources per article and stance; kept by triggers."""
+
+    __tablename__ = "source_tally"
+
+    article_id: int = Field(primary_key=True)  # 0: every article
+    stance: str = Field(primary_key=True, max_length=20)
+    n: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class VerdictDay(SQLModel, table=True):
-    """Status changes per article, UTC day and new status; kept by review_claim.
+    """Status changes per article, UTC day and new status; kept by a trigger on event.
 
     Article 0 holds the sums over every article, so the overview of the whole
     archive reads one row per day and status.
@@ -672,3 +699,6 @@ class ChangeMarker(SQLModel, table=True):
 
     topic: str = Field(primary_key=True, max_length=20)
     n: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+
+
+counters.attach(SQLModel.metadata)  # create_all installs the triggers that keep them

@@ -43,7 +43,7 @@ from sqlalchemy import Column, Table, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from .. import models  # noqa: F401 (registers every table on SQLModel.metadata)
+from .. import counters, models  # noqa: F401 (models registers every table on the metadata)
 from ..errors import ImportFailed, RowProblem
 from .column_codec import codec_for, decode, encode
 
@@ -58,8 +58,9 @@ SECRET_TABLES = {
 }
 SECRET_COLUMNS = {("account", "password_hash"): "password hashes"}
 # Per-database state a migration creates and the database keeps itself (cache
-# keys): neither dumped nor copied, and present in an "empty" database.
-LOCAL_TABLES = frozenset({"change_marker"})
+# keys, and the counters its triggers keep: tracker.counters): neither dumped nor
+# copied, and present in an "empty" database. A restore or copy recounts them.
+LOCAL_TABLES = frozenset({"change_marker", *counters.TABLES})
 EXCLUDED_TABLES = frozenset(SECRET_TABLES) | LOCAL_TABLES
 EXCLUDED_COLUMNS = frozenset(SECRET_COLUMNS)
 
@@ -237,8 +238,13 @@ def read_dump(lines: Iterable[str], source: str) -> Iterator[Header | TableStart
     current: TableSpec | None = None
     count = 0
     seen: list[str] = []
+    skipping: str | None = None  # a counter table an older dump carries: recounted instead
     for number, text in it:
         item = _json(text, source, number)
+        if skipping is not None:
+            if isinstance(item, dict) and item.get("end") == skipping:
+                skipping = None
+            continue
         if isinstance(item, list):
             if current is None:
                 raise _fail(source, number, None, None, "a row outside a table")
@@ -276,6 +282,9 @@ def read_dump(lines: Iterable[str], source: str) -> Iterator[Header | TableStart
                     f"a dump carries no {SECRET_TABLES[name]}: this file was not written by "
                     "`tracker export json`; nothing was restored",
                 )
+            if name in counters.TABLES:
+                skipping = name
+                continue
             if name not in tables or name in EXCLUDED_TABLES:
                 raise _fail(source, number, "table", name, "no such table in this tracker")
             if name in seen:

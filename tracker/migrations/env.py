@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 from tracker import models  # noqa: F401  (registers the tables)
@@ -12,9 +12,18 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
+    if (
+        connection.dialect.name == "sqlite"
+        and connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    ):
+        # A table rebuild would fail (or cascade) on the rows referring to it.
+        raise RuntimeError(
+            "run the migrations through tracker.db.upgrade/downgrade (`tracker init`): "
+            "they switch SQLite's foreign keys off outside the transaction"
+        )
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things in place
         compare_type=True,
@@ -25,16 +34,9 @@ def _run(connection: object) -> None:
 
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
-    if connection is not None:
-        _run(connection)
-        return
-    engine = engine_from_config(
-        config.get_section(config.config_ini_section) or {},
-        prefix="sqlalchemy.",
-        poolclass=pool.NullPool,
-    )
-    with engine.connect() as conn:
-        _run(conn)
+    if connection is None:
+        raise RuntimeError("run the migrations with `tracker init` (tracker.db.upgrade)")
+    _run(connection)
 
 
 if context.is_offline_mode():

@@ -20,8 +20,6 @@ from typing import Any, Protocol
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from ..audit import EventAction, record_event
@@ -47,7 +45,6 @@ from ..models import (
     Origin,
     Source,
     Stance,
-    VerdictDay,
     utcnow,
 )
 from ..permissions import Action, authorize, get_user
@@ -408,7 +405,6 @@ def review_claim(
             check_quote_found(claim, f"giving it a verdict ({new_status.value})")
         _check_evidence(session, claim_id, new_status, new_reason)
 
-        article_id = claim.article_id
         old_reason = claim.flag_reason
         version = _compare_and_set(
             session, claim, expected_version, review_values(actor, new_status, new_reason)
@@ -424,7 +420,6 @@ def review_claim(
             detail=review_detail(old_reason, new_reason),
             version=version,
         )
-        _count_status_change(session, article_id, new_status)
         if note_text:
             _insert_note(session, claim_id, note_text, actor)
         state = _state(session, claim_id)
@@ -888,7 +883,7 @@ def add_source(
         )
         session.add(source)
         session.flush()
-        _count_source(session, claim_id)
+        _forget_source_count(session, claim_id)
         record_event(
             session,
             EventAction.source_added,
@@ -938,47 +933,11 @@ def _insert_note(session: Session, claim_id: int, body: str, actor: str) -> Note
     return note
 
 
-def _count_source(session: Session, claim_id: int) -> None:
-    """Keep ``claim.source_count`` (the queue sorts by it) in the source's transaction."""
-    session.execute(
-        update(Claim)
-        .where(col(Claim.id) == claim_id)
-        .values(source_count=col(Claim.source_count) + 1)
-        .execution_options(synchronize_session=False)
-    )
+def _forget_source_count(session: Session, claim_id: int) -> None:
+    """The triggers changed ``claim.source_count`` (tracker.counters): read it afresh."""
     claim = session.get(Claim, claim_id)
     if claim is not None:
         session.expire(claim, ["source_count"])
-
-
-def _count_status_change(session: Session, article_id: int, status: ClaimStatus) -> None:
-    """One more change to ``status`` today in the article (the overview's verdicts over time)."""
-    count_status_changes(session, {(article_id, status.value): 1})
-
-
-def count_status_changes(session: Session, changes: dict[tuple[int, str], int]) -> None:
-    """Add ``n`` changes to each (article, status) today, and to the sums over every article."""
-    upsert: Any = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(
-        VerdictDay
-    )
-    table = VerdictDay.__table__  # type: ignore[attr-defined]
-    day = utcnow().date().isoformat()
-    totals: Counter[tuple[int, str]] = Counter()
-    for (article_id, status), n in changes.items():
-        totals[(article_id, status)] += n
-        totals[(0, status)] += n  # 0: the sums over every article
-    rows = [
-        {"article_id": article, "day": day, "status": status, "n": n}
-        for (article, status), n in sorted(totals.items())
-    ]
-    if rows:  # one statement: each (article, day, status) appears once in it
-        stmt = upsert.values(rows)
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["article_id", "day", "status"],
-                set_={"n": table.c.n + stmt.excluded.n},
-            )
-        )
 
 
 def source_count(session: Session, claim_id: int) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import Counter
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -58,7 +57,6 @@ from .batch import (
 from .claims import (
     check_review,
     check_source,
-    count_status_changes,
     locate_quote,
     new_claim_values,
     review_detail,
@@ -410,7 +408,6 @@ class _MappedImport:
                     return [RowProblem(row.line, "source", row.source, str(exc))]
                 new.source = (url, stance.value)
                 present = {stance}
-                values["source_count"] = 1
             elif verdict.needs_source:
                 self.report.unreviewed_for_lack_of_source += 1
             if new.source is not None or not verdict.needs_source:
@@ -450,7 +447,6 @@ class _MappedImport:
             return
         ids = insert_claims(self.session, [p.values for p in self.pending])
         sources, notes, events = [], [], []
-        verdicts: Counter[tuple[int, str]] = Counter()
         actor, now = self.actor, self.now
         for new, claim_id in zip(self.pending, ids, strict=True):
             row = new.row
@@ -506,7 +502,6 @@ class _MappedImport:
                         at=now,
                     )
                 )
-                verdicts[(self.article_id, status.value)] += 1
                 if note:
                     notes.append(
                         {"claim_id": claim_id, "author": actor, "body": note, "created_at": now}
@@ -524,6 +519,4 @@ class _MappedImport:
         bulk.insert_rows(session=self.session, table=_SOURCES, rows=sources)
         bulk.insert_rows(session=self.session, table=_NOTES, rows=notes)
         record_events(self.session, events)
-        if verdicts:
-            count_status_changes(self.session, dict(verdicts))
         self.pending = []

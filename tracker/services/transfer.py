@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from .. import bulk, db
+from .. import bulk, counters, db
 from ..audit import EventAction, record_event
 from ..errors import ImportFailed, RowProblem, TrackerError
 from ..interchange import json_dump
@@ -210,6 +210,7 @@ def _restore_rows(
                 progress(len(batch))
             batch = []
             report.rows[item.name] = item.rows
+    counters.recount(session.connection())  # the rows' triggers counted the restored rows
     _advance_sequences(session.connection(), specs)
     return report
 
@@ -277,6 +278,7 @@ def copy_database(
                 for ts in specs:
                     _copy_table(conn, dst, ts, batch_size, progress)
                 expected = json_dump.table_checksums(conn, specs, batch_size)
+        counters.recount(dst.connection())  # the rows' triggers counted the copied rows
         got = json_dump.table_checksums(dst.connection(), specs, batch_size)
         if got != expected:
             bad = [t for t in expected if expected[t] != got.get(t)]

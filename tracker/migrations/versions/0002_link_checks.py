@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from tracker.migrations.rebuild import batch_alter_table
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -17,7 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("source", schema=None) as batch_op:
+    with batch_alter_table("source", schema=None) as batch_op:
         batch_op.add_column(sa.Column("page_title", sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column("content_type", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("last_error_class", sa.String(length=30), nullable=True))
@@ -44,15 +46,15 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["source_id"], ["source.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table("link_check", schema=None) as batch_op:
+    with batch_alter_table("link_check", schema=None) as batch_op:
         batch_op.create_index("ix_link_check_source_id", ["source_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("link_check", schema=None) as batch_op:
+    with batch_alter_table("link_check", schema=None) as batch_op:
         batch_op.drop_index("ix_link_check_source_id")
     op.drop_table("link_check")
-    with op.batch_alter_table("source", schema=None) as batch_op:
+    with batch_alter_table("source", schema=None) as batch_op:
         batch_op.drop_index("ix_source_last_checked_at")
         for name in (
             "failing_since",

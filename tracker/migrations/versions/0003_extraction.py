@@ -8,7 +8,8 @@ Create Date: 2026-11-26
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from tracker.migrations.rebuild import batch_alter_table
 
 revision = "0003"
 down_revision = "0002"
@@ -17,18 +18,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("claim", schema=None) as batch_op:
+    with batch_alter_table("claim", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reasons", sa.Text(), nullable=True))
         batch_op.add_column(
             sa.Column("below_threshold", sa.Boolean(), nullable=False, server_default=sa.false())
         )
-    with op.batch_alter_table("article", schema=None) as batch_op:
+    with batch_alter_table("article", schema=None) as batch_op:
         batch_op.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="1"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("article", schema=None) as batch_op:
+    with batch_alter_table("article", schema=None) as batch_op:
         batch_op.drop_column("revision")
-    with op.batch_alter_table("claim", schema=None) as batch_op:
+    with batch_alter_table("claim", schema=None) as batch_op:
         batch_op.drop_column("below_threshold")
         batch_op.drop_column("reasons")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from tracker.migrations.rebuild import batch_alter_table
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -31,17 +33,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name", name="uq_account_name"),
     )
-    with op.batch_alter_table("account", schema=None) as batch_op:
+    with batch_alter_table("account", schema=None) as batch_op:
         batch_op.create_index("ix_account_email", ["email"], unique=False)
-    with op.batch_alter_table("claim", schema=None) as batch_op:
+    with batch_alter_table("claim", schema=None) as batch_op:
         batch_op.add_column(sa.Column("confirmed_by", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("claim", schema=None) as batch_op:
+    with batch_alter_table("claim", schema=None) as batch_op:
         batch_op.drop_column("confirmed_at")
         batch_op.drop_column("confirmed_by")
-    with op.batch_alter_table("account", schema=None) as batch_op:
+    with batch_alter_table("account", schema=None) as batch_op:
         batch_op.drop_index("ix_account_email")
     op.drop_table("account")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from tracker.migrations.rebuild import batch_alter_table
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -32,7 +34,7 @@ def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     if sqlite:
         _sqlite_triggers(create=False)  # the batch copy below recreates the table
-    with op.batch_alter_table("event", schema=None) as batch_op:
+    with batch_alter_table("event", schema=None) as batch_op:
         batch_op.alter_column("claim_id", existing_type=sa.Integer(), nullable=True)
         batch_op.add_column(sa.Column("account", sa.String(length=100), nullable=True))
         batch_op.create_index("ix_event_account", ["account"], unique=False)
@@ -52,7 +54,7 @@ def downgrade() -> None:
         _sqlite_triggers(create=False)
     else:
         op.execute("DROP TRIGGER IF EXISTS event_no_truncate ON event")
-    with op.batch_alter_table("event", schema=None) as batch_op:
+    with batch_alter_table("event", schema=None) as batch_op:
         batch_op.drop_index("ix_event_account")
         batch_op.drop_column("account")
     if sqlite:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from tracker.migrations.rebuild import batch_alter_table
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -30,9 +32,9 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
-    with op.batch_alter_table("signin_attempt", schema=None) as batch_op:
+    with batch_alter_table("signin_attempt", schema=None) as batch_op:
         batch_op.create_index("ix_signin_attempt_updated_at", ["updated_at"], unique=False)
-    with op.batch_alter_table("account", schema=None) as batch_op:
+    with batch_alter_table("account", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0")
         )
@@ -42,12 +44,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("account", schema=None) as batch_op:
+    with batch_alter_table("account", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0")
         )
         batch_op.add_column(sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
         batch_op.drop_column("session_epoch")
-    with op.batch_alter_table("signin_attempt", schema=None) as batch_op:
+    with batch_alter_table("signin_attempt", schema=None) as batch_op:
         batch_op.drop_index("ix_signin_attempt_updated_at")
     op.drop_table("signin_attempt")

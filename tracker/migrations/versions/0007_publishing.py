@@ -8,7 +8,8 @@ Create Date: 2026-11-29
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from tracker.migrations.rebuild import batch_alter_table
 
 revision = "0007"
 down_revision = "0006"
@@ -17,7 +18,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("claim", schema=None) as batch_op:
+    with batch_alter_table("claim", schema=None) as batch_op:
         batch_op.add_column(sa.Column("rating", sa.String(length=60), nullable=True))
         batch_op.add_column(sa.Column("verdict_summary", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("rated_by", sa.String(length=100), nullable=True))
@@ -25,7 +26,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("claim", schema=None) as batch_op:
+    with batch_alter_table("claim", schema=None) as batch_op:
         batch_op.drop_column("rated_at")
         batch_op.drop_column("rated_by")
         batch_op.drop_column("verdict_summary")

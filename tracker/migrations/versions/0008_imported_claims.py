@@ -13,7 +13,8 @@ Create Date: 2026-12-10
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from tracker.migrations.rebuild import batch_alter_table
 
 revision = "0008"
 down_revision = "0007"
@@ -22,11 +23,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("article", schema=None) as batch_op:
+    with batch_alter_table("article", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("kind", sa.String(length=20), nullable=False, server_default="article")
         )
-    with op.batch_alter_table("claim", schema=None) as batch_op:
+    with batch_alter_table("claim", schema=None) as batch_op:
         batch_op.add_column(sa.Column("claimant", sa.String(length=300), nullable=True))
         batch_op.add_column(sa.Column("claim_date", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("context", sa.Text(), nullable=True))
@@ -34,10 +35,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("claim", schema=None) as batch_op:
+    with batch_alter_table("claim", schema=None) as batch_op:
         batch_op.drop_column("foreign_label")
         batch_op.drop_column("context")
         batch_op.drop_column("claim_date")
         batch_op.drop_column("claimant")
-    with op.batch_alter_table("article", schema=None) as batch_op:
+    with batch_alter_table("article", schema=None) as batch_op:
         batch_op.drop_column("kind")

@@ -14,6 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from tracker.migrations.rebuild import batch_alter_table
+
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
@@ -55,12 +57,12 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["claim_id"], ["claim.id"]),
         sa.PrimaryKeyConstraint("claim_id"),
     )
-    with op.batch_alter_table("claim_vector", schema=None) as batch_op:
+    with batch_alter_table("claim_vector", schema=None) as batch_op:
         batch_op.create_index("ix_claim_vector_best_score", ["best_score"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("claim_vector", schema=None) as batch_op:
+    with batch_alter_table("claim_vector", schema=None) as batch_op:
         batch_op.drop_index("ix_claim_vector_best_score")
     op.drop_table("claim_vector")
     op.drop_table("reference")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from tracker.migrations.rebuild import batch_alter_table
+
 revision = "0010"
 down_revision = "0009"
 branch_labels = None
@@ -51,7 +53,7 @@ def upgrade() -> None:
     )
     if sqlite:
         _sqlite_triggers(create=False)  # the batch copy below recreates the table
-    with op.batch_alter_table("event", schema=None) as batch_op:
+    with batch_alter_table("event", schema=None) as batch_op:
         batch_op.add_column(sa.Column("article_id", sa.Integer(), nullable=True))
         batch_op.create_index("ix_event_article_id", ["article_id"], unique=False)
         batch_op.create_foreign_key("fk_event_article_id", "article", ["article_id"], ["id"])
@@ -63,7 +65,7 @@ def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     if sqlite:
         _sqlite_triggers(create=False)
-    with op.batch_alter_table("event", schema=None) as batch_op:
+    with batch_alter_table("event", schema=None) as batch_op:
         batch_op.drop_constraint("fk_event_article_id", type_="foreignkey")
         batch_op.drop_index("ix_event_article_id")
         batch_op.drop_column("article_id")

@@ -30,6 +30,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from tracker.migrations.rebuild import batch_alter_table
+
 revision = "0011"
 down_revision = "0010"
 branch_labels = None
@@ -98,7 +100,7 @@ END $$
 
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
-    with op.batch_alter_table("claim", schema=None) as batch_op:
+    with batch_alter_table("claim", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("source_count", sa.Integer(), nullable=False, server_default="0")
         )
@@ -175,5 +177,5 @@ def downgrade() -> None:
     op.drop_index("ix_source_stance_claim", "source")
     for name, _columns in CLAIM_INDEXES:
         op.drop_index(name, "claim")
-    with op.batch_alter_table("claim", schema=None) as batch_op:
+    with batch_alter_table("claim", schema=None) as batch_op:
         batch_op.drop_column("source_count")

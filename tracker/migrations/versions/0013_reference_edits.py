@@ -13,7 +13,8 @@ Create Date: 2026-11-27
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from tracker.migrations.rebuild import batch_alter_table
 
 revision = "0013"
 down_revision = "0012"
@@ -22,12 +23,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("reference", schema=None) as batch_op:
+    with batch_alter_table("reference", schema=None) as batch_op:
         batch_op.add_column(sa.Column("edited_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index("ix_reference_edited_at", ["edited_at"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("reference", schema=None) as batch_op:
+    with batch_alter_table("reference", schema=None) as batch_op:
         batch_op.drop_index("ix_reference_edited_at")
         batch_op.drop_column("edited_at")
