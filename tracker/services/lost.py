@@ -27,7 +27,6 @@ from ..validation import clean_field
 from .claims import (
     VERDICTS,
     _compare_and_set,
-    _count_status_change,
     _insert_note,
     _load,
     _state,
@@ -176,7 +175,6 @@ def move_lost_claim(
                 detail="its quote moved: the verdict needs a new review",
                 version=version,
             )
-            _count_status_change(session, claim.article_id, ClaimStatus.in_review)
         state = _state(session, claim_id)
     return state
 
@@ -202,7 +200,7 @@ def dismiss_lost_claim(
         authorize(session, actor, Action.dismiss_lost_quote)
         claim = _load_lost(session, claim_id)
         body = clean_field(Note, "body", note, label="note", required=False)
-        old_status, lost_in, article_id = claim.status, claim.quote_lost_in, claim.article_id
+        old_status, lost_in = claim.status, claim.quote_lost_in
         old_quote = f"{claim.quote_start}:{claim.quote_end} {claim.quote}"
         version = _compare_and_set(
             session,
@@ -240,7 +238,6 @@ def dismiss_lost_claim(
             detail="its quote is not in the article",
             version=version,
         )
-        _count_status_change(session, article_id, ClaimStatus.dismissed)
         if body:
             _insert_note(session, claim_id, body, actor)
         state = _state(session, claim_id)
