@@ -54,6 +54,11 @@ def running(engine: Engine) -> bool:
         return worker_status(session=s).running
 
 
+def runs(engine: Engine) -> int:
+    with Session(engine) as s:
+        return worker_status(session=s).runs
+
+
 def test_a_worker_process_refreshes_the_stored_matches(seeded: Session, db_url: str) -> None:
     services.import_references(session=seeded, path=FEED, actor="editor")
     assert store.match_status(seeded).pending  # nothing computed yet: the queue says so
@@ -82,6 +87,7 @@ def test_a_second_worker_waits_and_sigterm_stops_the_first_cleanly(
         _, err = second.communicate(timeout=60)
         assert second.returncode == 0, err
         assert "another worker holds the lease" in err and "matches recomputed" not in err
+        until(lambda: runs(engine) >= 2)  # past its first cycle (the index load) and idle
         started = time.monotonic()
         first.send_signal(signal.SIGTERM)
         _, err = first.communicate(timeout=10)
