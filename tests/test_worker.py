@@ -207,6 +207,22 @@ def test_has_a_match_filter_names_the_threshold_when_nothing_reaches_it(
     assert f"above the match threshold {MATCH_THRESHOLD:.2f}" in shown
 
 
+def test_checked_before_panel_says_why_it_shows_nothing(
+    seeded_db: Engine,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    at = app("views/claim.py", user="ana", id="1")
+    assert "nothing to match against" in " ".join(c.value for c in at.caption)
+    feed = tmp_path / "conflict.json"
+    feed.write_text(json.dumps([CONFLICT]), encoding="utf-8")
+    with Session(seeded_db) as s:
+        services.import_references(session=s, path=feed, actor="editor")
+    at = app("views/claim.py", user="ana", id="1")
+    captions = " ".join(c.value for c in at.caption)
+    assert f"above the match threshold {MATCH_THRESHOLD:.2f}" in captions
+    assert not any(b.key == "c_reuse_reference_1" for b in at.button)  # nothing to reuse
+
+
 def test_no_library_is_named_as_the_reason(session: Session) -> None:
     assert "nothing to match against" in store.match_status(session).explain()
 
