@@ -141,8 +141,15 @@ class Worker:
         """Refresh stored matches in short transactions; the marker they were checked
         at when the refresh had nothing to write (else None: its stamps say so)."""
         before = store.checkpoint(session, writing=False).marker
+        up_to_date = not store.match_status(session).pending
+        session.rollback()
+        if up_to_date:  # an idle cycle: a few index reads, no index build
+            return None
         references.warm_refresh(session=session)  # the index built outside the write lock
         session.rollback()
+        if self.stop.is_set():
+            report.stopped = True
+            return None
         said = time.monotonic()
         while True:
             step = references.refresh_matches(session=session, actor=ACTOR, limit=MATCH_BATCH)
