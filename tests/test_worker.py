@@ -54,6 +54,11 @@ def running(engine: Engine) -> bool:
         return worker_status(session=s).running
 
 
+def runs(engine: Engine) -> int:
+    with Session(engine) as s:
+        return worker_status(session=s).runs
+
+
 def test_a_worker_process_refreshes_the_stored_matches(seeded: Session, db_url: str) -> None:
     services.import_references(session=seeded, path=FEED, actor="editor")
     assert store.match_status(seeded).pending  # nothing computed yet: the queue says so
@@ -82,6 +87,7 @@ def test_a_second_worker_waits_and_sigterm_stops_the_first_cleanly(
         _, err = second.communicate(timeout=60)
         assert second.returncode == 0, err
         assert "another worker holds the lease" in err and "matches recomputed" not in err
+        until(lambda: runs(engine) >= 2)  # past its first cycle (the index load) and idle
         started = time.monotonic()
         first.send_signal(signal.SIGTERM)
         _, err = first.communicate(timeout=10)
@@ -199,6 +205,22 @@ def test_has_a_match_filter_names_the_threshold_when_nothing_reaches_it(
     shown = texts(at)
     assert "No claim has an earlier match" in shown
     assert f"above the match threshold {MATCH_THRESHOLD:.2f}" in shown
+
+
+def test_checked_before_panel_says_why_it_shows_nothing(
+    seeded_db: Engine,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    at = app("views/claim.py", user="ana", id="1")
+    assert "nothing to match against" in " ".join(c.value for c in at.caption)
+    feed = tmp_path / "conflict.json"
+    feed.write_text(json.dumps([CONFLICT]), encoding="utf-8")
+    with Session(seeded_db) as s:
+        services.import_references(session=s, path=feed, actor="editor")
+    at = app("views/claim.py", user="ana", id="1")
+    captions = " ".join(c.value for c in at.caption)
+    assert f"above the match threshold {MATCH_THRESHOLD:.2f}" in captions
+    assert not any(b.key == "c_reuse_reference_1" for b in at.button)  # nothing to reuse
 
 
 def test_no_library_is_named_as_the_reason(session: Session) -> None:

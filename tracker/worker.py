@@ -21,6 +21,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ ACTOR = "worker"
 MATCH_BATCH = 16  # matches recomputed per transaction (SQLite's write lock is held for it)
 LINK_BATCH = 20  # links checked per step (each request bounded by TRACKER_HTTP_TIMEOUT)
 LEASE = timedelta(minutes=2)  # renewed before each step; a dead worker's expires
+PROGRESS_EVERY = 10.0  # seconds between progress lines within a long cycle
 
 
 @dataclass(frozen=True)
@@ -139,14 +141,25 @@ class Worker:
         """Refresh stored matches in short transactions; the marker they were checked
         at when the refresh had nothing to write (else None: its stamps say so)."""
         before = store.checkpoint(session, writing=False).marker
+        up_to_date = not store.match_status(session).pending
+        session.rollback()
+        if up_to_date:  # an idle cycle: a few index reads, no index build
+            return None
         references.warm_refresh(session=session)  # the index built outside the write lock
         session.rollback()
+        if self.stop.is_set():
+            report.stopped = True
+            return None
+        said = time.monotonic()
         while True:
             step = references.refresh_matches(session=session, actor=ACTOR, limit=MATCH_BATCH)
             report.matched += step.matched
             report.pending = step.pending
             if not step.pending:
                 break
+            if time.monotonic() - said >= PROGRESS_EVERY:
+                self.say(f"worker: {report.matched} matches recomputed, {step.pending} pending")
+                said = time.monotonic()
             if self.stop.is_set():
                 report.stopped = True
                 return None
