@@ -58,9 +58,10 @@ SECRET_TABLES = {
 }
 SECRET_COLUMNS = {("account", "password_hash"): "password hashes"}
 # Per-database state a migration creates and the database keeps itself (cache
-# keys, and the counters its triggers keep: tracker.counters): neither dumped nor
-# copied, and present in an "empty" database. A restore or copy recounts them.
-LOCAL_TABLES = frozenset({"change_marker", *counters.TABLES})
+# keys, the counters its triggers keep: tracker.counters, and the background
+# worker's lease and last run): neither dumped nor copied, and present in an
+# "empty" database. A restore or copy recounts the counters.
+LOCAL_TABLES = frozenset({"change_marker", "worker_lease", *counters.TABLES})
 EXCLUDED_TABLES = frozenset(SECRET_TABLES) | LOCAL_TABLES
 EXCLUDED_COLUMNS = frozenset(SECRET_COLUMNS)
 
