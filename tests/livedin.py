@@ -9,9 +9,10 @@ promoted candidate; claims in every status; sources of every stance, their
 links checked against a real HTTP server on 127.0.0.1 and archived; notes,
 confirmations, reopenings, ratings, edits; assignments and bulk updates; a
 reference library from a ClaimReview JSON-LD feed and a TSV; claim vectors and
-stored matches. It is deterministic (the same rows, ids and texts each time;
-only timestamps, password hashes and session tokens differ) and takes a few
-seconds.
+stored matches; another desk's verdicts imported into a collection. It is
+deterministic: each build holds the same rows, ids and texts, on SQLite and on
+PostgreSQL, but for timestamps, salted password hashes, request times and the
+clock in the matches' stamp (tests/test_lived_in_templates.py checks it).
 
 The returned :class:`LivedIn` names the rows other tests look for.
 """
@@ -34,6 +35,7 @@ from sqlmodel import Session, select
 from tracker import services
 from tracker.errors import PermissionDenied
 from tracker.intake.loading import LoadedArticle
+from tracker.interchange.mapping import parse_map
 from tracker.linkcheck.netguard import LinkPolicy
 from tracker.models import Article, Claim, ClaimCreate, ClaimUpdate, Origin, RatingUpdate
 from tracker.services import accounts
@@ -131,6 +133,12 @@ ARTICLES = (
     ("rail-ridership", "Rail ridership recovers", RAIL_V1, None),
 )
 REVISED = "chips-record-quarter"
+COLLECTION = "other-desk"
+OTHER_DESK = (
+    "Ferry fares rose 9% in 2025.\tMostly True\n"
+    'The mayor said "no new taxes" twice.\tPants on Fire\n'
+    "Tram ridership doubled since 2020.\t\n"
+)
 LOST_QUOTE = "Revenue dipped 1.4% in the third quarter"
 
 
@@ -138,8 +146,10 @@ LOST_QUOTE = "Revenue dipped 1.4% in the third quarter"
 class LivedIn:
     """Ids and names of the rows other tests look for."""
 
-    articles: list[str] = field(default_factory=list)  # every article slug, the seed's first
+    # every article slug: the seed's, the imported ones, the collection
+    articles: list[str] = field(default_factory=list)
     revised_article: str = REVISED
+    collection: str = COLLECTION  # claims imported from another desk, without text
     lost_quote_claim: int = 0  # verified, confirmed and rated on a quote a revision removed
     deleted_quote_claim: int = 0  # its sentence was deleted by the revision
     relocated_claim: int = 0  # its quote moved in the revision
@@ -180,7 +190,7 @@ def link_server() -> Served:
         return _server
 
 
-def wayback_client(base: str) -> httpx.Client:
+def wayback_client() -> httpx.Client:
     """The Wayback availability API, answered in-process: a snapshot for every ``/ok`` page."""
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -460,6 +470,17 @@ def _article_work(s: Session, out: LivedIn) -> None:
     for slug, title, _, v2 in ARTICLES:
         if v2 is not None:
             _import(s, slug, title, v2)
+    # another desk's verdicts, imported by position into a collection (claims without text)
+    services.import_mapped_csv(
+        session=s,
+        actor="editor",
+        mapping=parse_map(["claim=1", "label=2"]),
+        article=COLLECTION,
+        data=OTHER_DESK.encode("utf-8"),
+        delimiter="\t",
+        header=False,
+    )
+    out.articles.append(COLLECTION)
 
 
 def _library(s: Session, out: LivedIn) -> None:
@@ -491,7 +512,7 @@ def build_lived_in(engine: Engine) -> LivedIn:
             timeout=5,
             host_delay=0,
         )
-        with wayback_client(server.base) as client:
+        with wayback_client() as client:
             services.archive_sources(session=s, actor="bob", client=client)
         s.expire_all()
         for status in ("unreviewed", "in_review", "verified", "flagged", "dismissed"):
