@@ -145,7 +145,7 @@ def test_a_lost_quote_is_a_state_that_blocks_confirming_rating_and_publishing(
     # the JSON dump's claim rows carry the state (and the proposal) as columns
     claims = json_dump.spec(Claim.__table__)  # type: ignore[attr-defined]
     lines = [
-        json.loads(json_dump.row_line(claims.columns, row))
+        json.loads(json_dump.row_line(claims, row))
         for row in json_dump.iter_rows(s.connection(), claims)
     ]
     by_name = [dict(zip(claims.column_names, line, strict=True)) for line in lines]

@@ -16,8 +16,10 @@ def _run(connection: Connection) -> None:
     if (
         connection.dialect.name == "sqlite"
         and connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+        and not connection.exec_driver_sql("PRAGMA defer_foreign_keys").scalar()
     ):
-        # A table rebuild would fail (or cascade) on the rows referring to it.
+        # A table rebuild would fail (or cascade) on the rows referring to it; with the
+        # checks deferred to the commit (tracker.db.migrate) the rebuilt table is back by then.
         raise RuntimeError(
             "run the migrations through tracker.db.upgrade/downgrade (`tracker init`): "
             "they switch SQLite's foreign keys off outside the transaction"
