@@ -55,8 +55,8 @@ from .test_lived_in import check_derived
 
 THOROUGH = os.environ.get("TRACKER_STATEFUL", "") == "thorough"
 SETTINGS = settings(
-    max_examples=60 if THOROUGH else 4,
-    stateful_step_count=60 if THOROUGH else 12,
+    max_examples=30 if THOROUGH else 4,
+    stateful_step_count=40 if THOROUGH else 12,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
