@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import auth, state
+from dashboard.render import md_escape
 
 PAGES = Path(__file__).parent / "views"
 PAGE_FILES = {
@@ -41,13 +42,15 @@ def run() -> None:
         ]
         st.navigation(gates, position="hidden").run()
         return
-    page = st.navigation(
-        [
-            st.Page(PAGES / f"{name}.py", title=title, icon=icon, default=name == "queue")
-            for name, (title, icon) in PAGE_FILES.items()
-        ]
-    )
+    pages = {
+        name: st.Page(PAGES / f"{name}.py", title=title, icon=icon, default=name == "queue")
+        for name, (title, icon) in PAGE_FILES.items()
+    }
+    page = st.navigation(list(pages.values()))
     auth.identity_sidebar()
+    name = next(n for n, p in pages.items() if p._script_hash == page._script_hash)
+    for notice in state.check_address(name):  # before the page reads a parameter
+        st.warning("Ignored in the link: " + md_escape(notice), icon=":material/link_off:")
     page.run()
 
 
