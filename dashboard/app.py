@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import auth, data, state
+from dashboard.render import md_escape
 
 PAGES = Path(__file__).parent / "views"
 PAGE_FILES = {
@@ -32,32 +33,40 @@ def run() -> None:
     auth.resolve_oidc()
     auth.resume_from_cookie()  # a reload, a new tab or a link opens signed in (#11)
     auth.end_stale_session()  # a sign-out, password, role or access change elsewhere ends it
+    auth.check_tab(cookie_slot)  # a resumed session: the account this tab had, or none
     auth.sync_cookie(cookie_slot)  # set or delete the session cookie in the browser
     if auth.storing_cookie():  # until the browser confirms: no page whose clicks it could eat
-        auth.storing_cookie_page()
+        _gates(auth.storing_cookie_page)
         return
     if auth.current_user() is None:
-        # Only the sign-in form renders without an account. It answers at every
-        # page's address, so a link such as /claim?id=12 still opens after sign-in.
-        gates = [
-            st.Page(_gate(), title="Sign in", url_path=name, default=name == "queue")
-            for name in PAGE_FILES
-        ]
-        st.navigation(gates, position="hidden").run()
+        # Only the sign-in form renders without an account.
+        _gates(auth.sign_in_page)
         return
-    page = st.navigation(
-        [
-            st.Page(PAGES / f"{name}.py", title=title, icon=icon, default=name == "queue")
-            for name, (title, icon) in PAGE_FILES.items()
-        ]
-    )
+    pages = {
+        name: st.Page(PAGES / f"{name}.py", title=title, icon=icon, default=name == "queue")
+        for name, (title, icon) in PAGE_FILES.items()
+    }
+    page = st.navigation(list(pages.values()))
     auth.identity_sidebar()
+    name = next(n for n, p in pages.items() if p._script_hash == page._script_hash)
+    for notice in state.check_address(name):  # before the page reads a parameter
+        st.warning("Ignored in the link: " + md_escape(notice), icon=":material/link_off:")
     page.run()
 
 
-def _gate() -> Callable[[], None]:
+def _gates(render: Callable[[], None]) -> None:
+    """``render`` at every page's address, so a link such as /claim?id=12 keeps its
+    address (and opens) through the sign-in and the moment the browser stores a cookie."""
+    gates = [
+        st.Page(_gate(render), title="Sign in", url_path=name, default=name == "queue")
+        for name in PAGE_FILES
+    ]
+    st.navigation(gates, position="hidden").run()
+
+
+def _gate(render: Callable[[], None]) -> Callable[[], None]:
     def sign_in() -> None:
-        auth.sign_in_page()
+        render()
 
     return sign_in
 

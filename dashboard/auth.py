@@ -73,6 +73,17 @@ PRESET_FRESH = timedelta(minutes=10)
 # The cookie this tab loaded with names no session: perhaps another tab's preset,
 # which that tab may yet sign in with, so this tab leaves the cookie alone.
 FOREIGN = "_cookie_foreign"
+# Which account this tab was signed in as, in the tab's own sessionStorage: a reload
+# must not silently turn the tab into the account another tab signed in as since.
+TAB_FRONTEND = Path(__file__).parent / "tabmemory"
+_tab_component = components.declare_component("tabmemory", path=str(TAB_FRONTEND))
+RESUMED = "_resumed"  # the account the cookie names, until this tab's memory agrees
+TAB_CHECK_KEY = "tab_check"  # the component's report: {"before": name or "", ...}
+TAB_NOTED = "_tab_noted"  # the account this tab's memory holds now
+SWITCHED = (
+    "This tab was signed in as {before}; since then this browser signed in as {now} "
+    "in another tab, and a browser keeps one session. Sign in again to go on here."
+)
 STALE = (
     "You were signed out: this account's password, role or access changed "
     "in another session. Sign in again."
@@ -152,7 +163,52 @@ def resume_from_cookie() -> None:
         st.session_state[ERROR_KEY] = str(exc)
         st.session_state.pop(COOKIE_TRIED, None)
         return
-    _remember(account.name, account.role, account.epoch, token=token)
+    # adopted once this tab's memory says it was this account, or no account (check_tab)
+    st.session_state[RESUMED] = {
+        "name": account.name,
+        "role": account.role,
+        "epoch": account.epoch,
+        "token": token,
+    }
+
+
+def check_tab(slot: DeltaGenerator) -> None:
+    """A session resumed from the cookie: adopt it when this tab was signed in as the same
+    account or as none (a new tab); when it was another account's tab, say so and show
+    the sign-in form instead of acting as the cookie's account.
+
+    The cookie is the browser's, not the tab's: after another tab signs in as someone
+    else, it names that account, and a reload would otherwise switch accounts silently.
+    """
+    resumed = st.session_state.get(RESUMED)
+    if not resumed:
+        return
+    with slot.container():
+        report = _tab_component(name="", key=TAB_CHECK_KEY, default=None)
+    if not isinstance(report, dict):
+        return  # the browser has not answered yet: storing_cookie_page meanwhile
+    del st.session_state[RESUMED]
+    before = str(report.get("before") or "")
+    if before and before != resumed["name"]:
+        st.session_state[ERROR_KEY] = SWITCHED.format(before=before, now=resumed["name"])
+        st.session_state[FOREIGN] = True  # the cookie is the other tab's: leave it alone
+        st.session_state[NAME_KEY] = before
+        return
+    token = resumed.pop("token")
+    _remember(resumed["name"], resumed["role"], resumed["epoch"], token=token)
+    st.session_state[TAB_NOTED] = before or None
+
+
+@st.fragment
+def _note_tab(name: str) -> None:
+    """Remember ``name`` in this tab's memory; its report reruns this fragment only."""
+    report = _tab_component(name=name, key=f"tab_note_{_digest(name)}", default=None)
+    if isinstance(report, dict) and report.get("name") == name:
+        st.session_state[TAB_NOTED] = name
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def end_stale_session() -> None:
@@ -241,8 +297,10 @@ def _sign_in() -> None:
         return
     signed = started.account
     _remember(signed.name, signed.role, signed.epoch, token=started.token)
-    if preset is None:  # the browser must store the new token before the pages show
-        st.session_state[COOKIE_OP] = ("set", started.token, signed.expires_at)
+    # The browser stores the token before the pages show, the preset too: the last
+    # sign-in owns the cookie, and another tab may have replaced the preset meanwhile
+    # (signing in as someone else), so the cookie would name that tab's account.
+    st.session_state[COOKIE_OP] = ("set", started.token, signed.expires_at)
     st.session_state.pop(PRESET, None)
     st.session_state.pop(PASSWORD_KEY, None)
 
@@ -302,14 +360,25 @@ def sync_cookie(slot: DeltaGenerator) -> None:
     the delete instead.)
     """
     op = st.session_state.get(COOKIE_OP)
-    if op and st.session_state.get(SET_KEY if op[0] == "set" else DELETE_KEY) is True:
+    if op and st.session_state.get(_op_key(op)) is True:
         # the browser did it (this run is the component's report): the component goes
         # now, before the page is drawn under it, not at the reviewer's first click
         st.session_state.pop(COOKIE_OP, None)
         op = None
-    if not op and current_account() is not None:
+    account = current_account()
+    if st.session_state.get(RESUMED):
+        return  # check_tab has the slot
+    # this tab remembers its account while the sign-in's cookie is stored, or at once
+    name = account["name"] if account and not account.get("oidc") else None
+    note = name if name and st.session_state.get(TAB_NOTED) != name else None
+    if not op and account is not None:
+        if note:
+            with slot.container():
+                _note_tab(note)
         return
     with slot.container():
+        if note:
+            _note_tab(note)
         if not op and not st.session_state.get(FOREIGN):
             if PRESET not in st.session_state:
                 made = datetime.now(UTC)
@@ -327,6 +396,10 @@ def sync_cookie(slot: DeltaGenerator) -> None:
             )
         else:
             _cookie_component(method="delete", cookie=COOKIE, key=DELETE_KEY)
+
+
+def _op_key(op: tuple[Any, ...]) -> str:
+    return SET_KEY if op[0] == "set" else DELETE_KEY
 
 
 @st.fragment
@@ -360,7 +433,8 @@ def _cookie_options(expires: datetime) -> dict[str, Any]:
 def storing_cookie() -> bool:
     """Just signed in, and the browser has not yet confirmed it stored the cookie."""
     op = st.session_state.get(COOKIE_OP) or ("",)
-    return op[0] == "set" and current_account() is not None
+    resuming = bool(st.session_state.get(RESUMED))
+    return resuming or (op[0] == "set" and current_account() is not None)
 
 
 def storing_cookie_page() -> None:
@@ -376,6 +450,8 @@ def storing_cookie_page() -> None:
         st.caption("Keeping the session in this browser, so a reload stays signed in.")
         if st.button("Continue without staying signed in", key="si_skip_cookie"):
             st.session_state.pop(COOKIE_OP, None)
+            if st.session_state.pop(RESUMED, None):  # no word from the tab: sign in here
+                st.session_state[FOREIGN] = True
             st.rerun()
 
 

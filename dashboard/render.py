@@ -2,7 +2,8 @@
 
 User-written text (claims, notes, titles, article text) only ever reaches the
 page through :func:`md_escape`, which backslash-escapes every character that
-Markdown, Streamlit's colour directives or LaTeX could interpret. Streamlit
+Markdown, Streamlit's colour directives or LaTeX could interpret, and breaks the
+bare addresses Markdown would turn into links (:func:`no_autolinks`). Streamlit
 itself never renders HTML from ``st.markdown`` without ``unsafe_allow_html``,
 which this dashboard never passes.
 """
@@ -70,9 +71,23 @@ def md_escape(text: str | None) -> str:
     """``text`` as literal Markdown: no formatting, links, HTML, directives or maths."""
     if not text:
         return ""
-    escaped = _SPECIAL.sub(r"\\\1", text)
+    escaped = _SPECIAL.sub(r"\\\1", no_autolinks(text))
     # Keep line breaks as breaks, not paragraph joins.
     return escaped.replace("\n", "  \n")
+
+
+# GitHub-flavoured Markdown, as Streamlit renders it, turns bare addresses in text into
+# links: anything after "http://", "https://" or "www.", and "name@host.tld". It finds
+# them in the parsed text, where backslash escapes are already gone, so escaping cannot
+# stop it; an invisible WORD JOINER (U+2060) inside each trigger does: the text reads and
+# wraps the same, and no address in it is a link (real links go through safe_link).
+WORD_JOINER = "\u2060"
+_AUTOLINK_TRIGGER = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)")
+
+
+def no_autolinks(text: str) -> str:
+    """``text`` with a word joiner where Markdown would start an automatic link."""
+    return _AUTOLINK_TRIGGER.sub(WORD_JOINER, text)
 
 
 def fine_print(markdown: str) -> str:

@@ -14,9 +14,10 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard import address
 from dashboard.render import md_escape
 from tracker.models import ClaimStatus, ClaimType, Origin
-from tracker.queries import ClaimFilter
+from tracker.queries import MAX_ID, ClaimFilter
 from tracker.vocabulary import SORT_KEYS
 
 FILTER_KEYS = (
@@ -64,41 +65,60 @@ URL_FIELDS = (
 )
 # Assignee choices that are not account names, as the URL spells them.
 _ASSIGNEE_WORDS = {"me": ME, "unassigned": UNASSIGNED}
+# Far beyond any queue (50 claims a page), and an offset every database can bind.
+MAX_PAGE = 1_000_000
+
+
+def _checker(f: UrlField) -> address.Checker:
+    if f.kind == "list":
+        return address.some_of(f.allowed)
+    if f.kind == "flag":
+        return address.flag
+    if f.kind == "int":
+        return address.number(MAX_PAGE, "page number", clamp=True)
+    return address.one_of(f.allowed) if f.allowed else address.text
+
+
+FILTER_CHECKS = {f.name: _checker(f) for f in URL_FIELDS}
+CLAIM_ID = address.number(MAX_ID, "claim number")
+# Every query parameter of every page: what check_address lets through. The queue and
+# the claim page share the filters (j/k on a claim follow them); the others take none.
+PAGE_PARAMS: dict[str, dict[str, address.Checker]] = {
+    "queue": {**FILTER_CHECKS, "id": CLAIM_ID},
+    "claim": {**FILTER_CHECKS, "id": CLAIM_ID},
+    "article": {"slug": address.text, "claim": CLAIM_ID},
+}
+
+
+def check_address(page: str) -> list[str]:
+    """Before ``page`` runs: drop from the URL every parameter it does not take or cannot
+    use (cut a list down to its known values); one notice per parameter touched. The
+    pages then read ``st.query_params`` knowing each value parses."""
+    params = st.query_params.to_dict()
+    kept, notices = address.check(params, PAGE_PARAMS.get(page, {}))
+    if kept != params:
+        st.query_params.from_dict(kept)
+    return notices
 
 
 def filters_from_url(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     """The session values a URL's query string asks for (every filter: absent ones get
     their default), and one message per parameter that was ignored."""
+    usable, problems = address.check(params, FILTER_CHECKS)
     values: dict[str, Any] = {}
-    problems: list[str] = []
     for f in URL_FIELDS:
-        raw = params.get(f.name)
+        raw = usable.get(f.name)
         values[f.key] = list(f.default) if isinstance(f.default, list) else f.default
-        if raw is None or raw == "":
+        if raw is None:
             continue
         if f.kind == "list":
-            items = [v.strip() for v in raw.split(",") if v.strip()]
-            bad = [v for v in items if v not in f.allowed]
-            if bad:
-                problems.append(
-                    f"{f.name}={raw!r}: {', '.join(bad)} is not one of {', '.join(f.allowed)}"
-                )
-            values[f.key] = [v for v in items if v in f.allowed]
+            values[f.key] = raw.split(",")
         elif f.kind == "flag":
-            if raw not in ("0", "1"):
-                problems.append(f"{f.name}={raw!r}: use 1 (on) or 0 (off)")
             values[f.key] = raw == "1"
         elif f.kind == "int":
-            if raw.isdigit() and int(raw) >= 1:
-                values[f.key] = int(raw)
-            else:
-                problems.append(f"{f.name}={raw!r}: not a page number")
-        elif f.allowed and raw not in f.allowed:
-            problems.append(f"{f.name}={raw!r}: not one of {', '.join(f.allowed)}")
+            values[f.key] = int(raw)
         else:
             values[f.key] = _ASSIGNEE_WORDS.get(raw, raw) if f.name == "assignee" else raw
-    unknown = sorted(set(params) - {f.name for f in URL_FIELDS})
-    problems.extend(f"{name}: not a queue filter" for name in unknown)
     return values, problems
 
 
@@ -123,18 +143,18 @@ def url_params(values: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def sync_filters_with_url(*, besides: Collection[str] = ()) -> list[str]:
+def sync_filters_with_url(*, besides: Collection[str] = ()) -> None:
     """Before the filter widgets: adopt the URL's filters when it carries others than the
     ones this session last wrote (a bookmark or a shared link). Parameters named in
-    ``besides`` are the page's own (the claim page's ``id``). Returns what was ignored."""
+    ``besides`` are the page's own (the claim page's ``id``); :func:`check_address` has
+    already dropped and named what the page cannot use."""
     wanted = {k: v for k, v in st.query_params.to_dict().items() if k not in besides}
     if not wanted or wanted == st.session_state.get("_q_url"):
-        return []
-    values, problems = filters_from_url(wanted)
+        return
+    values, _ = filters_from_url(wanted)
     for key, value in values.items():
         st.session_state[key] = value
     st.session_state["_q_url"] = wanted
-    return problems
 
 
 def filters_in_url() -> dict[str, str]:
@@ -180,7 +200,7 @@ def current_filters(user: str | None = None) -> ClaimFilter:
         article=None if article in (None, ALL) else article,
         claim_type=tuple(s.get("f_type") or ()),
         assignee=assignee_value,
-        search=(s.get("f_search") or "").strip() or None,
+        search=address.printable(s.get("f_search") or "").strip() or None,
         origin=None if origin in (None, ALL) else origin,
         include_below_threshold=bool(s.get("f_below")),
         has_match=bool(s.get("f_match")),

@@ -57,9 +57,10 @@ def change(at: AppTest, current: str, new: str, again: str) -> AppTest:
 
 
 def messages(at: AppTest) -> str:
-    """What the page says, with markdown escapes removed."""
+    """What the page says, with markdown escapes (and the joiners that keep addresses
+    from becoming links) removed."""
     text = "\n".join(str(m.value) for m in [*at.error, *at.success, *at.markdown])
-    return text.replace("\\", "")
+    return text.replace("\\", "").replace("\u2060", "")
 
 
 def password_fields(at: AppTest) -> list[str]:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
+from dashboard.render import WORD_JOINER
 from tracker import db, queries, services
 from tracker.errors import RuleViolation
 from tracker.models import Event
@@ -67,7 +68,8 @@ def texts(at: AppTest) -> str:
         + [s.value for s in at.success]
         + [t.value for t in at.toast]  # what an action's success says (#11)
     )
-    return "\n".join(str(p) for p in parts)
+    # without the invisible joiners that keep addresses in user text from becoming links
+    return "\n".join(str(p) for p in parts).replace(WORD_JOINER, "")
 
 
 def review_events(engine: Engine, claim_id: int) -> list[Event]:

@@ -51,9 +51,12 @@ def submit_sign_in(at: AppTest, password: str = FIRST) -> AppTest:
     return at.button[0].click().run()
 
 
-def test_a_token_the_browser_stored_before_the_sign_in_opens_the_queue_at_once(
+def test_a_token_the_browser_stored_before_the_sign_in_is_bound_and_written_again(
     dash_db: Engine,
 ) -> None:
+    """The preset token becomes the session's; the sign-in writes it into the cookie
+    again (another tab may have replaced it: the last sign-in owns the cookie) and the
+    queue shows once the browser confirms."""
     at = AppTest.from_file(APP, default_timeout=30).run()
     token, expires, made = at.session_state["_cookie_preset"]  # made for this sign-in page
     assert token not in messages(at) and rows(dash_db) == []  # not a session yet
@@ -64,8 +67,11 @@ def test_a_token_the_browser_stored_before_the_sign_in_opens_the_queue_at_once(
     assert at.session_state["signed_in"]["token"] == token
     (row,) = rows(dash_db)
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
-    # nothing left to wait for: no cookie order, no "Signing in…", the queue in this run
-    assert "_cookie_op" not in at.session_state and "_cookie_preset" not in at.session_state
+    op = at.session_state["_cookie_op"]
+    assert op[0] == "set" and op[1] == token and "_cookie_preset" not in at.session_state
+    at.session_state["cookie_set"] = True  # the browser stored it
+    at.run()
+    assert "_cookie_op" not in at.session_state
     assert "Review queue" in [t.value for t in at.title]
 
 

@@ -170,3 +170,74 @@ def test_a_second_sign_in_page_leaves_the_first_ones_cookie_alone(
     second.get_by_text("Claim #12", exact=False).first.wait_for(timeout=30_000)
     second.get_by_text("Signed in as").first.wait_for(timeout=30_000)
     context.close()
+
+
+def sign_in_as(page: Any, name: str) -> None:
+    """Sign in as ``name`` on the sign-in form the tab shows; wait for the queue."""
+    page.get_by_role("heading", name="Sign in").first.wait_for(timeout=30_000)
+    page.get_by_role("textbox", name="Account name").fill(name)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Review queue").first.wait_for(timeout=30_000)
+    settle(page)
+
+
+def signed_in_as(page: Any) -> str | None:
+    """The account the tab's sidebar names (None on the sign-in page)."""
+    page.wait_for_function(
+        "() => document.body.innerText.includes('Signed in as')"
+        " || !!document.querySelector('h1') && document.body.innerText.includes('Sign in')",
+        timeout=30_000,
+    )
+    settle(page)
+    found = page.locator('[data-testid="stSidebar"]').get_by_text("Signed in as")
+    if found.count() == 0:
+        return None
+    return str(found.first.inner_text()).split("Signed in as", 1)[1].split()[0]
+
+
+def test_two_accounts_in_two_tabs_never_switch_silently(
+    served: tuple[str, str], browser: object
+) -> None:
+    """Tab A's sign-in page presets its token; tab B signs in as admin (its own token in
+    the cookie); then A signs in as ana. A browser keeps one cookie: the last sign-in
+    owns it, so A reloads as ana, and B's reload says it was admin's tab and asks to
+    sign in again instead of going on as ana."""
+    base, _url = served
+    context = browser.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    tab_a = context.new_page()
+    tab_a.goto(base)
+    tab_a.get_by_role("heading", name="Sign in").first.wait_for(timeout=30_000)
+    preset = session_cookie(context)
+    assert preset is not None
+    tab_b = context.new_page()
+    tab_b.goto(base)
+    sign_in_as(tab_b, "admin")
+    deadline = time.monotonic() + 20
+    while session_cookie(context)["value"] == preset["value"]:  # type: ignore[index]
+        assert time.monotonic() < deadline, "B's sign-in never stored its token"
+        time.sleep(0.2)
+    assert signed_in_as(tab_b) == "admin"
+
+    sign_in_as(tab_a, "ana")  # binds A's preset, which B has replaced in the cookie
+    assert signed_in_as(tab_a) == "ana"
+    deadline = time.monotonic() + 20
+    while session_cookie(context)["value"] != preset["value"]:  # type: ignore[index]
+        assert time.monotonic() < deadline, "A's sign-in did not take the cookie back"
+        time.sleep(0.2)
+
+    tab_a.reload()
+    assert signed_in_as(tab_a) == "ana"  # not admin
+    tab_a.screenshot(path="/tmp/h6/two-tabs-a-reloaded.png")
+
+    tab_b.reload()
+    tab_b.get_by_text("This tab was signed in as admin", exact=False).first.wait_for(timeout=30_000)
+    assert signed_in_as(tab_b) is None  # not ana
+    tab_b.screenshot(path="/tmp/h6/two-tabs-b-reloaded.png")
+    sign_in_as(tab_b, "admin")  # B signs in again and owns the cookie now
+    assert signed_in_as(tab_b) == "admin"
+    tab_b.reload()
+    assert signed_in_as(tab_b) == "admin"
+    tab_a.reload()  # and now A's tab is the one told
+    tab_a.get_by_text("This tab was signed in as ana", exact=False).first.wait_for(timeout=30_000)
+    context.close()

@@ -50,7 +50,7 @@ from .models import (
     VerdictDay,
     as_utc,
 )
-from .validation import parse_enum
+from .validation import clean_text, parse_enum
 from .vocabulary import SORT_KEYS
 
 
@@ -77,6 +77,19 @@ class ClaimFilter:
             parse_enum(ClaimType, t, "claim type")
         if self.origin:
             parse_enum(Origin, self.origin, "origin")
+        # PostgreSQL refuses a NUL in text; no other control character can match either
+        for name in ("search", "article", "assignee"):
+            check_search_text(getattr(self, name), name)
+
+
+# Longer than any claim, quote or note a search could sensibly quote.
+MAX_SEARCH = 1000
+
+
+def check_search_text(value: str | None, field: str) -> None:
+    """Refuse a search or filter text that no row can match and a driver may choke on:
+    a control character (a NUL makes PostgreSQL fail) or more than ``MAX_SEARCH``."""
+    clean_text(value, field, max_chars=MAX_SEARCH, required=False, multiline=False)
 
 
 # A verdict waits for its second review until an editor confirms it.
@@ -835,6 +848,7 @@ def list_references(
     """The reference library, newest first, without the stored vectors' bytes used."""
     _check_count(limit, "limit")
     _check_count(offset, "offset")
+    check_search_text(search, "search")
     stmt = select(Reference).order_by(col(Reference.id).desc())
     if search and search.strip():
         stmt = stmt.where(_like(Reference.claim, search.strip()))

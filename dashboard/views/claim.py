@@ -54,12 +54,9 @@ LINK_STATES = {
 
 
 def claim_id_from_request() -> int | None:
-    raw = st.query_params.get("id")
+    raw = st.query_params.get("id")  # a claim number: the app checked the address
     if raw is not None:
-        try:
-            state.set_claim(int(raw))
-        except ValueError:
-            st.error(f"“{md_escape(raw)}” is not a claim number.")
+        state.set_claim(int(raw))
     cid = state.get("claim_id")
     return int(cid) if cid is not None else None
 
@@ -800,8 +797,7 @@ def render() -> None:
     user = auth.current_user()
     cid = claim_id_from_request()
     state.show_flashes()
-    for problem in state.sync_filters_with_url(besides={"id"}):  # a link from a filtered queue
-        st.warning("Ignored in the link: " + md_escape(problem))
+    state.sync_filters_with_url(besides={"id"})  # a link from a filtered queue
     if cid is None:
         st.title("Claim")
         st.info("No claim chosen. Open one from the review queue, or go to the next unreviewed.")

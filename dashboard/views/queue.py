@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, data, state
+from dashboard import address, auth, data, state
 from dashboard.pickers import article_picker
 from dashboard.render import STATUS_LABELS, md_escape, short, status_cell_style, status_legend
 from tracker import queries, services
@@ -121,6 +121,7 @@ def filter_bar(url: str, user: str | None) -> ClaimFilter:
         on_change=back_to_first_page,
         key="f_search",
         placeholder="e.g. HBM4",
+        max_chars=address.MAX_TEXT,
     )
     # no widget with a single article, but the same query either way
     article_picker("Article", key="f_article", everything=state.ALL, on_change=back_to_first_page)
@@ -321,8 +322,7 @@ def render() -> None:
     user = auth.current_user()
     st.title("Review queue")
     state.show_flashes()
-    for problem in state.sync_filters_with_url(besides={"id"}):  # a claim's id: not a filter
-        st.warning("Ignored in the link: " + md_escape(problem))
+    state.sync_filters_with_url(besides={"id"})  # a claim's id: not a filter
     slugs = data.read(queries.article_slugs, limit=2)  # one article or several (#10)
     quick_filters()
     filters = filter_bar(url, user)
