@@ -12,10 +12,10 @@ same run:
   table written as JSON lines (``json.dumps`` of the tuple, bytes as hex);
 - **restore**: ``import json`` into an empty database (schema by Alembic, every
   value checked, bulk inserts, one transaction) vs reading the raw JSON lines
-  and ``executemany`` into tables already created;
+  and ``executemany`` (PostgreSQL: ``COPY``) into tables already created;
 - **copy**: ``tracker copy`` SQLite -> PostgreSQL and back (schema, bulk
   inserts, sha256 of every table on both sides) vs a plain ``SELECT *`` of
-  each table and ``executemany`` into tables already created.
+  each table and ``executemany`` (PostgreSQL: ``COPY``) into tables already created.
 
 Not part of the test suite (a 100,000-claim run takes minutes)::
 
@@ -165,9 +165,20 @@ def _raw_insert(engine: Any, rows_of: Iterator[tuple[str, list[str], list[list[A
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
         for name, columns, batch in rows_of:
-            marks = ", ".join(["%s" if conn.dialect.name == "postgresql" else "?"] * len(columns))
-            sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"
-            conn.exec_driver_sql(sql, [tuple(r) for r in batch])
+            if conn.dialect.name == "postgresql":
+                # COPY per batch: the tally triggers are statement-level, so run once a batch
+                # (an executemany fires them once a row and grows quadratically, see bulk.py).
+                raw: Any = conn.connection.dbapi_connection
+                with (
+                    raw.cursor() as cur,
+                    cur.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy,
+                ):
+                    for r in batch:
+                        copy.write_row(r)
+            else:
+                marks = ", ".join(["?"] * len(columns))
+                sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"
+                conn.exec_driver_sql(sql, [tuple(r) for r in batch])
             done += len(batch)
     return done
 
