@@ -127,7 +127,8 @@ def test_a_claim_link_opens_its_article_marked_and_with_an_anchor(empty_db: Engi
 
 def test_a_bad_claim_parameter_shows_the_article_and_says_so(seeded_db: Engine) -> None:
     at = app("views/article.py", claim="12abc")
-    assert "There is no claim 12abc" in " ".join(w.value for w in at.warning).replace("\\", "")
+    warned = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert "claim='12abc': not a claim number" in warned
     assert not [h for h in at.subheader if h.value.startswith("▶")]
 
 

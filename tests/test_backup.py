@@ -339,7 +339,7 @@ def test_a_dump_with_sessions_or_throttle_rows_is_refused(
     says: str,
 ) -> None:
     lines = dump(engine, tmp_path / "d.jsonl")
-    end = lines.index('{"end":"dump","tables":11}')
+    end = next(i for i, line in enumerate(lines) if line.startswith('{"end":"dump"'))
     lines[end:end] = [
         json.dumps({"table": table, "columns": columns}),
         json.dumps(row),

@@ -18,13 +18,6 @@ from .conftest import LEVELS, Templates, make_accounts, private_schema
 # Columns whose values differ by nature between two builds: timestamps, salted hashes,
 # how long a request took, the clock in a matches stamp.
 VARYING = {"password_hash", "generation", "response_ms"}
-# How often each topic changed: one more on SQLite after a mapped import, whose bulk
-# insert on PostgreSQL the change markers miss (the xfail test below).
-VARYING_IN = {"change_marker": {"n"}}
-
-# A revision walks its article's claims in the order the database returns them (no
-# ORDER BY), so the ids of its events may come in another order on each backend.
-UNORDERED = {"event"}
 
 
 def rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -39,7 +32,7 @@ def rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
             cols = [
                 c
                 for c in table.columns
-                if c.name not in VARYING | VARYING_IN.get(table.name, set())
+                if c.name not in VARYING
                 and not isinstance(c.type, DateTime | LargeBinary)
                 and "date" not in str(c.type).lower()
                 and "time" not in str(c.type).lower()
@@ -70,31 +63,13 @@ def test_sqlite_and_postgres_copies_hold_the_same_rows(templates: Templates, lev
     left = {t: r for t, r in left.items() if t in right}
     assert {t: len(r) for t, r in left.items()} == {t: len(r) for t, r in right.items()}
     for table in left:
-        if table in UNORDERED:
-            assert sorted(map(_no_id, left[table]), key=repr) == sorted(
-                map(_no_id, right[table]), key=repr
-            ), table
-        else:
-            assert left[table] == right[table], table
-
-
-def _no_id(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return row[1:]
+        assert left[table] == right[table], table
 
 
 def test_a_mapped_import_changes_the_claims_marker(
     engine: Engine, request: pytest.FixtureRequest
 ) -> None:
     """Cached claim lists (the dashboard's, in every replica) see claims a mapped import made."""
-    if engine.dialect.name == "postgresql":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="bulk.insert_rows writes through the raw connection on PostgreSQL, "
-                "which the unit of work's change markers do not see (h7: one mechanism "
-                "per kind of derived data)",
-            )
-        )
     make_accounts(engine)
     with Session(engine) as s:
         before = queries.change_markers(session=s)["claims"]

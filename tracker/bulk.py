@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import String, Table, TypeDecorator, insert
 from sqlmodel import Session
 
+from .changes import note_tables
+
 
 def insert_rows(*, session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (each with the same keys) into ``table`` in the session's transaction.
@@ -59,6 +61,7 @@ def insert_rows(*, session: Session, table: Table, rows: list[dict[str, Any]]) -
         kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
         sql_type = "TEXT" if isinstance(kind, String) else column.type.compile(dialect)
         casts.append(f"%(c{index})b::{sql_type}[]")
+    note_tables(session, {table.name})  # the ORM's events do not see a driver-level statement
     session.connection().exec_driver_sql(
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in arrays)}) "
         f"SELECT * FROM unnest({', '.join(casts)})",

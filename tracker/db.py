@@ -248,13 +248,17 @@ def migrate(conn: Connection) -> None:
     transactional), so a use case that creates a schema and fills it commits both or neither."""
     from alembic import command
 
-    if conn.dialect.name == "sqlite":
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
         # Foreign keys cannot be switched off inside a transaction; deferred, they are
-        # checked at the commit, when a rebuilt table is back (ends with the transaction).
+        # checked once a rebuilt table is back. Immediate again afterwards, so the
+        # caller's own rows are refused where they are written, not at the commit.
         conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
     cfg = alembic_config(conn.engine.url.render_as_string(hide_password=False))
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")
+    if sqlite:
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys = OFF")
 
 
 @contextmanager

@@ -403,7 +403,13 @@ def _revise(
     session.flush()
     _keep_revision(session, article, actor, old_sha=old_sha)
     lost: list[_Lost] = []
-    claims = list(session.exec(select(Claim).where(Claim.article_id == article.id)))
+    claims = list(  # in text order (each quote tries its predecessor's shift), ids breaking ties
+        session.exec(
+            select(Claim)
+            .where(Claim.article_id == article.id)
+            .order_by(col(Claim.quote_start), col(Claim.id))
+        )
+    )
     shifts: list[int] = []
     for claim in claims:
         start = nearest_occurrence(text, claim.quote, claim.quote_start, shifts)

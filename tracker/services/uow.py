@@ -10,7 +10,7 @@ its failure undoes only its own part, and only the outermost one commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col
 
+from ..changes import TOUCHED, note_tables
 from ..db import begin_write
 from ..errors import ValidationFailed
 from ..models import ChangeMarker, ChangeTopic, Event
@@ -48,7 +49,7 @@ def unit_of_work(session: Session) -> Iterator[Session]:
         return
     begin_write(session)
     session.info[_DEPTH] = 1
-    session.info[_TOUCHED] = set()
+    session.info[TOUCHED] = set()
     try:
         yield session
         _bump_change_markers(session)
@@ -58,7 +59,7 @@ def unit_of_work(session: Session) -> Iterator[Session]:
         raise
     finally:
         session.info[_DEPTH] = 0
-        session.info.pop(_TOUCHED, None)
+        session.info.pop(TOUCHED, None)
         forget_authorized(session)
 
 
@@ -68,7 +69,6 @@ def unit_of_work(session: Session) -> Iterator[Session]:
 # once, in the same transaction. Caches keyed by the counters (the dashboard's) see
 # the change at their next read, in every process.
 
-_TOUCHED = "tracker.touched_tables"
 _TOPIC_OF_TABLE = {
     "article": ChangeTopic.articles,
     "account": ChangeTopic.accounts,
@@ -81,16 +81,10 @@ _TOPIC_OF_TABLE = {
 }
 
 
-def _note_tables(session: Session, tables: Iterable[str]) -> None:
-    touched = session.info.get(_TOUCHED)
-    if touched is not None:
-        touched.update(tables)
-
-
 @event.listens_for(OrmSession, "before_flush")
 def _on_flush(session: OrmSession, _context: Any, _instances: Any) -> None:
     objects = [*session.new, *session.dirty, *session.deleted]
-    _note_tables(session, {getattr(o, "__tablename__", "") for o in objects})  # type: ignore[arg-type]
+    note_tables(session, {getattr(o, "__tablename__", "") for o in objects})
 
 
 @event.listens_for(OrmSession, "do_orm_execute")
@@ -99,12 +93,12 @@ def _on_execute(state: ORMExecuteState) -> None:
         target = getattr(state.statement, "table", None)
         name = getattr(target, "name", None)
         if name:
-            _note_tables(state.session, {name})  # type: ignore[arg-type]
+            note_tables(state.session, {name})
 
 
 def _bump_change_markers(session: Session) -> None:
     session.flush()
-    tables = session.info.get(_TOUCHED) or set()
+    tables = session.info.get(TOUCHED) or set()
     topics = {_TOPIC_OF_TABLE.get(t, ChangeTopic.claims) for t in tables if t}
     topics.discard(None)
     if topics:
