@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from dashboard import address, data, state
+from dashboard import address, state
 from tracker import queries
 from tracker.errors import ValidationFailed
 from tracker.models import User
@@ -159,5 +159,3 @@ def test_the_queue_address_with_a_nul_renders_on_both_databases(
     assert not at.exception, [e.message for e in at.exception]
     assert len([w for w in at.warning if "Ignored in the link" in w.value]) == 2
     assert "**110** claims match" in shown(at)
-    # the queue's background match refresh ends before the schema is dropped
-    assert data._match_refresher(db_url).wait(120)
